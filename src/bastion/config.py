@@ -1,0 +1,32 @@
+"""Settings, read from the environment (prefix `BASTION_`) and nothing else."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_FILE = "bastion.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BASTION_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}",
+        description="SQLAlchemy URL of the store; a SQLite file in the working folder by default.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="How long a web login lasts.")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Force the Secure flag on cookies; by default set when the request came over HTTPS "
+        "or to a loopback address.",
+    )
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()

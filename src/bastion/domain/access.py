@@ -1,0 +1,67 @@
+"""Roles and the permissions they grant. Anything not granted here is denied."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    INVESTIGATOR = "investigator"
+    QA = "qa"
+    REVIEWER = "reviewer"
+    VENDOR_REVIEWER = "vendor_reviewer"
+    # A machine client of the platform being protected: sends events, files appeals.
+    PLATFORM = "platform"
+
+
+class Permission(StrEnum):
+    INGEST_WRITE = "ingest.write"
+    SUBJECT_READ = "subject.read"
+    POLICY_READ = "policy.read"
+    POLICY_WRITE = "policy.write"
+    USER_MANAGE = "user.manage"
+    AUDIT_READ = "audit.read"
+    REVIEW_WORK = "review.work"
+    REVIEW_SUPERVISE = "review.supervise"
+    QUEUE_MANAGE = "queue.manage"
+    DECISION_READ = "decision.read"
+    APPEAL_FILE = "appeal.file"
+    APPEAL_DECIDE = "appeal.decide"
+    ENFORCEMENT_MANAGE = "enforcement.manage"
+
+
+_HUMAN_READERS = {Permission.POLICY_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.ANALYST: frozenset(
+        _HUMAN_READERS | {Permission.SUBJECT_READ, Permission.DECISION_READ, Permission.REVIEW_SUPERVISE}
+    ),
+    Role.INVESTIGATOR: frozenset(
+        _HUMAN_READERS | {Permission.SUBJECT_READ, Permission.DECISION_READ, Permission.REVIEW_WORK}
+    ),
+    Role.QA: frozenset(
+        _HUMAN_READERS
+        | {
+            Permission.SUBJECT_READ,
+            Permission.DECISION_READ,
+            Permission.REVIEW_WORK,
+            Permission.REVIEW_SUPERVISE,
+            Permission.APPEAL_DECIDE,
+        }
+    ),
+    Role.REVIEWER: frozenset(_HUMAN_READERS | {Permission.REVIEW_WORK, Permission.APPEAL_DECIDE}),
+    Role.VENDOR_REVIEWER: frozenset(_HUMAN_READERS | {Permission.REVIEW_WORK}),
+    Role.PLATFORM: frozenset(
+        {Permission.INGEST_WRITE, Permission.SUBJECT_READ, Permission.APPEAL_FILE, Permission.DECISION_READ}
+    ),
+}
+
+
+def permissions_of(roles: frozenset[Role] | set[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)

@@ -1,0 +1,39 @@
+"""Policies: versioned nodes of the harm taxonomy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """Enforcement actions a decision may take on the platform."""
+
+    REMOVE = "remove"
+    LABEL = "label"
+    AGE_RESTRICT = "age_restrict"
+    DEMOTE = "demote"
+    WARN = "warn"
+    STRIKE = "strike"
+    SUSPEND = "suspend"
+    BAN = "ban"
+    RESTORE = "restore"
+    ESCALATE = "escalate"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One node of the taxonomy: `hate_speech` or `hate_speech.dehumanization`."""
+
+    id: str
+    title: str
+    severity: int
+    allowed_actions: tuple[Action, ...]
+    guidance: str
+    dsa_category: str
+    description: str = ""
+
+    @property
+    def parent_id(self) -> str | None:
+        head, _, _ = self.id.rpartition(".")
+        return head or None

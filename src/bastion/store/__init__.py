@@ -1,0 +1,1 @@
+"""Storage: the schema, the engine, migrations. Thin and shared by every area."""
