@@ -26,6 +26,7 @@ class IngestKind(StrEnum):
     ACTORS = "actors"
     CONTENT = "content"
     REPORTS = "reports"
+    VIEWS = "views"
 
 
 class ItemStatus(StrEnum):

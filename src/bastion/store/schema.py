@@ -90,6 +90,20 @@ class Report(Base):
     received_at: Mapped[datetime]
 
 
+class View(Base):
+    """A sampled impression of a content item; `weight` real impressions stand behind each sample."""
+
+    __tablename__ = "views"
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    external_id: Mapped[str] = mapped_column(String(256), unique=True)
+    content_pk: Mapped[int] = mapped_column(ForeignKey("content_items.pk"), index=True)
+    viewer_id: Mapped[str | None] = mapped_column(String(256))
+    viewed_at: Mapped[datetime] = mapped_column(index=True)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    received_at: Mapped[datetime]
+
+
 class Event(Base):
     """The append-only log of facts. State elsewhere is a projection of these rows."""
 

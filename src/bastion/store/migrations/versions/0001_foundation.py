@@ -1,8 +1,8 @@
-"""Foundation: subjects, reports, the event log, policies, users, API keys, sessions, audit log.
+"""Foundation: subjects, reports, views, the event log, policies, users, API keys, sessions, audit log.
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-25 15:46:47.396712
+Create Date: 2026-11-25 15:55:29.677497
 """
 
 from collections.abc import Sequence
@@ -20,42 +20,36 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "actors",
-        sa.Column(
-            "pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("external_id", sa.String(length=256), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("country", sa.String(length=2), nullable=True),
         sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column(
-            "attributes",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "attributes", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_actors")),
         sa.UniqueConstraint("external_id", name=op.f("uq_actors_external_id")),
     )
-    op.create_table(
+    audit_head = op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
+    # The chain starts from a genesis hash; the head row is also the lock that serialises appends.
+    op.bulk_insert(audit_head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
     op.create_table(
         "audit_log",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("principal", sa.String(length=128), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("target", sa.String(length=512), nullable=False),
         sa.Column(
-            "details",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
@@ -66,9 +60,7 @@ def upgrade() -> None:
 
     op.create_table(
         "events",
-        sa.Column(
-            "pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("kind", sa.String(length=64), nullable=False),
         sa.Column("subject_type", sa.String(length=16), nullable=False),
         sa.Column("subject_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -76,9 +68,7 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("principal", sa.String(length=128), nullable=False),
         sa.Column(
-            "data",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_events")),
     )
@@ -88,9 +78,7 @@ def upgrade() -> None:
 
     op.create_table(
         "policy_versions",
-        sa.Column(
-            "pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("policy_id", sa.String(length=128), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=256), nullable=False),
@@ -115,21 +103,15 @@ def upgrade() -> None:
 
     op.create_table(
         "users",
-        sa.Column(
-            "pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("password_hash", sa.String(length=256), nullable=True),
         sa.Column(
-            "roles",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "roles", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("vendor", sa.String(length=128), nullable=True),
         sa.Column(
-            "languages",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "languages", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -138,9 +120,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "api_keys",
-        sa.Column(
-            "pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
@@ -156,9 +136,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "content_items",
-        sa.Column(
-            "pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("external_id", sa.String(length=256), nullable=False),
         sa.Column("actor_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("type", sa.String(length=16), nullable=False),
@@ -182,9 +160,7 @@ def upgrade() -> None:
 
     op.create_table(
         "web_sessions",
-        sa.Column(
-            "pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("user_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -199,9 +175,7 @@ def upgrade() -> None:
 
     op.create_table(
         "reports",
-        sa.Column(
-            "pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("external_id", sa.String(length=256), nullable=False),
         sa.Column("content_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("actor_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
@@ -212,9 +186,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["actor_pk"], ["actors.pk"], name=op.f("fk_reports_actor_pk_actors")),
-        sa.ForeignKeyConstraint(
-            ["content_pk"], ["content_items.pk"], name=op.f("fk_reports_content_pk_content_items")
-        ),
+        sa.ForeignKeyConstraint(["content_pk"], ["content_items.pk"], name=op.f("fk_reports_content_pk_content_items")),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_reports")),
         sa.UniqueConstraint("external_id", name=op.f("uq_reports_external_id")),
     )
@@ -224,8 +196,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_reports_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_reports_reporter_id"), ["reporter_id"], unique=False)
 
+    op.create_table(
+        "views",
+        sa.Column("pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("external_id", sa.String(length=256), nullable=False),
+        sa.Column("content_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("viewer_id", sa.String(length=256), nullable=True),
+        sa.Column("viewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("weight", sa.Integer(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["content_pk"], ["content_items.pk"], name=op.f("fk_views_content_pk_content_items")),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_views")),
+        sa.UniqueConstraint("external_id", name=op.f("uq_views_external_id")),
+    )
+    with op.batch_alter_table("views", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_views_content_pk"), ["content_pk"], unique=False)
+        batch_op.create_index(batch_op.f("ix_views_viewed_at"), ["viewed_at"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("views", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_views_viewed_at"))
+        batch_op.drop_index(batch_op.f("ix_views_content_pk"))
+
+    op.drop_table("views")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reports_reporter_id"))
         batch_op.drop_index(batch_op.f("ix_reports_created_at"))

@@ -1,0 +1,82 @@
+"""The application: REST API, web pages and static files, with deny-by-default enforced at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from bastion import __version__
+from bastion.api.context import AppContext
+from bastion.api.errors import install_error_handlers
+from bastion.api.routes import health, ingest, subjects
+from bastion.api.security import is_guarded
+from bastion.errors import ConfigurationError
+from bastion.web import routes as web_routes
+from bastion.web.rendering import error_page
+
+# The only routes anyone may call without credentials.
+PUBLIC_ROUTES = frozenset({("GET", "/api/v1/health"), ("GET", "/login"), ("POST", "/login")})
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+STATIC = Path(__file__).parent.parent / "web" / "static"
+
+
+def create_app(context: AppContext) -> FastAPI:
+    app = FastAPI(
+        title="Bastion",
+        version=__version__,
+        description="Integrity operations: ingest, review, quality, investigations, insight.",
+        docs_url=None,  # the hosted docs UIs load scripts from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    app.state.context = context
+    install_error_handlers(app, error_page)
+    for router in (health.router, ingest.router, subjects.router, web_routes.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _refuse_unguarded_routes(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, including those of included routers (which carry their own full paths)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif isinstance(route, APIRouter):
+            yield from api_routes(route.routes)
+        elif hasattr(route, "original_router"):  # how FastAPI wraps an included router
+            yield from api_routes(route.original_router.routes)
+        elif not isinstance(route, Mount | Route):
+            raise ConfigurationError(f"cannot check the access rule of route {route!r}")
+
+
+def _refuse_unguarded_routes(app: FastAPI) -> None:
+    """Deny by default: every route must demand a role through `requires`, unless listed as public."""
+    open_routes = []
+    for route in api_routes(app.routes):
+        for method in route.methods or ():
+            if (method, route.path) not in PUBLIC_ROUTES and not is_guarded(route.dependant):
+                open_routes.append(f"{method} {route.path}")
+    if open_routes:
+        raise ConfigurationError(f"routes without an access rule: {', '.join(sorted(open_routes))}")

@@ -1,0 +1,65 @@
+"""One error handler for the whole app: JSON under /api, HTML pages elsewhere, from the same error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bastion.errors import BastionError, FieldError, InvalidInput, Unauthenticated
+from bastion.ingest.validation import json_path
+
+log = structlog.get_logger(__name__)
+
+
+def error_body(error: BastionError) -> dict[str, Any]:
+    details = [{"path": e.path, "message": e.message} for e in getattr(error, "errors", ())]
+    return {"error": {"code": error.code, "message": error.message, "details": details}}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+HtmlErrorPage = Callable[[Request, BastionError], Response]
+
+
+def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> None:
+    """Route every error through one renderer; `html_page` draws it for people (the web layer)."""
+
+    def render_error(request: Request, error: BastionError) -> Response:
+        if error.http_status >= 500:
+            log.error("request_failed", path=request.url.path, code=error.code)
+        if wants_json(request):
+            headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthenticated) else None
+            return JSONResponse(error_body(error), status_code=error.http_status, headers=headers)
+        if isinstance(error, Unauthenticated) and request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return html_page(request, error)
+
+    @app.exception_handler(BastionError)
+    async def _bastion_error(request: Request, error: BastionError) -> Response:
+        return render_error(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> Response:
+        details = []
+        for item in error.errors():
+            loc = [p for p in item["loc"] if p != "body"]
+            message = str(item["msg"]).removeprefix("Value error, ")
+            details.append(FieldError(json_path("", loc), message))
+        return render_error(request, InvalidInput("the request is not valid", details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        wrapped = BastionError(str(error.detail))
+        wrapped.http_status = error.status_code
+        wrapped.code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return render_error(request, wrapped)

@@ -1,0 +1,35 @@
+"""GET /content/{id} and /actors/{id}: a subject with its reports and event history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.encoders import jsonable_encoder
+
+from bastion.api.context import AppContext, app_context
+from bastion.api.security import requires
+from bastion.auth.principal import Principal
+from bastion.domain.access import Permission
+from bastion.subjects import actor_json, content_json, view_actor, view_content
+
+router = APIRouter(prefix="/api/v1", tags=["subjects"])
+can_read = requires(Permission.SUBJECT_READ)
+
+
+@router.get("/content/{content_id}", summary="A content item with its reports and history")
+def get_content(
+    content_id: str, principal: Principal = Depends(can_read), context: AppContext = Depends(app_context)
+) -> Any:
+    with context.database.transaction() as session:
+        view = view_content(session, content_id, principal=principal, now=context.clock())
+        return jsonable_encoder(content_json(view))
+
+
+@router.get("/actors/{actor_id}", summary="An actor with reports against it, recent content and history")
+def get_actor(
+    actor_id: str, principal: Principal = Depends(can_read), context: AppContext = Depends(app_context)
+) -> Any:
+    with context.database.transaction() as session:
+        view = view_actor(session, actor_id, principal=principal, now=context.clock())
+        return jsonable_encoder(actor_json(view))

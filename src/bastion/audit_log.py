@@ -1,0 +1,117 @@
+"""The audit log: append-only, hash-chained record of who did and who saw what.
+
+Each row carries the hash of the row before it, so changing or deleting any row breaks the chain
+at that row. A single head row holds the last sequence number and hash; updating it serialises
+appends (a row lock on PostgreSQL, the write lock on SQLite) so the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bastion.clock import as_utc
+from bastion.errors import IntegrityBroken
+from bastion.store.schema import AuditHead, AuditRecord
+
+GENESIS_HASH = "0" * 64
+HEAD_ID = 1
+
+
+def _canonical_time(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def chain_hash(
+    seq: int,
+    at: datetime,
+    principal: str,
+    action: str,
+    target: str,
+    details: Mapping[str, Any],
+    prev_hash: str,
+) -> str:
+    """The SHA-256 of a row's contents and the previous row's hash, over canonical JSON."""
+    body = json.dumps(
+        [seq, _canonical_time(at), principal, action, target, details, prev_hash],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    principal: str,
+    action: str,
+    target: str,
+    at: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one row in the caller's transaction; returns its sequence number."""
+    clean = json.loads(json.dumps(dict(details or {}), default=str))
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()).one()
+    seq = int(head.seq) + 1
+    digest = chain_hash(seq, at, principal, action, target, clean, head.hash)
+    session.add(
+        AuditRecord(
+            seq=seq,
+            at=at,
+            principal=principal,
+            action=action,
+            target=target[:512],
+            details=clean,
+            prev_hash=head.hash,
+            hash=digest,
+        )
+    )
+    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=digest))
+    session.flush()
+    return seq
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows: int
+    last_seq: int
+
+
+def verify(session: Session) -> ChainReport:
+    """Walk the whole chain; raises IntegrityBroken naming the first bad row."""
+    expected_seq, prev_hash, rows = 1, GENESIS_HASH, 0
+    for row in _rows(session):
+        if row.seq != expected_seq:
+            missing = f"row {expected_seq}" if row.seq == expected_seq + 1 else f"rows {expected_seq}–{row.seq - 1}"
+            raise IntegrityBroken(f"audit log {missing} missing: row {row.seq} follows row {expected_seq - 1}")
+        if row.prev_hash != prev_hash:
+            raise IntegrityBroken(
+                f"audit log row {row.seq}: its link to row {row.seq - 1} is broken (previous-hash does not match)"
+            )
+        digest = chain_hash(row.seq, row.at, row.principal, row.action, row.target, row.details, row.prev_hash)
+        if digest != row.hash:
+            raise IntegrityBroken(f"audit log row {row.seq} was changed: its hash does not match its contents")
+        expected_seq, prev_hash, rows = row.seq + 1, row.hash, rows + 1
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).one()
+    if head.seq != expected_seq - 1 or head.hash != prev_hash:
+        raise IntegrityBroken(
+            f"audit log rows after row {expected_seq - 1} are missing: the head records row {head.seq}"
+        )
+    return ChainReport(rows=rows, last_seq=expected_seq - 1)
+
+
+def _rows(session: Session) -> Iterator[AuditRecord]:
+    yield from session.scalars(select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=2000))
+
+
+def recent(session: Session, limit: int = 100) -> list[AuditRecord]:
+    return list(session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit)))

@@ -1,0 +1,1 @@
+"""Who is asking: users, passwords, API keys, web sessions, and the principal they resolve to."""

@@ -1,0 +1,75 @@
+"""API keys: Bearer tokens for services (a role of their own) or acting as a user (the user's roles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bastion.auth.principal import Principal
+from bastion.auth.tokens import API_KEY_PREFIX, digest, new_secret
+from bastion.auth.users import find_user, principal_of
+from bastion.domain.access import Role
+from bastion.errors import Conflict, FieldError, InvalidInput, Unauthenticated
+from bastion.store.schema import ApiKey, User
+
+# last_used_at is a convenience for admins, not a log: refresh it at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    name: str
+    secret: str  # shown once, never stored
+
+
+def create_api_key(
+    session: Session, name: str, *, now: datetime, role: Role | None = None, user: str | None = None
+) -> IssuedKey:
+    if (role is None) == (user is None):
+        raise InvalidInput(
+            "an API key needs a role or a user", [FieldError("role", "give exactly one of --role or --user")]
+        )
+    if session.scalar(select(ApiKey.pk).where(ApiKey.name == name)) is not None:
+        raise Conflict(f"an API key named {name!r} exists already")
+    user_pk = find_user(session, user).pk if user is not None else None
+    secret = API_KEY_PREFIX + new_secret()
+    session.add(
+        ApiKey(
+            name=name,
+            key_hash=digest(secret),
+            prefix=secret[:8],
+            role=role.value if role else None,
+            user_pk=user_pk,
+            created_at=now,
+        )
+    )
+    session.flush()
+    return IssuedKey(name=name, secret=secret)
+
+
+def authenticate_api_key(session: Session, secret: str, *, now: datetime) -> Principal:
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret)))
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("unknown or revoked API key")
+    if key.user_pk is not None:
+        user = session.get(User, key.user_pk)
+        if user is None or not user.active:
+            raise Unauthenticated("the API key's user is disabled")
+        principal = principal_of(user, via="apikey")
+    else:
+        principal = Principal(name=f"apikey:{key.name}", roles=frozenset({Role(str(key.role))}), via="apikey")
+    last = key.last_used_at
+    if last is None or now - _aware(last, now) >= LAST_USED_RESOLUTION:
+        session.execute(update(ApiKey).where(ApiKey.pk == key.pk).values(last_used_at=now))
+    return principal
+
+
+def revoke_api_key(session: Session, name: str, *, now: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.name == name).values(revoked_at=now))
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    return moment.replace(tzinfo=like.tzinfo) if moment.tzinfo is None else moment

@@ -1,0 +1,117 @@
+"""`bastion import` and `bastion policies`: getting data and policies in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bastion import audit_log
+from bastion.auth.principal import SYSTEM
+from bastion.cli.console import EXIT_INVALID, console, errors, open_database
+from bastion.clock import system_clock
+from bastion.domain.subjects import IngestKind
+from bastion.ingest.batch import ImportSummary, import_file
+from bastion.ingest.readers import FileFormat, ProgressSink
+from bastion.policy.loader import load_policy_file
+from bastion.policy.service import current_policies, load_policies
+
+policies_app = typer.Typer(help="The harm taxonomy: versioned policies.", no_args_is_help=True)
+SHOWN_ERRORS = 20
+
+
+class _RichProgress(ProgressSink):
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        super().__init__()
+        self._progress, self._task = progress, task
+
+    def start(self, total: int) -> None:
+        super().start(total)
+        self._progress.update(self._task, total=total)
+
+    def advance(self, done: int) -> None:
+        super().advance(done)
+        self._progress.update(self._task, completed=done)
+
+
+def import_command(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSONL, CSV or Parquet."),
+    kind: IngestKind = typer.Option(..., "--kind", help="What the file holds."),
+    file_format: FileFormat | None = typer.Option(None, "--format", help="Override the format the suffix implies."),
+) -> None:
+    """Import a file of actors, content, reports or views. Safe to run again: known ids are skipped."""
+    database = open_database()
+    with Progress(
+        TextColumn("[bold]importing[/] {task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(escape(file.name), total=None)
+        summary = import_file(
+            database,
+            file,
+            kind,
+            principal=SYSTEM.name,
+            clock=system_clock,
+            file_format=file_format,
+            progress=_RichProgress(progress, task),
+        )
+    _print_summary(summary)
+    if summary.error_count and not summary.created and not summary.duplicates:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    for error in summary.errors[:SHOWN_ERRORS]:
+        errors.print(
+            f"[red]line {error.line}[/]: {escape(error.path + ': ' if error.path else '')}{escape(error.message)}"
+        )
+    if summary.error_count > SHOWN_ERRORS:
+        errors.print(f"… and {summary.error_count - SHOWN_ERRORS:,} more bad rows")
+    console.print(
+        f"{summary.path}: {summary.rows:,} rows read · [green]{summary.created:,} created[/] · "
+        f"{summary.duplicates:,} already known · "
+        + (f"[red]{summary.error_count:,} rejected[/]" if summary.error_count else "0 rejected")
+    )
+
+
+@policies_app.command("load")
+def policies_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Load a policy file; each changed policy gets a new version. Errors name the line and field."""
+    policies = load_policy_file(file)
+    now = system_clock()
+    database = open_database()
+    with database.transaction() as session:
+        summary = load_policies(session, policies, source=file.name, principal=SYSTEM.name, now=now)
+        audit_log.record(
+            session,
+            principal=SYSTEM.name,
+            action="policies.load",
+            target=file.name,
+            at=now,
+            details={"versions_added": summary.versions_added},
+        )
+    console.print(
+        f"loaded {len(policies)} policies from {escape(file.name)}: {len(summary.created)} new, "
+        f"{len(summary.changed)} changed, {len(summary.unchanged)} unchanged, {len(summary.retired)} retired"
+    )
+
+
+@policies_app.command("list")
+def policies_list() -> None:
+    """The live policies with their versions."""
+    database = open_database()
+    with database.transaction() as session:
+        records = sorted(current_policies(session).values(), key=lambda r: r.policy.id)
+    table = Table("policy", "title", "severity", "version", "DSA category")
+    for record in records:
+        p = record.policy
+        table.add_row(p.id, p.title, str(p.severity), str(record.version), p.dsa_category)
+    console.print(table)

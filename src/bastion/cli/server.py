@@ -1,0 +1,70 @@
+"""`bastion init`, `serve` and `demo`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+import uvicorn
+from rich.table import Table
+
+from bastion.api.app import create_app
+from bastion.api.context import AppContext
+from bastion.cli.console import console, open_database
+from bastion.clock import system_clock
+from bastion.config import Settings, settings
+from bastion.demo import DEMO_FOLDER, prepare_demo_users
+from bastion.setup import initialise
+from bastion.store.database import Database
+
+
+def init() -> None:
+    """Create or upgrade the database and load the default policies into an empty store."""
+    database = open_database()
+    report = initialise(database, system_clock)
+    state = (
+        "created"
+        if report.revision_before is None
+        else ("upgraded" if report.revision_before != report.revision_after else "already up to date")
+    )
+    console.print(f"database {state} (schema {report.revision_after}) on {database.dialect}")
+    if report.policies_loaded:
+        console.print(f"loaded the default taxonomy: {report.policies_loaded} policies")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Serve the API and the web UI."""
+    _serve(open_database(), settings(), host, port)
+
+
+def _serve(database: Database, config: Settings, host: str, port: int) -> None:
+    app = create_app(AppContext(database=database, settings=config, clock=system_clock))
+    console.print(f"Bastion is serving at [bold]http://{host}:{port}[/] (Ctrl+C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def demo(
+    folder: Path = typer.Option(Path(DEMO_FOLDER), help="Where the demo keeps its database."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Prepare the demo, print the logins, and stop."),
+) -> None:
+    """Run a demo: an embedded database in a local folder, demo users for every role, and the web UI."""
+    folder.mkdir(parents=True, exist_ok=True)
+    url = os.environ.get("BASTION_DATABASE_URL") or f"sqlite:///{(folder / 'bastion.db').resolve()}"
+    config = Settings(database_url=url)
+    database = Database(url)
+    report = initialise(database, system_clock)
+    fresh = report.revision_before is None
+    console.print(f"{'created' if fresh else 'reusing'} the demo database in {folder}/")
+    logins = prepare_demo_users(database, system_clock)
+    table = Table("user", "role", "password", title="Demo logins (new passwords on every start)")
+    for login in logins:
+        table.add_row(login.name, login.role.value, login.password)
+    console.print(table)
+    if not no_serve:
+        _serve(database, config, host, port)

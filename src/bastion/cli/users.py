@@ -1,0 +1,80 @@
+"""`bastion user` and `bastion apikey`: people and services that may use Bastion."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import typer
+
+from bastion import audit_log
+from bastion.auth.apikeys import create_api_key
+from bastion.auth.principal import SYSTEM
+from bastion.auth.users import add_user, parse_roles
+from bastion.cli.console import console, open_database
+from bastion.clock import system_clock
+from bastion.domain.access import Role
+
+user_app = typer.Typer(help="People who log in.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for services and scripts.", no_args_is_help=True)
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="Login name."),
+    role: list[str] = typer.Option(..., "--role", "-r", help="A role; repeat for several."),
+    vendor: str | None = typer.Option(None, help="The vendor a vendor_reviewer works for."),
+    languages: str = typer.Option("", help="Languages reviewed, comma-separated: en,pt."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+) -> None:
+    """Add a user. Without --password-stdin a strong password is made and printed once."""
+    roles = parse_roles(role)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(15)
+    now = system_clock()
+    database = open_database()
+    with database.transaction() as session:
+        add_user(
+            session,
+            name,
+            roles=roles,
+            password=password,
+            now=now,
+            vendor=vendor,
+            languages=languages.split(",") if languages else (),
+        )
+        audit_log.record(
+            session,
+            principal=SYSTEM.name,
+            action="user.add",
+            target=f"user:{name}",
+            at=now,
+            details={"roles": sorted(roles), "vendor": vendor},
+        )
+    console.print(f"added user [bold]{name}[/] with roles {', '.join(sorted(roles))}")
+    if not password_stdin:
+        console.print("password (shown once):")
+        print(password)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: str = typer.Option(..., help="A name for the key, e.g. the service using it."),
+    role: Role | None = typer.Option(None, help="A service key with this role."),
+    user: str | None = typer.Option(None, help="A key that acts as this user, with the user's roles."),
+) -> None:
+    """Create an API key. The key is printed alone on the last line, once; only its hash is kept."""
+    now = system_clock()
+    database = open_database()
+    with database.transaction() as session:
+        issued = create_api_key(session, name, now=now, role=role, user=user)
+        audit_log.record(
+            session,
+            principal=SYSTEM.name,
+            action="apikey.create",
+            target=f"apikey:{name}",
+            at=now,
+            details={"role": role.value if role else None, "user": user},
+        )
+    console.print(f"created API key [bold]{name}[/] ({f'role {role.value}' if role else f'acts as {user}'}).")
+    console.print("Send it as 'Authorization: Bearer <key>'. It is shown once:")
+    print(issued.secret)

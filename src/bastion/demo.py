@@ -1,0 +1,56 @@
+"""The demo: an embedded store in a local folder, the default policies, and a user for every role."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from bastion import audit_log
+from bastion.auth.principal import SYSTEM
+from bastion.auth.users import add_user, set_password
+from bastion.clock import Clock
+from bastion.domain.access import Role
+from bastion.errors import NotFound
+from bastion.store.database import Database
+
+DEMO_FOLDER = "bastion-demo"
+DEMO_USERS: tuple[tuple[str, Role, str | None, tuple[str, ...]], ...] = (
+    ("admin", Role.ADMIN, None, ()),
+    ("analyst", Role.ANALYST, None, ()),
+    ("investigator", Role.INVESTIGATOR, None, ()),
+    ("qa", Role.QA, None, ("en",)),
+    ("reviewer", Role.REVIEWER, None, ("en", "pt", "es")),
+    ("vendor", Role.VENDOR_REVIEWER, "acme-review", ("en", "hi")),
+    ("platform", Role.PLATFORM, None, ()),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    name: str
+    role: Role
+    password: str
+
+
+def prepare_demo_users(database: Database, clock: Clock) -> list[DemoLogin]:
+    """Create the demo users, or give existing ones fresh passwords; returns the logins to print."""
+    logins = []
+    now = clock()
+    with database.transaction() as session:
+        for name, role, vendor, languages in DEMO_USERS:
+            password = secrets.token_urlsafe(12)
+            try:
+                set_password(session, name, password)
+            except NotFound:
+                add_user(
+                    session,
+                    name,
+                    roles=frozenset({role}),
+                    password=password,
+                    now=now,
+                    vendor=vendor,
+                    languages=languages,
+                )
+            logins.append(DemoLogin(name, role, password))
+        audit_log.record(session, principal=SYSTEM.name, action="demo.users", target="demo", at=now)
+    return logins

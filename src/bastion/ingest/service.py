@@ -1,0 +1,243 @@
+"""Idempotent ingestion of actors, content, reports and views: the one path every writer uses.
+
+The API, the batch importer and the simulator all come through `ingest`, so they validate, resolve
+references, deduplicate and log events the same way. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from bastion.domain.events import EventKind, NewEvent
+from bastion.domain.subjects import IngestKind, ItemStatus, SubjectType
+from bastion.errors import FieldError
+from bastion.ingest.language import detect_language
+from bastion.ingest.outcome import IngestResult, ItemOutcome
+from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload, ViewPayload
+from bastion.ingest.validation import field_errors
+from bastion.store.events import append_events
+from bastion.store.schema import Actor, Base, ContentItem, Report, View
+from bastion.store.upsert import existing_keys, insert_new
+
+MAX_BATCH = 1_000
+PAYLOADS: dict[IngestKind, type[BaseModel]] = {
+    IngestKind.ACTORS: ActorPayload,
+    IngestKind.CONTENT: ContentPayload,
+    IngestKind.REPORTS: ReportPayload,
+    IngestKind.VIEWS: ViewPayload,
+}
+
+
+def items_path(index: int) -> str:
+    return f"items[{index}]"
+
+
+@dataclass
+class _Accepted:
+    index: int
+    payload: Any
+    row: dict[str, Any]
+
+
+def ingest(
+    session: Session,
+    kind: IngestKind,
+    items: Sequence[object],
+    *,
+    principal: str,
+    now: datetime,
+    policy_ids: frozenset[str] = frozenset(),
+    item_path: Callable[[int], str] = items_path,
+) -> IngestResult:
+    """Validate and store a batch; each item is created, a duplicate (its id is known), or an error."""
+    model = PAYLOADS[kind]
+    outcomes: dict[int, ItemOutcome] = {}
+    payloads: list[tuple[int, Any]] = []
+    for index, raw in enumerate(items):
+        if not isinstance(raw, Mapping):
+            error = FieldError(item_path(index), "must be a JSON object")
+            outcomes[index] = ItemOutcome(index, None, ItemStatus.ERROR, (error,))
+            continue
+        try:
+            payloads.append((index, model.model_validate(raw)))
+        except ValidationError as exc:
+            ident = raw.get("id")
+            outcomes[index] = ItemOutcome(
+                index,
+                str(ident) if ident is not None else None,
+                ItemStatus.ERROR,
+                tuple(field_errors(exc, item_path(index))),
+            )
+
+    accepted = _resolve(session, kind, payloads, outcomes, item_path, policy_ids, now)
+    fresh: list[_Accepted] = []
+    seen: set[str] = set()
+    for item in accepted:
+        if item.payload.id in seen:
+            outcomes[item.index] = ItemOutcome(item.index, item.payload.id, ItemStatus.DUPLICATE)
+        else:
+            seen.add(item.payload.id)
+            fresh.append(item)
+
+    created = insert_new(session, _MODELS[kind], [item.row for item in fresh])
+    events = []
+    for item in fresh:
+        pk = created.get(item.payload.id)
+        status = ItemStatus.CREATED if pk is not None else ItemStatus.DUPLICATE
+        outcomes[item.index] = ItemOutcome(item.index, item.payload.id, status)
+        if pk is not None:
+            event = _event_for(kind, item, pk, principal)
+            if event is not None:
+                events.append(event)
+    append_events(session, events, recorded_at=now)
+    return IngestResult(kind, tuple(outcomes[i] for i in sorted(outcomes)))
+
+
+_MODELS: dict[IngestKind, type[Base]] = {
+    IngestKind.ACTORS: Actor,
+    IngestKind.CONTENT: ContentItem,
+    IngestKind.REPORTS: Report,
+    IngestKind.VIEWS: View,
+}
+
+
+def _resolve(
+    session: Session,
+    kind: IngestKind,
+    payloads: list[tuple[int, Any]],
+    outcomes: dict[int, ItemOutcome],
+    item_path: Callable[[int], str],
+    policy_ids: frozenset[str],
+    now: datetime,
+) -> list[_Accepted]:
+    """Look up the subjects items refer to and build their rows; unknown references become errors."""
+    actor_refs: dict[str, int] = {}
+    content_refs: dict[str, int] = {}
+    if kind is IngestKind.CONTENT:
+        actor_refs = existing_keys(session, Actor, [p.actor_id for _, p in payloads])
+    elif kind is IngestKind.REPORTS:
+        actor_refs = existing_keys(session, Actor, [p.target.actor_id for _, p in payloads if p.target.actor_id])
+        content_refs = existing_keys(
+            session, ContentItem, [p.target.content_id for _, p in payloads if p.target.content_id]
+        )
+    elif kind is IngestKind.VIEWS:
+        content_refs = existing_keys(session, ContentItem, [p.content_id for _, p in payloads])
+
+    accepted = []
+    for index, payload in payloads:
+        try:
+            row = _row(kind, payload, actor_refs, content_refs, policy_ids, now)
+        except _UnknownReference as missing:
+            error = FieldError(f"{item_path(index)}.{missing.field}", missing.message)
+            outcomes[index] = ItemOutcome(index, payload.id, ItemStatus.ERROR, (error,))
+            continue
+        accepted.append(_Accepted(index, payload, row))
+    return accepted
+
+
+class _UnknownReference(Exception):
+    def __init__(self, field: str, what: str) -> None:
+        super().__init__(field)
+        self.field = field
+        self.message = f"no {what} with this id; send the {what} first"
+
+
+def _row(
+    kind: IngestKind,
+    payload: Any,
+    actor_refs: Mapping[str, int],
+    content_refs: Mapping[str, int],
+    policy_ids: frozenset[str],
+    now: datetime,
+) -> dict[str, Any]:
+    if kind is IngestKind.ACTORS:
+        return {
+            "external_id": payload.id,
+            "created_at": payload.created_at,
+            "country": payload.country,
+            "language": payload.language,
+            "attributes": payload.attributes,
+            "received_at": now,
+        }
+    if kind is IngestKind.CONTENT:
+        if payload.actor_id not in actor_refs:
+            raise _UnknownReference("actor_id", "actor")
+        language, detected = payload.language, False
+        if language is None and payload.text:
+            language = detect_language(payload.text)
+            detected = language is not None
+        return {
+            "external_id": payload.id,
+            "actor_pk": actor_refs[payload.actor_id],
+            "type": payload.type.value,
+            "text": payload.text,
+            "media_url": payload.media.url if payload.media else None,
+            "media_pdq": payload.media.pdq.lower() if payload.media and payload.media.pdq else None,
+            "language": language,
+            "language_detected": detected,
+            "country": payload.country,
+            "surface": payload.surface,
+            "created_at": payload.created_at,
+            "views": payload.views or 0,
+            "received_at": now,
+        }
+    if kind is IngestKind.REPORTS:
+        target = payload.target
+        if target.content_id is not None and target.content_id not in content_refs:
+            raise _UnknownReference("target.content_id", "content")
+        if target.actor_id is not None and target.actor_id not in actor_refs:
+            raise _UnknownReference("target.actor_id", "actor")
+        return {
+            "external_id": payload.id,
+            "content_pk": content_refs.get(target.content_id) if target.content_id else None,
+            "actor_pk": actor_refs.get(target.actor_id) if target.actor_id else None,
+            "reporter_id": payload.reporter_id,
+            "reason": payload.reason,
+            "policy_id": payload.reason if payload.reason in policy_ids else None,
+            "text": payload.text,
+            "created_at": payload.created_at,
+            "received_at": now,
+        }
+    if payload.content_id not in content_refs:
+        raise _UnknownReference("content_id", "content")
+    return {
+        "external_id": payload.id,
+        "content_pk": content_refs[payload.content_id],
+        "viewer_id": payload.viewer_id,
+        "viewed_at": payload.viewed_at,
+        "weight": payload.weight,
+        "received_at": now,
+    }
+
+
+def _event_for(kind: IngestKind, item: _Accepted, pk: int, principal: str) -> NewEvent | None:
+    payload, row = item.payload, item.row
+    if kind is IngestKind.ACTORS:
+        return NewEvent(EventKind.ACTOR_CREATED, SubjectType.ACTOR, pk, payload.created_at, principal)
+    if kind is IngestKind.CONTENT:
+        return NewEvent(
+            EventKind.CONTENT_CREATED,
+            SubjectType.CONTENT,
+            pk,
+            payload.created_at,
+            principal,
+            {"id": payload.id, "type": row["type"], "surface": row["surface"]},
+        )
+    if kind is IngestKind.REPORTS:
+        subject_type = SubjectType.CONTENT if row["content_pk"] is not None else SubjectType.ACTOR
+        subject_pk = row["content_pk"] if row["content_pk"] is not None else row["actor_pk"]
+        return NewEvent(
+            EventKind.REPORT_FILED,
+            subject_type,
+            subject_pk,
+            payload.created_at,
+            principal,
+            {"report_id": payload.id, "reason": payload.reason, "reporter_id": payload.reporter_id},
+        )
+    return None  # views are their own append-only log

@@ -1,0 +1,37 @@
+"""Turning pydantic's errors into Bastion's FieldErrors with JSON paths."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bastion.errors import FieldError
+
+_PREFIXES = ("Value error, ", "Assertion failed, ")
+_RENAMED = {
+    "Extra inputs are not permitted": "unknown field",
+    "Field required": "required field is missing",
+}
+
+
+def json_path(prefix: str, loc: Sequence[str | int]) -> str:
+    """`items[3]` + ("target", "content_id") -> `items[3].target.content_id`."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path = f"{path}.{part}" if path else str(part)
+    return path
+
+
+def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
+    found = []
+    for detail in error.errors(include_url=False, include_input=False):
+        message = str(detail["msg"])
+        for noise in _PREFIXES:
+            message = message.removeprefix(noise)
+        message = _RENAMED.get(message, message)
+        found.append(FieldError(path=json_path(prefix, detail["loc"]), message=message))
+    return found

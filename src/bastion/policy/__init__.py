@@ -1,0 +1,1 @@
+"""Policies: the harm taxonomy, read from YAML and versioned in the store."""

@@ -1,0 +1,44 @@
+"""Making a store ready: migrate it to the newest schema and give it the default policies once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bastion import audit_log
+from bastion.auth.principal import SYSTEM
+from bastion.clock import Clock
+from bastion.policy.loader import default_taxonomy_path, load_policy_file
+from bastion.policy.service import current_policies, load_policies
+from bastion.store.database import Database
+from bastion.store.migrate import upgrade
+
+
+@dataclass(frozen=True)
+class InitReport:
+    revision_before: str | None
+    revision_after: str | None
+    policies_loaded: int
+
+
+def initialise(database: Database, clock: Clock) -> InitReport:
+    """Create or upgrade the schema; load the default taxonomy only into a store that has no policies.
+
+    Idempotent: running it again changes nothing, and never replaces policies an admin has loaded.
+    """
+    before, after = upgrade(database)
+    loaded = 0
+    with database.transaction() as session:
+        if not current_policies(session):
+            path = default_taxonomy_path()
+            now = clock()
+            summary = load_policies(session, load_policy_file(path), source=path.name, principal=SYSTEM.name, now=now)
+            loaded = len(summary.created)
+            audit_log.record(
+                session,
+                principal=SYSTEM.name,
+                action="policies.load",
+                target=path.name,
+                at=now,
+                details={"versions_added": summary.versions_added},
+            )
+    return InitReport(before, after, loaded)

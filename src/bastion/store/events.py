@@ -1,0 +1,45 @@
+"""Appending to and reading the event log. Rows are never updated or deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from bastion.domain.events import NewEvent
+from bastion.domain.subjects import SubjectType
+from bastion.store.schema import Event
+
+
+def append_events(session: Session, events: Sequence[NewEvent], *, recorded_at: datetime) -> None:
+    """Write events in the caller's transaction, so a fact and the state it changes commit together."""
+    if not events:
+        return
+    session.execute(
+        insert(Event),
+        [
+            {
+                "kind": e.kind,
+                "subject_type": e.subject_type.value,
+                "subject_pk": e.subject_pk,
+                "occurred_at": e.occurred_at,
+                "recorded_at": recorded_at,
+                "principal": e.principal,
+                "data": e.data,
+            }
+            for e in events
+        ],
+    )
+
+
+def subject_history(session: Session, subject_type: SubjectType, subject_pk: int, limit: int = 500) -> list[Event]:
+    """A subject's events, oldest first."""
+    rows = session.scalars(
+        select(Event)
+        .where(Event.subject_type == subject_type.value, Event.subject_pk == subject_pk)
+        .order_by(Event.pk)
+        .limit(limit)
+    )
+    return list(rows)

@@ -1,0 +1,51 @@
+"""Idempotent inserts: rows whose unique key already exists are skipped, not errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bastion.store.schema import Base
+
+
+def table_of(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def insert_new(
+    session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], *, key: str = "external_id"
+) -> dict[str, int]:
+    """Insert the rows whose `key` is not stored yet; returns {key: pk} of the rows this call created."""
+    if not rows:
+        return {}
+    table = table_of(model)
+    dialect = session.get_bind().dialect.name
+    statement: Any
+    if dialect == "postgresql":
+        statement = postgresql_insert(table).on_conflict_do_nothing(index_elements=[key])
+    elif dialect == "sqlite":
+        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
+    else:  # pragma: no cover - the store supports these two
+        raise NotImplementedError(dialect)
+    created = session.execute(statement.returning(table.c[key], table.c.pk), list(rows))
+    return {str(k): int(pk) for k, pk in created}
+
+
+def existing_keys(
+    session: Session, model: type[Base], keys: Sequence[str], *, key: str = "external_id"
+) -> dict[str, int]:
+    """{key: pk} of the given keys that are already stored."""
+    found: dict[str, int] = {}
+    table = table_of(model)
+    column = table.c[key]
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 900):  # stay under SQLite's bound-parameter limit
+        chunk = unique[start : start + 900]
+        for k, pk in session.execute(select(column, table.c.pk).where(column.in_(chunk))):
+            found[str(k)] = int(pk)
+    return found

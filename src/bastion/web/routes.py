@@ -1,0 +1,204 @@
+"""Pages: login, home, subjects, policies, the audit log. Routers only translate; services decide."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+
+from bastion import audit_log
+from bastion.api.context import AppContext, app_context
+from bastion.api.security import SESSION_COOKIE, requires
+from bastion.auth.principal import Principal
+from bastion.auth.sessions import log_in, log_out
+from bastion.auth.tokens import same
+from bastion.domain.access import Permission
+from bastion.errors import Unauthenticated
+from bastion.policy.service import current_policies
+from bastion.store.schema import Actor, ContentItem, Event, Report
+from bastion.subjects import view_actor, view_content
+from bastion.web.rendering import render_page
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "bastion_login_csrf"
+
+
+def _secure_cookies(request: Request, context: AppContext) -> bool:
+    if context.settings.cookie_secure is not None:
+        return context.settings.cookie_secure
+    # Browsers treat loopback as a secure context, so Secure cookies work there over plain HTTP too.
+    return request.url.scheme == "https" or request.url.hostname in {"localhost", "127.0.0.1", "::1"}
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/", context: AppContext = Depends(app_context)) -> Response:
+    return _login_form(request, context, _safe_next(next), error=None, status_code=200)
+
+
+def _login_form(request: Request, context: AppContext, next_path: str, error: str | None, status_code: int) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render_page(
+        request,
+        "login.html",
+        {"title": "Log in", "login_csrf": token, "next": next_path, "error": error},
+        status_code=status_code,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure_cookies(request, context),
+        path="/login",
+    )
+    return response
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    name: str = Form(""),
+    password: str = Form(""),
+    login_csrf: str = Form(""),
+    next: str = Form("/"),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    next_path = _safe_next(next)
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not same(expected, login_csrf):
+        return _login_form(request, context, next_path, "Your login form expired. Please try again.", 403)
+    now = context.clock()
+    try:
+        with context.database.transaction() as session:
+            login = log_in(session, name, password, now=now, lifetime=context.session_lifetime)
+            audit_log.record(session, principal=login.principal.name, action="auth.login", target="web", at=now)
+    except Unauthenticated:
+        with context.database.transaction() as session:
+            audit_log.record(
+                session,
+                principal="anonymous",
+                action="auth.login_failed",
+                target=f"user:{name[:128]}",
+                at=now,
+            )
+        return _login_form(request, context, next_path, "Wrong name or password.", 401)
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        login.token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure_cookies(request, context),
+        max_age=int(context.session_lifetime.total_seconds()),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, principal: Principal = Depends(requires()), context: AppContext = Depends(app_context)
+) -> Response:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    now = context.clock()
+    with context.database.transaction() as session:
+        log_out(session, token)
+        audit_log.record(session, principal=principal.name, action="auth.logout", target="web", at=now)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request, principal: Principal = Depends(requires()), context: AppContext = Depends(app_context)
+) -> Response:
+    with context.database.transaction() as session:
+        counts = {
+            "Actors": session.scalar(select(func.count()).select_from(Actor)),
+            "Content items": session.scalar(select(func.count()).select_from(ContentItem)),
+            "Reports": session.scalar(select(func.count()).select_from(Report)),
+            "Events": session.scalar(select(func.count()).select_from(Event)),
+        }
+        recent: list[dict[str, Any]] = []
+        if principal.can(Permission.SUBJECT_READ):
+            rows = session.execute(
+                select(Report, ContentItem.external_id, Actor.external_id)
+                .outerjoin(ContentItem, ContentItem.pk == Report.content_pk)
+                .outerjoin(Actor, Actor.pk == Report.actor_pk)
+                .order_by(Report.pk.desc())
+                .limit(25)
+            )
+            for report, content_id, actor_id in rows:
+                recent.append({"report": report, "content_id": content_id, "actor_id": actor_id})
+    return render_page(request, "home.html", {"title": "Home", "counts": counts, "recent": recent})
+
+
+@router.get("/subjects")
+def find_subject(
+    request: Request,
+    id: str = "",
+    type: str = "content",
+    principal: Principal = Depends(requires(Permission.SUBJECT_READ)),
+) -> Response:
+    kind = "actors" if type == "actor" else "content"
+    return RedirectResponse(f"/{kind}/{quote(id.strip(), safe='')}", status_code=303)
+
+
+@router.get("/content/{content_id}", response_class=HTMLResponse)
+def content_page(
+    request: Request,
+    content_id: str,
+    principal: Principal = Depends(requires(Permission.SUBJECT_READ)),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    with context.database.transaction() as session:
+        view = view_content(session, content_id, principal=principal, now=context.clock())
+    return render_page(request, "content.html", {"title": f"Content {content_id}", "view": view})
+
+
+@router.get("/actors/{actor_id}", response_class=HTMLResponse)
+def actor_page(
+    request: Request,
+    actor_id: str,
+    principal: Principal = Depends(requires(Permission.SUBJECT_READ)),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    with context.database.transaction() as session:
+        view = view_actor(session, actor_id, principal=principal, now=context.clock())
+    return render_page(request, "actor.html", {"title": f"Actor {actor_id}", "view": view})
+
+
+@router.get("/policies", response_class=HTMLResponse)
+def policies_page(
+    request: Request,
+    principal: Principal = Depends(requires(Permission.POLICY_READ)),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    with context.database.transaction() as session:
+        policies = sorted(current_policies(session).values(), key=lambda p: p.policy.id)
+    return render_page(request, "policies.html", {"title": "Policies", "policies": policies})
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    principal: Principal = Depends(requires(Permission.AUDIT_READ)),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    with context.database.transaction() as session:
+        rows = audit_log.recent(session, limit=200)
+    return render_page(request, "audit.html", {"title": "Audit log", "rows": rows})

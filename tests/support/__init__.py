@@ -1,0 +1,1 @@
+"""Test-only helpers: a throwaway PostgreSQL server and the Chromium used by browser tests."""
