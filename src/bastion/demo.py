@@ -25,6 +25,14 @@ DEMO_USERS: tuple[tuple[str, Role, str | None, tuple[str, ...]], ...] = (
 )
 
 
+_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - no look-alikes
+
+
+def demo_password(length: int = 16) -> str:
+    """Easy to copy from a terminal: letters and digits only, about 93 bits."""
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
 @dataclass(frozen=True)
 class DemoLogin:
     name: str
@@ -38,7 +46,7 @@ def prepare_demo_users(database: Database, clock: Clock) -> list[DemoLogin]:
     now = clock()
     with database.transaction() as session:
         for name, role, vendor, languages in DEMO_USERS:
-            password = secrets.token_urlsafe(12)
+            password = demo_password()
             try:
                 set_password(session, name, password)
             except NotFound:

@@ -20,7 +20,7 @@ from bastion.errors import FieldError
 from bastion.ingest.language import detect_language
 from bastion.ingest.outcome import IngestResult, ItemOutcome
 from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload, ViewPayload
-from bastion.ingest.validation import field_errors
+from bastion.ingest.validation import field_errors, json_path
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, Base, ContentItem, Report, View
 from bastion.store.upsert import existing_keys, insert_new
@@ -134,7 +134,7 @@ def _resolve(
         try:
             row = _row(kind, payload, actor_refs, content_refs, policy_ids, now)
         except _UnknownReference as missing:
-            error = FieldError(f"{item_path(index)}.{missing.field}", missing.message)
+            error = FieldError(json_path(item_path(index), missing.field.split(".")), missing.message)
             outcomes[index] = ItemOutcome(index, payload.id, ItemStatus.ERROR, (error,))
             continue
         accepted.append(_Accepted(index, payload, row))

@@ -48,12 +48,14 @@ def login_page(request: Request, next: str = "/", context: AppContext = Depends(
     return _login_form(request, context, _safe_next(next), error=None, status_code=200)
 
 
-def _login_form(request: Request, context: AppContext, next_path: str, error: str | None, status_code: int) -> Response:
+def _login_form(
+    request: Request, context: AppContext, next_path: str, error: str | None, status_code: int, name: str = ""
+) -> Response:
     token = secrets.token_urlsafe(32)
     response = render_page(
         request,
         "login.html",
-        {"title": "Log in", "login_csrf": token, "next": next_path, "error": error},
+        {"title": "Log in", "login_csrf": token, "next": next_path, "error": error, "name": name},
         status_code=status_code,
     )
     response.set_cookie(
@@ -79,7 +81,7 @@ def login_submit(
     next_path = _safe_next(next)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not same(expected, login_csrf):
-        return _login_form(request, context, next_path, "Your login form expired. Please try again.", 403)
+        return _login_form(request, context, next_path, "Your login form expired. Please try again.", 403, name)
     now = context.clock()
     try:
         with context.database.transaction() as session:
@@ -94,7 +96,7 @@ def login_submit(
                 target=f"user:{name[:128]}",
                 at=now,
             )
-        return _login_form(request, context, next_path, "Wrong name or password.", 401)
+        return _login_form(request, context, next_path, "Wrong name or password.", 401, name)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

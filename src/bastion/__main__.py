@@ -1,0 +1,5 @@
+"""`python -m bastion` runs the command line."""
+
+from bastion.cli import main
+
+main()

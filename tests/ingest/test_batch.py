@@ -1,0 +1,126 @@
+"""Batch import through the ingest service: line numbers for bad rows, idempotent re-imports."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import func, select
+
+from bastion.clock import FrozenClock
+from bastion.domain.subjects import IngestKind
+from bastion.ingest.batch import import_file
+from bastion.store.database import Database
+from bastion.store.schema import ContentItem, Event, Report
+
+
+def _jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _count(database: Database, model: type) -> int:
+    with database.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+ACTORS = [{"id": f"a{i}", "created_at": "2026-01-01T00:00:00Z", "country": "IN"} for i in range(5)]
+
+
+def _content(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"c{i}",
+        "actor_id": f"a{i % 5}",
+        "type": "post",
+        "text": f"text {i}",
+        "created_at": "2026-01-02T00:00:00Z",
+        **extra,
+    }
+
+
+def test_importing_twice_changes_nothing_and_bad_rows_have_line_numbers(
+    database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    import_file(
+        database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
+    )
+    rows: list[Any] = [_content(i) for i in range(2500)]
+    rows[10] = _content(10, type="gif")
+    rows[1700] = "{broken"
+    rows[2400] = _content(2400, actor_id="ghost")
+    path = _jsonl(tmp_path / "content.jsonl", rows)
+
+    first = import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=1000)
+    assert (first.rows, first.created, first.duplicates, first.error_count) == (2500, 2497, 0, 3)
+    assert [(e.line, e.path) for e in first.errors] == [(11, "type"), (1701, ""), (2401, "actor_id")]
+    events_after_first = _count(database, Event)
+
+    second = import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock)
+    assert (second.created, second.duplicates, second.error_count) == (0, 2497, 3)
+    assert _count(database, ContentItem) == 2497
+    assert _count(database, Event) == events_after_first
+
+
+def test_csv_and_parquet_import_the_same_way(database: Database, clock: FrozenClock, tmp_path: Path) -> None:
+    import_file(
+        database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
+    )
+    csv_path = tmp_path / "content.csv"
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "actor_id", "type", "text", "media.pdq", "created_at", "views"])
+        writer.writerow(["c1", "a1", "image", "look", "f" * 64, "2026-01-02T00:00:00Z", "12"])
+        writer.writerow(["c2", "a2", "post", "hi", "", "2026-01-02T00:00:00Z", "-1"])
+    summary = import_file(database, csv_path, IngestKind.CONTENT, principal="system:test", clock=clock)
+    assert (summary.created, summary.error_count) == (1, 1)
+    assert (summary.errors[0].line, summary.errors[0].path) == (3, "views")
+
+    parquet_path = tmp_path / "reports.parquet"
+    table = pa.table(
+        {
+            "id": ["r1", "r2"],
+            "target": [{"content_id": "c1"}, {"content_id": "c9"}],
+            "reason": ["spam", "spam"],
+            "created_at": ["2026-01-03T00:00:00Z", "2026-01-03T00:00:00Z"],
+        }
+    )
+    pq.write_table(table, parquet_path)
+    reports = import_file(database, parquet_path, IngestKind.REPORTS, principal="system:test", clock=clock)
+    assert (reports.created, reports.error_count) == (1, 1)
+    assert (reports.errors[0].line, reports.errors[0].path) == (2, "target.content_id")
+    with database.transaction() as session:
+        assert session.scalar(select(Report.policy_id)) == "spam"
+
+
+def test_a_crash_mid_file_keeps_whole_chunks_and_a_rerun_completes(
+    database: Database, clock: FrozenClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_file(
+        database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
+    )
+    path = _jsonl(tmp_path / "content.jsonl", [_content(i) for i in range(250)])
+    from bastion.ingest import batch
+
+    real_ingest = batch.ingest
+    calls = {"n": 0}
+
+    def crash_on_third_chunk(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        result = real_ingest(*args, **kwargs)  # the rows are written in the chunk's transaction...
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # ...and then the process is interrupted before it commits
+        return result
+
+    monkeypatch.setattr(batch, "ingest", crash_on_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=100)
+    assert _count(database, ContentItem) == 200  # two whole chunks, nothing of the third
+    monkeypatch.setattr(batch, "ingest", real_ingest)
+    rerun = import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=100)
+    assert (rerun.created, rerun.duplicates) == (50, 200)
+    assert _count(database, ContentItem) == 250

@@ -1,0 +1,151 @@
+"""The audit log: appends chain; changing or deleting any row is caught and named."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from bastion import audit_log
+from bastion.clock import FrozenClock
+from bastion.errors import IntegrityBroken
+from bastion.store.database import Database
+from bastion.store.schema import AuditRecord
+
+
+def _write(database: Database, clock: FrozenClock, n: int) -> None:
+    for i in range(n):
+        with database.transaction() as session:
+            audit_log.record(
+                session,
+                principal=f"user:u{i % 3}",
+                action="subject.view",
+                target=f"content:c{i}",
+                at=clock(),
+                details={"i": i, "note": "ünïcode"},
+            )
+        clock.advance(timedelta(seconds=1))
+
+
+def _base(database: Database) -> int:
+    with database.transaction() as session:
+        return audit_log.verify(session).last_seq
+
+
+def test_an_untouched_chain_verifies(database: Database, clock: FrozenClock) -> None:
+    base = _base(database)
+    _write(database, clock, 10)
+    with database.transaction() as session:
+        report = audit_log.verify(session)
+    assert report.last_seq == base + 10
+    assert report.rows == base + 10
+
+
+def test_each_row_links_to_the_one_before(database: Database, clock: FrozenClock) -> None:
+    _write(database, clock, 3)
+    with database.transaction() as session:
+        rows = list(session.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
+    for before, after in itertools.pairwise(rows):
+        assert after.prev_hash == before.hash
+        assert after.seq == before.seq + 1
+
+
+TAMPERING = [
+    ("principal", "user:someone-else"),
+    ("action", "auth.login"),
+    ("target", "content:other"),
+]
+
+
+@pytest.mark.parametrize(("column", "value"), TAMPERING)
+def test_a_changed_row_is_named(database: Database, clock: FrozenClock, column: str, value: str) -> None:
+    base = _base(database)
+    _write(database, clock, 6)
+    victim = base + 4
+    with database.transaction() as session:
+        session.execute(update(AuditRecord).where(AuditRecord.seq == victim).values({column: value}))
+    with database.transaction() as session, pytest.raises(IntegrityBroken, match=f"row {victim} was changed"):
+        audit_log.verify(session)
+
+
+def test_changed_details_and_time_are_caught(database: Database, clock: FrozenClock) -> None:
+    base = _base(database)
+    _write(database, clock, 4)
+    with database.transaction() as session:
+        session.execute(update(AuditRecord).where(AuditRecord.seq == base + 2).values(details={"i": 99}))
+    with database.transaction() as session, pytest.raises(IntegrityBroken, match=f"row {base + 2} was changed"):
+        audit_log.verify(session)
+    with database.transaction() as session:
+        session.execute(
+            update(AuditRecord).where(AuditRecord.seq == base + 2).values(details={"i": 1, "note": "ünïcode"})
+        )
+        session.execute(update(AuditRecord).where(AuditRecord.seq == base + 3).values(at=clock() + timedelta(hours=1)))
+    with database.transaction() as session, pytest.raises(IntegrityBroken, match=f"row {base + 3} was changed"):
+        audit_log.verify(session)
+
+
+def test_a_deleted_row_is_named(database: Database, clock: FrozenClock) -> None:
+    base = _base(database)
+    _write(database, clock, 6)
+    with database.transaction() as session:
+        session.execute(delete(AuditRecord).where(AuditRecord.seq == base + 3))
+    with database.transaction() as session, pytest.raises(IntegrityBroken, match=f"row {base + 3} missing"):
+        audit_log.verify(session)
+
+
+def test_deleting_the_newest_rows_is_caught_by_the_head(database: Database, clock: FrozenClock) -> None:
+    base = _base(database)
+    _write(database, clock, 5)
+    with database.transaction() as session:
+        session.execute(delete(AuditRecord).where(AuditRecord.seq > base + 3))
+    with database.transaction() as session, pytest.raises(IntegrityBroken, match=f"after row {base + 3} are missing"):
+        audit_log.verify(session)
+
+
+def test_a_recomputed_hash_still_breaks_the_next_link(database: Database, clock: FrozenClock) -> None:
+    """Someone who edits a row and fixes its own hash is caught at the row after it."""
+    base = _base(database)
+    _write(database, clock, 5)
+    victim = base + 2
+    with database.transaction() as session:
+        row = session.get_one(AuditRecord, victim)
+        forged = audit_log.chain_hash(
+            row.seq, row.at, "user:mallory", row.action, row.target, row.details, row.prev_hash
+        )
+        session.execute(
+            update(AuditRecord).where(AuditRecord.seq == victim).values(principal="user:mallory", hash=forged)
+        )
+    with database.transaction() as session, pytest.raises(IntegrityBroken, match=f"row {victim + 1}: its link"):
+        audit_log.verify(session)
+
+
+def test_concurrent_appends_never_fork_the_chain(database: Database, clock: FrozenClock) -> None:
+    import threading
+
+    base = _base(database)
+    failures: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(15):
+                with database.transaction() as session:
+                    audit_log.record(session, principal=f"user:w{n}", action="test", target=str(i), at=clock())
+        except BaseException as exc:  # collected and re-raised in the test thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    with database.transaction() as session:
+        assert audit_log.verify(session).last_seq == base + 90
+
+
+def test_the_database_itself_holds_only_what_verify_reads(database: Database) -> None:
+    with database.engine.connect() as connection:
+        head = connection.execute(text("SELECT seq, hash FROM audit_head")).all()
+    assert len(head) == 1
