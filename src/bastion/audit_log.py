@@ -22,6 +22,8 @@ from bastion.errors import IntegrityBroken
 from bastion.store.schema import AuditHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
+PRINCIPAL_CHARS = 256
+TARGET_CHARS = 512
 HEAD_ID = 1
 
 
@@ -60,6 +62,8 @@ def record(
 ) -> int:
     """Append one row in the caller's transaction; returns its sequence number."""
     clean = json.loads(json.dumps(dict(details or {}), default=str))
+    # Hash exactly what is stored: the same bounds as the columns, the time in UTC.
+    principal, target, at = principal[:PRINCIPAL_CHARS], target[:TARGET_CHARS], as_utc(at)
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()).one()
     seq = int(head.seq) + 1
     digest = chain_hash(seq, at, principal, action, target, clean, head.hash)
@@ -69,7 +73,7 @@ def record(
             at=at,
             principal=principal,
             action=action,
-            target=target[:512],
+            target=target,
             details=clean,
             prev_hash=head.hash,
             hash=digest,
@@ -102,9 +106,14 @@ def verify(session: Session) -> ChainReport:
             raise IntegrityBroken(f"audit log row {row.seq} was changed: its hash does not match its contents")
         expected_seq, prev_hash, rows = row.seq + 1, row.hash, rows + 1
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).one()
-    if head.seq != expected_seq - 1 or head.hash != prev_hash:
+    if head.seq > expected_seq - 1:
         raise IntegrityBroken(
             f"audit log rows after row {expected_seq - 1} are missing: the head records row {head.seq}"
+        )
+    if head.seq != expected_seq - 1 or head.hash != prev_hash:
+        raise IntegrityBroken(
+            f"audit log head does not match the chain: it records row {head.seq}, the chain ends at row "
+            f"{expected_seq - 1}"
         )
     return ChainReport(rows=rows, last_seq=expected_seq - 1)
 

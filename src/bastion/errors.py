@@ -55,6 +55,11 @@ class NotFound(BastionError):
     http_status = 404
 
 
+class PayloadTooLarge(BastionError):
+    code = "too_large"
+    http_status = 413
+
+
 class Conflict(BastionError):
     """The request is well formed but the state does not allow it (e.g. a lease held by another)."""
 

@@ -46,7 +46,7 @@ def view_content(session: Session, external_id: str, *, principal: Principal, no
     actor = session.get_one(Actor, content.actor_pk)
     reports = list(
         session.scalars(
-            select(Report).where(Report.content_pk == content.pk).order_by(Report.created_at).limit(MAX_LISTED)
+            select(Report).where(Report.content_pk == content.pk).order_by(Report.created_at.desc()).limit(MAX_LISTED)
         )
     )
     audit_log.record(session, principal=principal.name, action="subject.view", target=f"content:{external_id}", at=now)
@@ -67,7 +67,9 @@ def view_actor(session: Session, external_id: str, *, principal: Principal, now:
         )
     )
     reports = list(
-        session.scalars(select(Report).where(Report.actor_pk == actor.pk).order_by(Report.created_at).limit(MAX_LISTED))
+        session.scalars(
+            select(Report).where(Report.actor_pk == actor.pk).order_by(Report.created_at.desc()).limit(MAX_LISTED)
+        )
     )
     audit_log.record(session, principal=principal.name, action="subject.view", target=f"actor:{external_id}", at=now)
     return ActorView(actor, int(count or 0), recent, reports, subject_history(session, SubjectType.ACTOR, actor.pk))

@@ -74,3 +74,17 @@ def test_only_admins_manage_users_and_read_the_audit_log(role: Role) -> None:
 def test_vendor_reviewers_cannot_open_arbitrary_subjects() -> None:
     assert Permission.SUBJECT_READ not in ROLE_PERMISSIONS[Role.VENDOR_REVIEWER]
     assert Permission.INGEST_WRITE not in ROLE_PERMISSIONS[Role.VENDOR_REVIEWER]
+
+
+def test_a_plain_route_or_mount_cannot_slip_past_the_check(database: Database, clock: FrozenClock) -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.staticfiles import StaticFiles
+
+    app = create_app(make_context(database, clock))
+    app.add_route("/api/v1/leak", lambda _request: PlainTextResponse("secret"))
+    with pytest.raises(ConfigurationError, match="GET /api/v1/leak"):
+        _refuse_unguarded_routes(app)
+    other = create_app(make_context(database, clock))
+    other.mount("/files", StaticFiles(directory="."))
+    with pytest.raises(ConfigurationError, match="mount /files"):
+        _refuse_unguarded_routes(other)

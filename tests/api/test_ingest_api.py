@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from bastion import audit_log
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.store.database import Database
 from bastion.store.schema import Actor, AuditRecord, ContentItem, Event, Report
-from tests.conftest import api_key, bearer
+from tests.conftest import api_key, bearer, make_user
 
 
 def actor(i: int | str, **extra: Any) -> dict[str, Any]:
@@ -216,6 +219,8 @@ def test_a_failed_transaction_leaves_nothing_half_written(
     failing = TestClient(client.app, raise_server_exceptions=False, base_url="http://127.0.0.1")
     response = failing.post("/api/v1/content", json={"items": [content(i) for i in range(50)]}, headers=platform)
     assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "disk full" not in response.text
     assert (count(database, ContentItem), count(database, Event), count(database, AuditRecord)) == before
 
 
@@ -229,3 +234,30 @@ def test_writes_are_audited_with_the_key_that_made_them(
     assert last.action == "ingest.actors"
     assert last.principal.startswith("apikey:")
     assert last.details == {"created": 2, "duplicates": 0, "errors": 0}
+
+
+def test_a_body_over_the_limit_is_413_and_nothing_is_read_into_the_store(
+    client: TestClient, platform: dict[str, str], database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bastion.api.routes.ingest.MAX_BODY_BYTES", 2_000)
+    items = {"items": [actor(i) for i in range(40)]}
+    response = client.post("/api/v1/actors", json=items, headers=platform)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
+        yield json.dumps(items).encode()
+
+    streamed = client.post("/api/v1/actors", content=chunks(), headers={**platform, "content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert count(database, Actor) == 0
+
+
+def test_long_names_and_paths_fit_the_log(client: TestClient, database: Database, clock: FrozenClock) -> None:
+    """A 64-character user name and a 600-character path are recorded and the chain still verifies."""
+    name = "u" * 64
+    make_user(database, clock, name, Role.ANALYST)
+    key = bearer(api_key(database, clock, user=name))
+    assert client.get("/api/v1/content/" + "x" * 600, headers=key).status_code == 404
+    with database.transaction() as session:
+        audit_log.verify(session)

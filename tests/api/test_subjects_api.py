@@ -35,7 +35,7 @@ def test_content_comes_with_reports_and_history(client: TestClient, database: Da
     assert body["actor_id"] == "a0"
     assert [r["id"] for r in body["reports"]] == ["r1"]
     assert [e["kind"] for e in body["history"]] == ["content.created", "report.filed"]
-    assert body["created_at"].startswith("2026-10-02T06:30:00")  # +02:00 stored as UTC
+    assert body["created_at"] == "2026-10-02T06:30:00+00:00"  # +02:00 stored as UTC, read back aware, both backends
 
     actor_body = client.get("/api/v1/actors/a0", headers=analyst).json()
     assert actor_body["content_count"] == 1

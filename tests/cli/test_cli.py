@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from bastion.auth.apikeys import authenticate_api_key
 from bastion.clock import FrozenClock
+from bastion.errors import Unauthenticated
 from bastion.store.database import Database
 from bastion.store.schema import AuditRecord
 
@@ -62,6 +63,12 @@ def test_apikey_prints_the_key_alone_on_its_last_line(database: Database, clock:
     assert key.startswith("bst_") and " " not in key
     with database.transaction() as session:
         assert authenticate_api_key(session, key, now=clock()).name == "apikey:crawler"
+    listed = bastion("apikey", "list", url=database.url)
+    assert "crawler" in listed.stdout and key not in listed.stdout
+    assert bastion("apikey", "revoke", "crawler", url=database.url).returncode == 0
+    with database.transaction() as session, pytest.raises(Unauthenticated):
+        authenticate_api_key(session, key, now=clock())
+    assert bastion("apikey", "revoke", "nope", url=database.url).returncode == 1
     neither = bastion("apikey", "create", "--name", "x", url=database.url)
     assert neither.returncode == 2
     assert "--role or --user" in neither.stderr

@@ -104,9 +104,9 @@ def test_a_crash_mid_file_keeps_whole_chunks_and_a_rerun_completes(
         database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
     )
     path = _jsonl(tmp_path / "content.jsonl", [_content(i) for i in range(250)])
-    from bastion.ingest import batch
+    from bastion.ingest import service
 
-    real_ingest = batch.ingest
+    real_ingest = service.ingest
     calls = {"n": 0}
 
     def crash_on_third_chunk(*args: Any, **kwargs: Any) -> Any:
@@ -116,11 +116,11 @@ def test_a_crash_mid_file_keeps_whole_chunks_and_a_rerun_completes(
             raise KeyboardInterrupt  # ...and then the process is interrupted before it commits
         return result
 
-    monkeypatch.setattr(batch, "ingest", crash_on_third_chunk)
+    monkeypatch.setattr(service, "ingest", crash_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=100)
     assert _count(database, ContentItem) == 200  # two whole chunks, nothing of the third
-    monkeypatch.setattr(batch, "ingest", real_ingest)
+    monkeypatch.setattr(service, "ingest", real_ingest)
     rerun = import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=100)
     assert (rerun.created, rerun.duplicates) == (50, 200)
     assert _count(database, ContentItem) == 250

@@ -21,7 +21,16 @@ from bastion.web import routes as web_routes
 from bastion.web.rendering import error_page
 
 # The only routes anyone may call without credentials.
-PUBLIC_ROUTES = frozenset({("GET", "/api/v1/health"), ("GET", "/login"), ("POST", "/login")})
+PUBLIC_ROUTES = frozenset(
+    {
+        ("GET", "/api/v1/health"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("GET", "/openapi.json"),
+        ("HEAD", "/openapi.json"),
+    }
+)
+PUBLIC_MOUNTS = frozenset({"/static"})  # the UI's own CSS, script and icon
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -58,25 +67,42 @@ def create_app(context: AppContext) -> FastAPI:
     return app
 
 
-def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
-    """Every API route, including those of included routers (which carry their own full paths)."""
+def all_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, including those of included routers (which carry their own full paths)."""
     for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif isinstance(route, APIRouter):
-            yield from api_routes(route.routes)
+        if isinstance(route, APIRouter):
+            yield from all_routes(route.routes)
         elif hasattr(route, "original_router"):  # how FastAPI wraps an included router
-            yield from api_routes(route.original_router.routes)
-        elif not isinstance(route, Mount | Route):
-            raise ConfigurationError(f"cannot check the access rule of route {route!r}")
+            yield from all_routes(route.original_router.routes)
+        else:
+            yield route
+
+
+def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    return (route for route in all_routes(routes) if isinstance(route, APIRoute))
 
 
 def _refuse_unguarded_routes(app: FastAPI) -> None:
-    """Deny by default: every route must demand a role through `requires`, unless listed as public."""
+    """Deny by default: every route must demand a role through `requires`, unless listed as public.
+
+    Routes that cannot carry a guard (plain routes, mounts) are allowed only when listed as public.
+    """
     open_routes = []
-    for route in api_routes(app.routes):
-        for method in route.methods or ():
-            if (method, route.path) not in PUBLIC_ROUTES and not is_guarded(route.dependant):
-                open_routes.append(f"{method} {route.path}")
+    for route in all_routes(app.routes):
+        if isinstance(route, APIRoute):
+            for method in route.methods or ():
+                if (method, route.path) not in PUBLIC_ROUTES and not is_guarded(route.dependant):
+                    open_routes.append(f"{method} {route.path}")
+        elif isinstance(route, Mount):
+            if route.path not in PUBLIC_MOUNTS:
+                open_routes.append(f"mount {route.path}")
+        elif isinstance(route, Route):
+            open_routes.extend(
+                f"{method} {route.path}"
+                for method in route.methods or ("ANY",)
+                if (method, route.path) not in PUBLIC_ROUTES
+            )
+        else:
+            open_routes.append(f"unknown route {route!r}")
     if open_routes:
         raise ConfigurationError(f"routes without an access rule: {', '.join(sorted(open_routes))}")

@@ -57,6 +57,14 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> None:
             details.append(FieldError(json_path("", loc), message))
         return render_error(request, InvalidInput("the request is not valid", details))
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> Response:
+        # Never echo the exception: it may hold content or SQL. The type is enough to find it in logs.
+        log.error("unexpected_error", path=request.url.path, error_type=type(error).__name__)
+        internal = BastionError("something went wrong on our side; nothing was changed")
+        internal.code = "internal_error"
+        return render_error(request, internal)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         wrapped = BastionError(str(error.detail))

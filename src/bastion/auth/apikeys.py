@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from bastion.auth.principal import Principal
 from bastion.auth.tokens import API_KEY_PREFIX, digest, new_secret
-from bastion.auth.users import find_user, principal_of
+from bastion.auth.users import USER_NAME, find_user, principal_of
 from bastion.domain.access import Role
-from bastion.errors import Conflict, FieldError, InvalidInput, Unauthenticated
+from bastion.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
 from bastion.store.schema import ApiKey, User
 
 # last_used_at is a convenience for admins, not a log: refresh it at most this often.
@@ -32,6 +32,8 @@ def create_api_key(
         raise InvalidInput(
             "an API key needs a role or a user", [FieldError("role", "give exactly one of --role or --user")]
         )
+    if not USER_NAME.match(name):
+        raise InvalidInput("bad key name", [FieldError("name", "use letters, digits and . _ @ - (at most 64)")])
     if session.scalar(select(ApiKey.pk).where(ApiKey.name == name)) is not None:
         raise Conflict(f"an API key named {name!r} exists already")
     user_pk = find_user(session, user).pk if user is not None else None
@@ -68,7 +70,19 @@ def authenticate_api_key(session: Session, secret: str, *, now: datetime) -> Pri
 
 
 def revoke_api_key(session: Session, name: str, *, now: datetime) -> None:
-    session.execute(update(ApiKey).where(ApiKey.name == name).values(revoked_at=now))
+    key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if key is None:
+        raise NotFound(f"no API key named {name!r}")
+    if key.revoked_at is None:
+        key.revoked_at = now
+
+
+def list_api_keys(session: Session) -> list[tuple[ApiKey, str | None]]:
+    """Every key with the name of the user it acts as, if any; newest first."""
+    rows = session.execute(
+        select(ApiKey, User.name).outerjoin(User, User.pk == ApiKey.user_pk).order_by(ApiKey.pk.desc())
+    )
+    return [(key, user) for key, user in rows]
 
 
 def _aware(moment: datetime, like: datetime) -> datetime:

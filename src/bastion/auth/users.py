@@ -15,7 +15,7 @@ from bastion.domain.access import Role
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
 from bastion.store.schema import User
 
-USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")  # also used for API key names
 
 
 def parse_roles(values: Sequence[str]) -> frozenset[Role]:
@@ -39,7 +39,7 @@ def add_user(
 ) -> User:
     errors = []
     if not USER_NAME.match(name):
-        errors.append(FieldError("name", "use letters, digits and . _ @ - (at most 128)"))
+        errors.append(FieldError("name", "use letters, digits and . _ @ - (at most 64)"))
     if Role.VENDOR_REVIEWER in roles and not vendor:
         errors.append(FieldError("vendor", "a vendor_reviewer is bound to one vendor: give --vendor"))
     if vendor and Role.VENDOR_REVIEWER not in roles:
@@ -65,6 +65,10 @@ def add_user(
 def set_password(session: Session, name: str, password: str) -> None:
     user = find_user(session, name)
     user.password_hash = hash_password(password)
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))
 
 
 def find_user(session: Session, name: str) -> User:

@@ -6,11 +6,13 @@ import secrets
 import sys
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from bastion import audit_log
-from bastion.auth.apikeys import create_api_key
+from bastion.auth.apikeys import create_api_key, list_api_keys, revoke_api_key
 from bastion.auth.principal import SYSTEM
-from bastion.auth.users import add_user, parse_roles
+from bastion.auth.users import add_user, list_users, parse_roles
 from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
 from bastion.domain.access import Role
@@ -78,3 +80,48 @@ def apikey_create(
     console.print(f"created API key [bold]{name}[/] ({f'role {role.value}' if role else f'acts as {user}'}).")
     console.print("Send it as 'Authorization: Bearer <key>'. It is shown once:")
     print(issued.secret)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: str = typer.Argument(..., help="The key's name.")) -> None:
+    """Revoke a key: it stops working at once."""
+    now = system_clock()
+    with open_database().transaction() as session:
+        revoke_api_key(session, name, now=now)
+        audit_log.record(session, principal=SYSTEM.name, action="apikey.revoke", target=f"apikey:{name}", at=now)
+    console.print(f"revoked API key [bold]{escape(name)}[/]")
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """Every key: its name, what it acts as, when it was last used (keys themselves are never shown)."""
+    with open_database().transaction() as session:
+        keys = list_api_keys(session)
+    table = Table("name", "acts as", "prefix", "created", "last used", "revoked")
+    for key, user in keys:
+        table.add_row(
+            escape(key.name),
+            f"user {escape(user)}" if user else f"role {key.role}",
+            key.prefix + "…",
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+        )
+    console.print(table)
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every user with roles, vendor and languages."""
+    with open_database().transaction() as session:
+        users = list_users(session)
+    table = Table("name", "roles", "vendor", "languages", "active")
+    for user in users:
+        table.add_row(
+            escape(user.name),
+            ", ".join(user.roles),
+            user.vendor or "",
+            ", ".join(user.languages),
+            "yes" if user.active else "no",
+        )
+    console.print(table)

@@ -14,12 +14,35 @@ class EventKind(StrEnum):
     ACTOR_CREATED = "actor.created"
     CONTENT_CREATED = "content.created"
     REPORT_FILED = "report.filed"
+    JOB_CREATED = "job.created"
+    JOB_REPORT_ATTACHED = "job.report_attached"
+    JOB_CLAIMED = "job.claimed"
+    JOB_RELEASED = "job.released"
+    JOB_SKIPPED = "job.skipped"
+    JOB_ESCALATED = "job.escalated"
+    JOB_REASSIGNED = "job.reassigned"
+    JOB_HELD = "job.held"
+    JOB_REOPENED = "job.reopened"
+    DECISION_MADE = "decision.made"
+    ACTION_TAKEN = "action.taken"
+    ACTION_REVERSED = "action.reversed"
+    STRIKE_ADDED = "strike.added"
+    APPEAL_FILED = "appeal.filed"
+    APPEAL_RESOLVED = "appeal.resolved"
+
+
+class EventEntity(StrEnum):
+    """What an event is about: a subject, or a job of the review process."""
+
+    ACTOR = "actor"
+    CONTENT = "content"
+    JOB = "job"
 
 
 @dataclass(frozen=True)
 class NewEvent:
     kind: str
-    subject_type: SubjectType
+    subject_type: SubjectType | EventEntity
     subject_pk: int
     occurred_at: datetime
     principal: str

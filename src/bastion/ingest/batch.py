@@ -10,13 +10,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bastion import audit_log
 from bastion.clock import Clock
 from bastion.domain.subjects import IngestKind
 from bastion.errors import FieldError
 from bastion.ingest.readers import FileFormat, ProgressSink, SourceRecord, format_of, read_records
-from bastion.ingest.service import MAX_BATCH, ingest
-from bastion.policy.service import current_policies
+from bastion.ingest.service import MAX_BATCH, ingest_batch
 from bastion.store.database import Database
 
 MAX_KEPT_ERRORS = 1_000
@@ -84,27 +82,17 @@ def _import_chunk(
             summary.add_error(record.error)
     if not readable:
         return
-    now = clock()
-    with database.transaction() as session:
-        policy_ids = frozenset(current_policies(session)) if kind is IngestKind.REPORTS else frozenset()
-        result = ingest(
-            session,
-            kind,
-            [r.value for r in readable],
-            principal=principal,
-            now=now,
-            policy_ids=policy_ids,
-            item_path=lambda _index: "",
-        )
-        if result.created:
-            audit_log.record(
-                session,
-                principal=principal,
-                action=f"import.{kind.value}",
-                target=source,
-                at=now,
-                details={"first_line": chunk[0].line, "created": result.created, "duplicates": result.duplicates},
-            )
+    result = ingest_batch(
+        database,
+        kind,
+        [r.value for r in readable],
+        principal=principal,
+        now=clock(),
+        action=f"import.{kind.value}",
+        target=source,
+        item_path=lambda _index: "",
+        audit_details={"first_line": chunk[0].line},
+    )
     summary.created += result.created
     summary.duplicates += result.duplicates
     for outcome in result.outcomes:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from bastion import audit_log
 from bastion.domain.events import EventKind, NewEvent
 from bastion.domain.subjects import IngestKind, ItemStatus, SubjectType
 from bastion.errors import FieldError
@@ -21,6 +22,8 @@ from bastion.ingest.language import detect_language
 from bastion.ingest.outcome import IngestResult, ItemOutcome
 from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload, ViewPayload
 from bastion.ingest.validation import field_errors, json_path
+from bastion.policy.service import current_policies
+from bastion.store.database import Database
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, Base, ContentItem, Report, View
 from bastion.store.upsert import existing_keys, insert_new
@@ -241,3 +244,35 @@ def _event_for(kind: IngestKind, item: _Accepted, pk: int, principal: str) -> Ne
             {"report_id": payload.id, "reason": payload.reason, "reporter_id": payload.reporter_id},
         )
     return None  # views are their own append-only log
+
+
+def ingest_batch(
+    database: Database,
+    kind: IngestKind,
+    items: Sequence[object],
+    *,
+    principal: str,
+    now: datetime,
+    action: str,
+    target: str,
+    item_path: Callable[[int], str] = items_path,
+    audit_details: Mapping[str, Any] | None = None,
+) -> IngestResult:
+    """One batch in one transaction, recorded in the audit log when anything was accepted.
+
+    The API (`action` "ingest.*") and the batch importer ("import.*") both come through here.
+    """
+    with database.transaction() as session:
+        policy_ids = frozenset(current_policies(session)) if kind is IngestKind.REPORTS else frozenset()
+        result = ingest(session, kind, items, principal=principal, now=now, policy_ids=policy_ids, item_path=item_path)
+        if result.accepted:
+            audit_log.record(
+                session,
+                principal=principal,
+                action=action,
+                target=target,
+                at=now,
+                details={"created": result.created, "duplicates": result.duplicates, "errors": result.errors}
+                | dict(audit_details or {}),
+            )
+    return result

@@ -27,6 +27,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bastion.domain.policy import Action, Policy
 from bastion.errors import FieldError, InvalidInput, NotFound
+from bastion.yaml_document import yaml_syntax_error
 
 POLICY_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 MAX_ID_LENGTH = 128
@@ -91,7 +92,7 @@ def parse_policies(text: str, source: str) -> list[Policy]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        raise _failure(source, [_syntax_error(exc, text)]) from None
+        raise _failure(source, [yaml_syntax_error(exc, text)]) from None
     except RecursionError:
         raise _failure(source, [FieldError("", "the YAML is nested too deeply")]) from None
     reader = _PolicyReader()
@@ -105,22 +106,6 @@ def _failure(source: str, errors: list[FieldError]) -> InvalidInput:
     ordered = sorted(errors, key=lambda e: e.line if e.line is not None else 0)
     noun = "error" if len(ordered) == 1 else "errors"
     return InvalidInput(f"policy file {source} has {len(ordered)} {noun}", errors=ordered)
-
-
-def _syntax_error(exc: yaml.YAMLError, text: str) -> FieldError:
-    if isinstance(exc, yaml.reader.ReaderError):
-        line = text.count("\n", 0, exc.position) + 1
-        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        return FieldError("", f"invalid YAML: unacceptable character {character!r}: {exc.reason}", line)
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "malformed YAML"
-        if exc.context and exc.context_mark is not None:
-            problem += f" ({exc.context} on line {exc.context_mark.line + 1})"
-        elif exc.context:
-            problem += f" ({exc.context})"
-        return FieldError("", f"invalid YAML: {problem}", mark.line + 1 if mark else None)
-    return FieldError("", f"invalid YAML: {exc}")
 
 
 def _line(node: Node) -> int:

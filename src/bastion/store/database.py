@@ -45,7 +45,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, **kwargs)
+        engine = create_engine(parsed, hide_parameters=True, **kwargs)
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
@@ -54,7 +54,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 40)
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(parsed, **kwargs)
+        return create_engine(parsed, hide_parameters=True, **kwargs)
     raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
 

@@ -22,7 +22,7 @@ def append_events(session: Session, events: Sequence[NewEvent], *, recorded_at: 
         [
             {
                 "kind": e.kind,
-                "subject_type": e.subject_type.value,
+                "subject_type": str(e.subject_type),
                 "subject_pk": e.subject_pk,
                 "occurred_at": e.occurred_at,
                 "recorded_at": recorded_at,

@@ -23,7 +23,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from bastion.clock import as_utc
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,12 +40,27 @@ NAMING_CONVENTION = {
 # 64-bit keys on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the fast rowid alias.
 Key = BigInteger().with_variant(Integer(), "sqlite")
 Document = JSON().with_variant(JSONB(), "postgresql")
-Moment = DateTime(timezone=True)
+
+
+class Moment(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and always read back as an aware UTC datetime, on every backend.
+
+    (SQLite keeps no zone, PostgreSQL answers in the session's zone; readers never have to care.)
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: Document, datetime: Moment}  # noqa: RUF012
+    type_annotation_map = {dict[str, Any]: Document, datetime: Moment()}  # noqa: RUF012
 
 
 class Actor(Base):
@@ -116,7 +135,7 @@ class Event(Base):
     subject_pk: Mapped[int] = mapped_column(Key)
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
-    principal: Mapped[str] = mapped_column(String(128))
+    principal: Mapped[str] = mapped_column(String(256))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -186,7 +205,7 @@ class AuditRecord(Base):
 
     seq: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
-    principal: Mapped[str] = mapped_column(String(128))
+    principal: Mapped[str] = mapped_column(String(256))
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str] = mapped_column(String(512))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)

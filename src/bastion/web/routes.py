@@ -19,7 +19,7 @@ from bastion.auth.tokens import same
 from bastion.domain.access import Permission
 from bastion.errors import Unauthenticated
 from bastion.policy.service import current_policies
-from bastion.store.schema import Actor, ContentItem, Event, Report
+from bastion.store.schema import Actor, ContentItem, Event, Report, User
 from bastion.subjects import view_actor, view_content
 from bastion.web.rendering import render_page
 
@@ -89,13 +89,10 @@ def login_submit(
             audit_log.record(session, principal=login.principal.name, action="auth.login", target="web", at=now)
     except Unauthenticated:
         with context.database.transaction() as session:
-            audit_log.record(
-                session,
-                principal="anonymous",
-                action="auth.login_failed",
-                target=f"user:{name[:128]}",
-                at=now,
-            )
+            # Name the account only if it exists: people type passwords into the name field.
+            known = session.scalar(select(User.pk).where(User.name == name)) is not None
+            target = f"user:{name}" if known else "unknown user"
+            audit_log.record(session, principal="anonymous", action="auth.login_failed", target=target, at=now)
         return _login_form(request, context, next_path, "Wrong name or password.", 401, name)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
@@ -106,7 +103,9 @@ def login_submit(
         secure=_secure_cookies(request, context),
         max_age=int(context.session_lifetime.total_seconds()),
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE, path="/login", secure=_secure_cookies(request, context), httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -120,7 +119,7 @@ def logout(
         log_out(session, token)
         audit_log.record(session, principal=principal.name, action="auth.logout", target="web", at=now)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, secure=_secure_cookies(request, context), httponly=True, samesite="lax")
     return response
 
 

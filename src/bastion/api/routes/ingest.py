@@ -8,17 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from bastion import audit_log
 from bastion.api.context import app_context
 from bastion.api.errors import error_body
 from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.subjects import IngestKind
-from bastion.errors import FieldError, InvalidInput
+from bastion.errors import FieldError, InvalidInput, PayloadTooLarge
 from bastion.ingest.outcome import IngestResult
-from bastion.ingest.service import MAX_BATCH, PAYLOADS, ingest, items_path
-from bastion.policy.service import current_policies
+from bastion.ingest.service import MAX_BATCH, PAYLOADS, ingest_batch, items_path
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -56,13 +54,23 @@ def result_body(result: IngestResult) -> dict[str, Any]:
     return {"created": result.created, "duplicates": result.duplicates, "errors": result.errors, "items": items}
 
 
-async def _read_items(request: Request) -> tuple[list[object], bool]:
+async def _read_body(request: Request) -> bytes:
+    """The body, refused as soon as it passes the limit, whether or not a length was declared."""
     declared = request.headers.get("content-length")
+    too_large = PayloadTooLarge(f"the body must be at most {MAX_BODY_BYTES:,} bytes")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise InvalidInput("request too large", [FieldError("", f"the body must be at most {MAX_BODY_BYTES} bytes")])
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput("request too large", [FieldError("", f"the body must be at most {MAX_BODY_BYTES} bytes")])
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_items(request: Request) -> tuple[list[object], bool]:
+    raw = await _read_body(request)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -90,27 +98,16 @@ def _register(kind: IngestKind) -> None:
     async def endpoint(request: Request, principal: Principal = Depends(permission)) -> JSONResponse:
         context = app_context(request)
         items, batched = await _read_items(request)
-        now = context.clock()
-        with context.database.transaction() as session:
-            policy_ids = frozenset(current_policies(session)) if kind is IngestKind.REPORTS else frozenset()
-            result = ingest(
-                session,
-                kind,
-                items,
-                principal=principal.name,
-                now=now,
-                policy_ids=policy_ids,
-                item_path=items_path if batched else (lambda _index: ""),
-            )
-            if result.accepted:
-                audit_log.record(
-                    session,
-                    principal=principal.name,
-                    action=f"ingest.{kind.value}",
-                    target=kind.value,
-                    at=now,
-                    details={"created": result.created, "duplicates": result.duplicates, "errors": result.errors},
-                )
+        result = ingest_batch(
+            context.database,
+            kind,
+            items,
+            principal=principal.name,
+            now=context.clock(),
+            action=f"ingest.{kind.value}",
+            target=kind.value,
+            item_path=items_path if batched else (lambda _index: ""),
+        )
         body = result_body(result)
         if not result.accepted:
             details = [e for o in result.outcomes for e in o.errors]

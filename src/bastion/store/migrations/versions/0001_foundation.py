@@ -45,7 +45,7 @@ def upgrade() -> None:
         "audit_log",
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("principal", sa.String(length=128), nullable=False),
+        sa.Column("principal", sa.String(length=256), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
         sa.Column("target", sa.String(length=512), nullable=False),
         sa.Column(
@@ -66,7 +66,7 @@ def upgrade() -> None:
         sa.Column("subject_pk", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("principal", sa.String(length=128), nullable=False),
+        sa.Column("principal", sa.String(length=256), nullable=False),
         sa.Column(
             "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),

@@ -1,0 +1,71 @@
+"""YAML documents written by people (policies, review configuration): errors carry line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bastion.errors import FieldError, InvalidInput
+from bastion.ingest.validation import json_path
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def yaml_syntax_error(exc: yaml.YAMLError, text: str) -> FieldError:
+    """A YAML parse error as a FieldError with the line it happened on."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        return FieldError("", f"invalid YAML: unacceptable character {character!r}: {exc.reason}", line)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "malformed YAML"
+        if exc.context and exc.context_mark is not None:
+            problem += f" ({exc.context} on line {exc.context_mark.line + 1})"
+        elif exc.context:
+            problem += f" ({exc.context})"
+        return FieldError("", f"invalid YAML: {problem}", mark.line + 1 if mark else None)
+    return FieldError("", f"invalid YAML: {exc}")
+
+
+def _line_of(root: Node | None, loc: Sequence[str | int]) -> int | None:
+    """The line of the deepest node along `loc` that exists in the document."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in loc:
+        child: Node | None = None
+        if isinstance(node, MappingNode) and isinstance(part, str):
+            child = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == part), None)
+            if child is None:
+                break
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            child = node.value[part]
+        else:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def validate_yaml(model: type[Model], text: str, source: str) -> Model:
+    """Parse and validate a YAML document; raises InvalidInput listing every bad field with its line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{source} is not valid YAML", [yaml_syntax_error(exc, text)]) from exc
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        errors = []
+        for detail in exc.errors(include_url=False, include_input=False):
+            loc = [p for p in detail["loc"] if isinstance(p, str | int)]
+            message = str(detail["msg"]).removeprefix("Value error, ")
+            if message == "Extra inputs are not permitted":
+                message = "unknown field"
+            errors.append(FieldError(json_path("", loc), message, line=_line_of(root, loc)))
+        errors.sort(key=lambda e: e.line or 0)
+        noun = "error" if len(errors) == 1 else "errors"
+        raise InvalidInput(f"{source} has {len(errors)} {noun}", errors) from exc
