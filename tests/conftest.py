@@ -95,7 +95,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path, template_stores: di
 @pytest.fixture
 def sqlite_database(tmp_path: Path, template_stores: dict[str, Any]) -> Iterator[Database]:
     """A fresh SQLite store, for tests that need only one backend (browser tests, the CLI)."""
-    path = tmp_path / "bastion.db"
+    path = tmp_path / "bastion-sqlite-only.db"  # apart from `database`'s file: a test may use both
     shutil.copyfile(_sqlite_template(template_stores), path)
     database = Database(f"sqlite:///{path}")
     yield database

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
 
 from bastion import audit_log
 from bastion.auth.principal import SYSTEM
@@ -11,9 +14,14 @@ from bastion.auth.users import add_user, set_password
 from bastion.clock import Clock
 from bastion.domain.access import Role
 from bastion.errors import NotFound
+from bastion.simulate import Scale, SimulationSpec, World
+from bastion.simulate.writer import WriteSummary, write_platform
 from bastion.store.database import Database
+from bastion.store.schema import ContentItem
 
 DEMO_FOLDER = "bastion-demo"
+DEMO_DAYS = 14
+DEMO_SEED = 1
 DEMO_USERS: tuple[tuple[str, Role, str | None, tuple[str, ...]], ...] = (
     ("admin", Role.ADMIN, None, ()),
     ("analyst", Role.ANALYST, None, ()),
@@ -62,3 +70,15 @@ def prepare_demo_users(database: Database, clock: Clock) -> list[DemoLogin]:
             logins.append(DemoLogin(name, role, password))
         audit_log.record(session, principal=SYSTEM.name, action="demo.users", target="demo", at=now)
     return logins
+
+
+def populate_demo(database: Database, clock: Clock) -> WriteSummary | None:
+    """Fill an empty demo store with a small simulated platform whose two weeks end at midnight today."""
+    with database.transaction() as session:
+        if session.scalar(select(ContentItem.pk).limit(1)) is not None:
+            return None
+    today = clock().replace(hour=0, minute=0, second=0, microsecond=0)
+    spec = SimulationSpec(
+        seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=today - timedelta(days=DEMO_DAYS - 1)
+    )
+    return write_platform(database, World(spec).records(), clock=clock)

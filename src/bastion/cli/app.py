@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bastion.cli import audit, data, server, users
+from bastion.cli import audit, data, server, simulate, users
 
 app = typer.Typer(
     name="bastion",
@@ -17,6 +17,7 @@ app.command("init")(server.init)
 app.command("demo")(server.demo)
 app.command("serve")(server.serve)
 app.command("import")(data.import_command)
+app.command("simulate")(simulate.simulate)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.apikey_app, name="apikey")
 app.add_typer(data.policies_app, name="policies")

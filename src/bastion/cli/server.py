@@ -14,7 +14,7 @@ from bastion.api.context import AppContext
 from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
 from bastion.config import Settings, settings
-from bastion.demo import DEMO_FOLDER, prepare_demo_users
+from bastion.demo import DEMO_FOLDER, populate_demo, prepare_demo_users
 from bastion.setup import initialise
 from bastion.store.database import Database
 
@@ -61,6 +61,11 @@ def demo(
     report = initialise(database, system_clock)
     fresh = report.revision_before is None
     console.print(f"{'created' if fresh else 'reusing'} the demo database in {folder}/")
+    with console.status("simulating a platform: two weeks of posts, views and reports…"):
+        simulated = populate_demo(database, system_clock)
+    if simulated is not None:
+        written = ", ".join(f"{count:,} {kind}" for kind, count in simulated.written.items())
+        console.print(f"simulated two weeks of activity: {written}")
     logins = prepare_demo_users(database, system_clock)
     table = Table("user", "role", "password", title="Demo logins (new passwords on every start)")
     for login in logins:
