@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.auth.principal import SYSTEM
 from bastion.clock import Clock
 from bastion.policy.loader import default_taxonomy_path, load_policy_file
 from bastion.policy.service import current_policies, load_policies
+from bastion.review.config import DEFAULT_CONFIG, default_review_config
+from bastion.review.config_store import load_review_config
 from bastion.store.database import Database
 from bastion.store.migrate import upgrade
+from bastion.store.schema import ReviewConfig as ReviewConfigRow
 
 
 @dataclass(frozen=True)
@@ -41,4 +48,15 @@ def initialise(database: Database, clock: Clock) -> InitReport:
                 at=now,
                 details={"versions_added": summary.versions_added},
             )
+        if load_review_config_if_missing(session, now=clock()):
+            audit_log.record(
+                session, principal=SYSTEM.name, action="review_config.load", target=DEFAULT_CONFIG.name, at=clock()
+            )
     return InitReport(before, after, loaded)
+
+
+def load_review_config_if_missing(session: Session, *, now: datetime) -> bool:
+    if session.scalar(select(ReviewConfigRow.pk).limit(1)) is not None:
+        return False
+    load_review_config(session, default_review_config(), source=DEFAULT_CONFIG.name, principal=SYSTEM.name, now=now)
+    return True

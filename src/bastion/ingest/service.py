@@ -22,6 +22,7 @@ from bastion.ingest.language import detect_language
 from bastion.ingest.outcome import IngestResult, ItemOutcome
 from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload, ViewPayload
 from bastion.ingest.validation import field_errors, json_path
+from bastion.plugins import plugin_manager
 from bastion.policy.service import current_policies
 from bastion.store.database import Database
 from bastion.store.events import append_events
@@ -99,6 +100,10 @@ def ingest(
             if event is not None:
                 events.append(event)
     append_events(session, events, recorded_at=now)
+    if kind is IngestKind.REPORTS and created:
+        plugin_manager().hook.bastion_reports_filed(
+            session=session, report_pks=sorted(created.values()), now=now, principal=principal
+        )
     return IngestResult(kind, tuple(outcomes[i] for i in sorted(outcomes)))
 
 

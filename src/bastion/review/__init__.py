@@ -1,0 +1,1 @@
+"""Review operations: queues, routing, priority, leases, decisions, enforcement, appeals."""

@@ -1,0 +1,269 @@
+"""Claiming and leasing jobs: one atomic statement hands a job to exactly one reviewer.
+
+The claim is `UPDATE jobs ... WHERE pk = (SELECT ... ORDER BY claim_rank DESC LIMIT 1)`, with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL so concurrent claimers pass over each other's rows instead of
+waiting; on SQLite the write lock taken at BEGIN serialises claimers. A lease that runs out makes the
+job claimable again, so a reviewer who vanishes loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bastion import audit_log
+from bastion.auth.principal import Principal
+from bastion.clock import as_utc
+from bastion.domain.access import Permission
+from bastion.domain.events import EventEntity, EventKind, NewEvent
+from bastion.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from bastion.review.access import may_work, require_queue_access
+from bastion.review.config import ReviewConfig
+from bastion.review.config_store import current_review_config
+from bastion.review.jobs import OPEN_STATES, JobStatus
+from bastion.store.events import append_events
+from bastion.store.schema import Decision, Job, JobExclusion, JobReport, User
+
+
+def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, now: datetime) -> Job | None:
+    """Lease the most urgent job this reviewer may take from the queue, or None when there is none."""
+    config = current_review_config(session).config
+    queue = config.queue(queue_name)
+    require_queue_access(queue, reviewer)
+    me = reviewer.user_pk
+    assert me is not None  # require_queue_access refuses principals without a user
+    candidate = (
+        select(Job.pk)
+        .where(
+            Job.queue == queue.name,
+            Job.status.in_((JobStatus.OPEN.value, JobStatus.CLAIMED.value)),
+            or_(Job.status == JobStatus.OPEN.value, Job.lease_expires_at < now),
+            or_(Job.assigned_to.is_(None), Job.assigned_to == me),
+            ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
+        )
+        .order_by(Job.claim_rank.desc(), Job.pk)
+        .limit(1)
+    )
+    if reviewer.languages:
+        candidate = candidate.where(or_(Job.language.is_(None), Job.language.in_(reviewer.languages)))
+    capped = capped_harm_types(session, config, me, now)
+    if capped:
+        candidate = candidate.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(capped)))
+    if session.get_bind().dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    claimed = session.execute(
+        update(Job)
+        .where(Job.pk == candidate.scalar_subquery())
+        .values(
+            status=JobStatus.CLAIMED.value,
+            lease_owner=me,
+            claimed_at=now,
+            lease_expires_at=now + timedelta(minutes=config.lease_minutes),
+        )
+        .returning(Job.pk)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if claimed is None:
+        return None
+    job = session.get_one(Job, claimed, populate_existing=True)
+    append_events(
+        session,
+        [NewEvent(EventKind.JOB_CLAIMED, EventEntity.JOB, job.pk, now, reviewer.name, {"queue": queue.name})],
+        recorded_at=now,
+    )
+    # The claim shows the reviewer the subject's content: an access to record.
+    audit_log.record(
+        session,
+        principal=reviewer.name,
+        action="job.claim",
+        target=f"job:{job.pk}",
+        at=now,
+        details={"subject": f"{job.subject_type}#{job.subject_pk}", "queue": queue.name},
+    )
+    return job
+
+
+def capped_harm_types(session: Session, config: ReviewConfig, user_pk: int, now: datetime) -> list[str]:
+    """Harm types whose daily exposure cap this reviewer has reached today (UTC)."""
+    if not config.daily_exposure_caps:
+        return []
+    day_start = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    rows = session.execute(
+        select(Job.harm_type, func.count(Decision.pk))
+        .join(Job, Job.pk == Decision.job_pk)
+        .where(Decision.reviewer_pk == user_pk, Decision.decided_at >= day_start)
+        .group_by(Job.harm_type)
+    )
+    capped = []
+    for harm_type, seen in rows:
+        cap = config.daily_cap(harm_type)
+        if harm_type is not None and cap is not None and seen >= cap:
+            capped.append(str(harm_type))
+    return capped
+
+
+def exposure_today(
+    session: Session, config: ReviewConfig, user_pk: int, now: datetime
+) -> dict[str, tuple[int, int | None]]:
+    """{harm type: (decisions today, daily cap)} for the console's exposure counter."""
+    day_start = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    rows = session.execute(
+        select(Job.harm_type, func.count(Decision.pk))
+        .join(Job, Job.pk == Decision.job_pk)
+        .where(Decision.reviewer_pk == user_pk, Decision.decided_at >= day_start, Job.harm_type.is_not(None))
+        .group_by(Job.harm_type)
+    )
+    return {str(h): (int(n), config.daily_cap(str(h))) for h, n in rows}
+
+
+def leased_job(session: Session, job_pk: int, reviewer: Principal, now: datetime) -> Job:
+    """The job, locked, if this reviewer holds its lease; otherwise a Conflict saying why not."""
+    query = select(Job).where(Job.pk == job_pk)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    job = session.scalars(query).first()
+    if job is None:
+        raise NotFound(f"no job {job_pk}")
+    if job.status != JobStatus.CLAIMED or job.lease_owner != reviewer.user_pk:
+        raise Conflict(f"job {job_pk} is not leased to {reviewer.display_name}")
+    if job.lease_expires_at is not None and as_utc(job.lease_expires_at) <= now:
+        raise Conflict(f"the lease on job {job_pk} has run out; claim it again")
+    return job
+
+
+def heartbeat(session: Session, job_pk: int, reviewer: Principal, *, now: datetime) -> datetime:
+    """Extend the lease of a job the reviewer is still working on; returns the new expiry."""
+    job = leased_job(session, job_pk, reviewer, now)
+    config = current_review_config(session).config
+    job.lease_expires_at = now + timedelta(minutes=config.lease_minutes)
+    return job.lease_expires_at
+
+
+def _reopen(job: Job) -> None:
+    job.status = JobStatus.OPEN.value
+    job.lease_owner = None
+    job.lease_expires_at = None
+    job.claimed_at = None
+
+
+def _event(session: Session, job: Job, kind: EventKind, principal: Principal, now: datetime, **data: object) -> None:
+    append_events(session, [NewEvent(kind, EventEntity.JOB, job.pk, now, principal.name, dict(data))], recorded_at=now)
+
+
+def release(session: Session, job_pk: int, reviewer: Principal, *, now: datetime, reason: str = "") -> Job:
+    """Give the job back to the queue, untouched."""
+    job = session.get(Job, job_pk)
+    if job is not None and job.status == JobStatus.HELD and job.lease_owner == reviewer.user_pk:
+        job.assigned_to = None
+    else:
+        job = leased_job(session, job_pk, reviewer, now)
+    _reopen(job)
+    _event(session, job, EventKind.JOB_RELEASED, reviewer, now, reason=reason[:500])
+    return job
+
+
+def skip(session: Session, job_pk: int, reviewer: Principal, *, now: datetime, reason: str) -> Job:
+    """Give the job back and never be offered it again (e.g. a conflict of interest, a language gap)."""
+    if not reason.strip():
+        raise InvalidInput("a skip needs a reason", [FieldError("reason", "say why you skip this job")])
+    job = leased_job(session, job_pk, reviewer, now)
+    _reopen(job)
+    _exclude(session, job.pk, reviewer.user_pk)
+    _event(session, job, EventKind.JOB_SKIPPED, reviewer, now, reason=reason[:500])
+    return job
+
+
+def hold(session: Session, job_pk: int, reviewer: Principal, *, now: datetime, note: str) -> Job:
+    """Park the job with the reviewer (waiting for context); it leaves the queue until released."""
+    job = leased_job(session, job_pk, reviewer, now)
+    job.status = JobStatus.HELD.value
+    job.lease_expires_at = None
+    job.assigned_to = reviewer.user_pk
+    job.note = note[:2000] or job.note
+    _event(session, job, EventKind.JOB_HELD, reviewer, now, note=note[:500])
+    return job
+
+
+def escalate(session: Session, job_pk: int, reviewer: Principal, *, now: datetime, note: str) -> Job:
+    """Send the job to the escalation queue with a note; returns the job now waiting there."""
+    if not note.strip():
+        raise InvalidInput("an escalation needs a note", [FieldError("note", "say what the escalation is about")])
+    job = leased_job(session, job_pk, reviewer, now)
+    config = current_review_config(session).config
+    target = config.queue(config.escalation_queue)
+    existing = session.scalars(
+        select(Job).where(
+            Job.queue == target.name,
+            Job.subject_type == job.subject_type,
+            Job.subject_pk == job.subject_pk,
+            Job.status.in_(OPEN_STATES),
+        )
+    ).first()
+    if existing is not None:
+        # The subject is already escalated: fold this job into that one.
+        job.status = JobStatus.CANCELLED.value
+        job.lease_owner = None
+        job.lease_expires_at = None
+        session.execute(update(JobReport).where(JobReport.job_pk == job.pk).values(job_pk=existing.pk))
+        existing.note = "\n".join(filter(None, [existing.note, note[:2000]]))
+        _event(session, job, EventKind.JOB_ESCALATED, reviewer, now, to_job=existing.pk, note=note[:500])
+        return existing
+    _reopen(job)
+    job.queue = target.name
+    job.kind = target.kind
+    job.note = note[:2000]
+    job.sla_due_at = now + timedelta(hours=target.sla_hours)
+    job.reviews_required = max(job.reviews_required, target.reviews_for(job.severity))
+    _event(session, job, EventKind.JOB_ESCALATED, reviewer, now, to_queue=target.name, note=note[:500])
+    return job
+
+
+def reassign(session: Session, job_pk: int, actor: Principal, *, to_user: str, now: datetime) -> Job:
+    """Hand the job to a named reviewer: the lease holder may, and so may a supervisor."""
+    job = session.get(Job, job_pk)
+    if job is None:
+        raise NotFound(f"no job {job_pk}")
+    if not actor.can(Permission.REVIEW_SUPERVISE):
+        job = leased_job(session, job_pk, actor, now)
+    elif job.status not in OPEN_STATES:
+        raise Conflict(f"job {job_pk} is {job.status}; only open jobs can be reassigned")
+    user = session.scalar(select(User).where(User.name == to_user, User.active.is_(True)))
+    if user is None:
+        raise InvalidInput("unknown reviewer", [FieldError("reviewer", f"no active user {to_user!r}")])
+    from bastion.auth.users import principal_of
+
+    config = current_review_config(session).config
+    if not may_work(config.queue(job.queue), principal_of(user, via="system")):
+        raise InvalidInput(
+            "reviewer cannot take this job", [FieldError("reviewer", f"{to_user} may not work {job.queue}")]
+        )
+    if session.scalar(
+        select(JobExclusion.user_pk).where(and_(JobExclusion.job_pk == job.pk, JobExclusion.user_pk == user.pk))
+    ):
+        raise InvalidInput("reviewer cannot take this job", [FieldError("reviewer", f"{to_user} already reviewed it")])
+    _reopen(job)
+    job.assigned_to = user.pk
+    _event(session, job, EventKind.JOB_REASSIGNED, actor, now, to=to_user)
+    return job
+
+
+def _exclude(session: Session, job_pk: int, user_pk: int | None) -> None:
+    if user_pk is None:
+        return
+    known = session.scalar(
+        select(JobExclusion.user_pk).where(JobExclusion.job_pk == job_pk, JobExclusion.user_pk == user_pk)
+    )
+    if known is None:
+        session.add(JobExclusion(job_pk=job_pk, user_pk=user_pk))
+
+
+def exclude_reviewer(session: Session, job_pk: int, user_pk: int | None) -> None:
+    """Never offer this job to this reviewer (they reviewed it, or made the decision appealed)."""
+    _exclude(session, job_pk, user_pk)
+
+
+def forbid_unless_visible(job: Job, reviewer: Principal, config: ReviewConfig) -> None:
+    if not may_work(config.queue(job.queue), reviewer):
+        raise Forbidden(f"{reviewer.display_name} may not see jobs of the {job.queue} queue")

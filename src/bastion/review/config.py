@@ -1,0 +1,146 @@
+"""The review configuration, written by admins in YAML: queues, routing rules, strikes, wellness.
+
+Pure: parsing and validation only. Loading into the store (versioned) is in `config_store.py`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from bastion.domain.policy import Action
+from bastion.errors import NotFound
+from bastion.yaml_document import validate_yaml
+
+QueueName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+DEFAULT_CONFIG = Path(__file__).with_name("default_config.yaml")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriorityWeights(Strict):
+    severity: float = Field(1.0, ge=0)
+    confidence: float = Field(1.0, ge=0)
+    reach: float = Field(0.5, ge=0)
+    reports: float = Field(1.0, ge=0)
+    age: float = Field(2.0, ge=0, description="Weight of the share of the SLA already used")
+
+
+class Wellness(Strict):
+    blur_images: bool = True
+    greyscale_images: bool = True
+
+
+class QueueSpec(Strict):
+    name: QueueName
+    title: str
+    kind: Literal["review", "escalation", "appeal"] = "review"
+    policies: tuple[str, ...] = ("*",)
+    languages: tuple[str, ...] = ()  # empty: any language
+    vendors: tuple[str, ...] = ()  # vendors whose reviewers may work this queue; in-house reviewers always may
+    sla_hours: float = Field(24.0, gt=0)
+    reviews_required: int = Field(1, ge=1, le=3)
+    double_review_min_severity: int = Field(5, ge=1, le=5, description="Severity from which two reviews are needed")
+    rationale_required: bool = False
+    priority_weights: PriorityWeights = PriorityWeights()
+    wellness: Wellness = Wellness()
+
+    def covers_policy(self, policy_id: str | None) -> bool:
+        target = policy_id or ""
+        return any(fnmatch.fnmatchcase(target, pattern) for pattern in self.policies)
+
+    def reviews_for(self, severity: int) -> int:
+        return max(self.reviews_required, 2 if severity >= self.double_review_min_severity else 1)
+
+
+class RouteMatch(Strict):
+    policy: tuple[str, ...] = ()  # glob patterns over policy ids; empty: any
+    language: tuple[str, ...] = ()
+    country: tuple[str, ...] = ()
+    surface: tuple[str, ...] = ()
+    min_severity: int = Field(1, ge=1, le=4)
+
+
+class RoutingRule(Strict):
+    when: RouteMatch
+    queue: QueueName
+
+
+class StrikeThreshold(Strict):
+    points: float = Field(gt=0)
+    action: Literal[Action.WARN, Action.SUSPEND, Action.BAN]
+
+
+class StrikePolicy(Strict):
+    window_days: int = Field(90, ge=1)
+    weights: dict[str, float] = Field(default_factory=lambda: {"default": 1.0})
+    thresholds: tuple[StrikeThreshold, ...] = ()
+
+    def weight_for(self, policy_id: str) -> float:
+        """The weight of the most specific entry: `hate_speech.slurs`, then `hate_speech`, then default."""
+        parts = policy_id.split(".")
+        for end in range(len(parts), 0, -1):
+            found = self.weights.get(".".join(parts[:end]))
+            if found is not None:
+                return found
+        return self.weights.get("default", 1.0)
+
+
+class ReviewConfig(Strict):
+    queues: tuple[QueueSpec, ...]
+    routing: tuple[RoutingRule, ...] = ()
+    default_queue: QueueName
+    escalation_queue: QueueName
+    appeals_queue: QueueName
+    lease_minutes: float = Field(15.0, gt=0, le=24 * 60)
+    strikes: StrikePolicy = StrikePolicy()
+    daily_exposure_caps: dict[str, int] = Field(
+        default_factory=dict, description="Per harm type (top-level policy id) per reviewer per day; 'default' too"
+    )
+    private_fields: tuple[str, ...] = Field(default=(), description="Actor attribute names vendor reviewers never see")
+
+    @model_validator(mode="after")
+    def _queues_exist(self) -> ReviewConfig:
+        if not self.queues:
+            raise ValueError("define at least one queue")
+        names = [q.name for q in self.queues]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"queue names must be unique; repeated: {', '.join(duplicates)}")
+        known = set(names)
+        wanted = {"default_queue": self.default_queue, "escalation_queue": self.escalation_queue}
+        wanted["appeals_queue"] = self.appeals_queue
+        wanted |= {f"routing[{i}].queue": r.queue for i, r in enumerate(self.routing)}
+        missing = [f"{where} names unknown queue {name!r}" for where, name in wanted.items() if name not in known]
+        if missing:
+            raise ValueError("; ".join(missing))
+        return self
+
+    @cached_property
+    def by_name(self) -> dict[str, QueueSpec]:
+        return {q.name: q for q in self.queues}
+
+    def queue(self, name: str) -> QueueSpec:
+        spec = self.by_name.get(name)
+        if spec is None:
+            raise NotFound(f"no queue named {name!r}")
+        return spec
+
+    def daily_cap(self, harm_type: str | None) -> int | None:
+        if harm_type is not None and harm_type in self.daily_exposure_caps:
+            return self.daily_exposure_caps[harm_type]
+        return self.daily_exposure_caps.get("default")
+
+
+def parse_review_config(text: str, source: str) -> ReviewConfig:
+    return validate_yaml(ReviewConfig, text, source)
+
+
+def default_review_config() -> ReviewConfig:
+    return parse_review_config(DEFAULT_CONFIG.read_text(encoding="utf-8"), DEFAULT_CONFIG.name)

@@ -1,0 +1,209 @@
+"""Decisions: a reviewer's verdict on a leased job; double review with a tiebreak; then enforcement.
+
+A decision is pinned to the policy version in force and to the rule version that made the job.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bastion import audit_log
+from bastion.auth.principal import Principal
+from bastion.clock import as_utc
+from bastion.domain.events import EventEntity, EventKind, NewEvent
+from bastion.domain.policy import Action
+from bastion.domain.subjects import SubjectType
+from bastion.errors import FieldError, InvalidInput
+from bastion.policy.service import PolicyRecord, current_policies
+from bastion.review import appeals
+from bastion.review.claims import exclude_reviewer, leased_job
+from bastion.review.config import StrikePolicy
+from bastion.review.config_store import current_review_config
+from bastion.review.enforcement import add_strike, statement_of_reasons, take_action, target_of
+from bastion.review.jobs import JobStatus
+from bastion.store.events import append_events
+from bastion.store.schema import Decision, EnforcementAction, Job
+
+NO_VIOLATION = "none"
+NO_ACTION = "no_action"
+APPEAL_VERDICTS = ("uphold", "overturn")
+MAX_RATIONALE = 5_000
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the reviewer chose: a policy (or "none") and an action, and why."""
+
+    policy: str
+    action: str
+    rationale: str = ""
+    seconds_spent: float | None = None
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    decision: Decision
+    final: bool
+    actions: list[EnforcementAction]
+    needs: str | None = None  # "second review" or "tiebreak" while the job stays open
+
+
+def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *, now: datetime) -> DecisionOutcome:
+    job = leased_job(session, job_pk, reviewer, now)
+    config = current_review_config(session).config
+    queue = config.queue(job.queue)
+    policies = current_policies(session)
+    record = _validate(job, choice, policies, rationale_required=queue.rationale_required)
+    spent = choice.seconds_spent
+    if spent is None:
+        spent = (now - as_utc(job.claimed_at)).total_seconds() if job.claimed_at else 0.0
+    decision = Decision(
+        job_pk=job.pk,
+        reviewer_pk=reviewer.user_pk,
+        round=job.reviews_done + 1,
+        policy_id=record.policy.id if record else None,
+        policy_version=record.version if record else None,
+        action=_action_of(job, choice),
+        rationale=choice.rationale.strip()[:MAX_RATIONALE],
+        seconds_spent=max(0.0, float(spent)),
+        decided_at=now,
+        final=False,
+    )
+    session.add(decision)
+    session.flush()
+    job.reviews_done += 1
+    exclude_reviewer(session, job.pk, reviewer.user_pk)
+    append_events(
+        session,
+        [
+            NewEvent(
+                EventKind.DECISION_MADE,
+                SubjectType(job.subject_type),
+                job.subject_pk,
+                now,
+                reviewer.name,
+                {"job": job.pk, "policy": decision.policy_id, "action": decision.action, "round": decision.round},
+            )
+        ],
+        recorded_at=now,
+    )
+    audit_log.record(
+        session,
+        principal=reviewer.name,
+        action="job.decide",
+        target=f"job:{job.pk}",
+        at=now,
+        details={"policy": decision.policy_id, "action": decision.action, "round": decision.round},
+    )
+    all_rounds = list(session.scalars(select(Decision).where(Decision.job_pk == job.pk).order_by(Decision.round)))
+    verdict, needs = _consensus(all_rounds, job.reviews_required)
+    if verdict is None:
+        if needs == "tiebreak":
+            job.reviews_required = len(all_rounds) + 1
+        job.status = JobStatus.OPEN.value
+        job.lease_owner = None
+        job.lease_expires_at = None
+        job.claimed_at = None
+        append_events(
+            session,
+            [NewEvent(EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs})],
+            recorded_at=now,
+        )
+        return DecisionOutcome(decision, False, [], needs)
+    verdict.final = True
+    job.status = JobStatus.DECIDED.value
+    job.lease_owner = None
+    job.lease_expires_at = None
+    job.decided_at = now
+    chosen = policies.get(verdict.policy_id) if verdict.policy_id else None
+    if job.kind == "appeal":
+        actions = appeals.resolve(session, job, verdict, now=now, principal=reviewer.name)
+    else:
+        actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
+    return DecisionOutcome(decision, True, actions)
+
+
+def _action_of(job: Job, choice: Choice) -> str:
+    if job.kind == "appeal":
+        return choice.action
+    return NO_ACTION if choice.policy == NO_VIOLATION else choice.action
+
+
+def _validate(
+    job: Job, choice: Choice, policies: dict[str, PolicyRecord], *, rationale_required: bool
+) -> PolicyRecord | None:
+    errors = []
+    if (rationale_required or job.kind == "appeal") and not choice.rationale.strip():
+        errors.append(FieldError("rationale", f"the {job.queue} queue needs a rationale for every decision"))
+    record = None
+    if job.kind == "appeal":
+        if choice.action not in APPEAL_VERDICTS:
+            errors.append(FieldError("action", f"an appeal is decided with {' or '.join(APPEAL_VERDICTS)}"))
+        record = policies.get(job.policy_hint) if job.policy_hint else None
+    elif choice.policy != NO_VIOLATION:
+        record = policies.get(choice.policy)
+        if record is None:
+            errors.append(FieldError("policy", f'unknown policy {choice.policy!r}; use a policy id or "none"'))
+        elif choice.action == Action.ESCALATE:
+            errors.append(FieldError("action", "escalate the job instead of deciding it"))
+        elif choice.action not in record.policy.allowed_actions:
+            allowed = ", ".join(a.value for a in record.policy.allowed_actions if a != Action.ESCALATE)
+            errors.append(
+                FieldError("action", f"{choice.action!r} is not allowed for {record.policy.id}; allowed: {allowed}")
+            )
+    elif choice.action not in (NO_ACTION, NO_VIOLATION, ""):
+        errors.append(FieldError("action", "with no violation the action is no_action"))
+    if errors:
+        raise InvalidInput("the decision is not valid", errors)
+    return record
+
+
+def _consensus(rounds: list[Decision], required: int) -> tuple[Decision | None, str | None]:
+    """The decision that stands, or what is still needed. Two reviews must agree; a third breaks a tie."""
+    if len(rounds) < required:
+        return None, "second review"
+    if required == 1:
+        return rounds[-1], None
+    votes = Counter((d.policy_id, d.action) for d in rounds)
+    ((policy_action, count),) = votes.most_common(1)
+    if count * 2 > len(rounds):
+        return next(d for d in reversed(rounds) if (d.policy_id, d.action) == policy_action), None
+    if len(rounds) >= 3:
+        return rounds[-1], None  # no majority even after the tiebreak: the tiebreaker's decision stands
+    return None, "tiebreak"
+
+
+def _enforce(
+    session: Session,
+    job: Job,
+    verdict: Decision,
+    record: PolicyRecord | None,
+    strikes: StrikePolicy,
+    *,
+    now: datetime,
+    principal: str,
+) -> list[EnforcementAction]:
+    if record is None or verdict.action == NO_ACTION:
+        return []
+    target = target_of(session, job.subject_type, job.subject_pk)
+    statement = statement_of_reasons(verdict.action, record, "decided by human review")
+    action = take_action(
+        session,
+        target,
+        verdict.action,
+        record=record,
+        reason="decision",
+        statement=statement,
+        now=now,
+        principal=principal,
+        decision_pk=verdict.pk,
+    )
+    taken = [action]
+    if verdict.action == Action.STRIKE:
+        taken += add_strike(session, target, strikes, record, action, now=now, principal=principal)
+    return taken
