@@ -25,6 +25,16 @@ class Settings(BaseSettings):
         "or to a loopback address.",
     )
     log_level: str = "INFO"
+    webhook_url: str | None = Field(
+        default=None, description="Where enforcement actions are delivered (the platform's receiver)."
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="The shared secret that signs webhook deliveries (HMAC-SHA256)."
+    )
+    media_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins the review console may load images from (e.g. https://cdn.example.com).",
+    )
 
 
 @lru_cache(maxsize=1)

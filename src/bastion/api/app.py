@@ -14,9 +14,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from bastion import __version__
 from bastion.api.context import AppContext
 from bastion.api.errors import install_error_handlers
-from bastion.api.routes import health, ingest, review, subjects
+from bastion.api.routes import health, ingest, review, subjects, webhooks
 from bastion.api.security import is_guarded
 from bastion.errors import ConfigurationError
+from bastion.web import admin_routes, review_routes
 from bastion.web import routes as web_routes
 from bastion.web.rendering import error_page
 
@@ -48,7 +49,16 @@ def create_app(context: AppContext) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app, error_page)
-    for router in (health.router, ingest.router, subjects.router, review.router, web_routes.router):
+    for router in (
+        health.router,
+        ingest.router,
+        subjects.router,
+        review.router,
+        webhooks.router,
+        web_routes.router,
+        review_routes.router,
+        admin_routes.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _refuse_unguarded_routes(app)

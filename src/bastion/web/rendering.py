@@ -30,12 +30,14 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Home", "/", None),
-    NavItem("Review", "/review", Permission.REVIEW_WORK, ready=False),
+    NavItem("Review", "/review", Permission.REVIEW_WORK),
+    NavItem("Supervisor", "/review/supervisor", Permission.REVIEW_SUPERVISE),
     NavItem("Quality", "/quality", Permission.DECISION_READ, ready=False),
     NavItem("Investigations", "/cases", Permission.SUBJECT_READ, ready=False),
     NavItem("Insights", "/insights", Permission.DECISION_READ, ready=False),
     NavItem("Policies", "/policies", Permission.POLICY_READ),
     NavItem("Audit log", "/audit", Permission.AUDIT_READ),
+    NavItem("Webhooks", "/admin/webhooks", Permission.ENFORCEMENT_MANAGE),
 )
 
 
