@@ -32,10 +32,17 @@ PUBLIC_ROUTES = frozenset(
     }
 )
 PUBLIC_MOUNTS = frozenset({"/static"})  # the UI's own CSS, script and icon
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
+
+
+def content_security_policy(media_origins: list[str]) -> str:
+    """Only the UI's own files run; images may also come from the platform's media origins."""
+    images = " ".join(["'self'", "data:", "blob:", *media_origins])
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
 STATIC = Path(__file__).parent.parent / "web" / "static"
 
 
@@ -62,11 +69,12 @@ def create_app(context: AppContext) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _refuse_unguarded_routes(app)
+    policy = content_security_policy(context.settings.media_origins)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
