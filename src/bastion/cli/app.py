@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bastion.cli import audit, data, server, simulate, users, webhooks
+from bastion.cli import audit, data, queues, server, simulate, users, webhooks
 
 app = typer.Typer(
     name="bastion",
@@ -21,5 +21,6 @@ app.command("simulate")(simulate.simulate)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.apikey_app, name="apikey")
 app.add_typer(data.policies_app, name="policies")
+app.add_typer(queues.queues_app, name="queues")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(webhooks.webhooks_app, name="webhooks")

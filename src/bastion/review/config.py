@@ -6,17 +6,27 @@ Pure: parsing and validation only. Loading into the store (versioned) is in `con
 from __future__ import annotations
 
 import fnmatch
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from bastion.domain.policy import Action
 from bastion.errors import NotFound
 from bastion.yaml_document import validate_yaml
 
-QueueName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+_QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _queue_name(value: str) -> str:
+    if not _QUEUE_NAME.match(value):
+        raise ValueError(f"{value!r} is not a queue name: use lowercase letters, digits, - and _ (at most 64)")
+    return value
+
+
+QueueName = Annotated[str, AfterValidator(_queue_name)]
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.yaml")
 
 
