@@ -14,10 +14,11 @@ from bastion.clock import Clock
 from bastion.domain.subjects import IngestKind
 from bastion.errors import FieldError
 from bastion.ingest.readers import FileFormat, ProgressSink, SourceRecord, format_of, read_records
-from bastion.ingest.service import MAX_BATCH, ingest_batch
+from bastion.ingest.service import ingest_batch
 from bastion.store.database import Database
 
 MAX_KEPT_ERRORS = 1_000
+IMPORT_CHUNK = 5_000  # rows per transaction; larger than an API batch, as files are trusted to be big
 
 
 @dataclass
@@ -44,7 +45,7 @@ def import_file(
     principal: str,
     clock: Clock,
     file_format: FileFormat | None = None,
-    chunk_size: int = MAX_BATCH,
+    chunk_size: int = IMPORT_CHUNK,
     progress: ProgressSink | None = None,
 ) -> ImportSummary:
     summary = ImportSummary(path=path.name, kind=kind)
