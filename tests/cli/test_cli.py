@@ -36,7 +36,19 @@ def bastion(
 def test_help_lists_every_command(tmp_path: Path) -> None:
     result = bastion("--help", url=f"sqlite:///{tmp_path}/x.db")
     assert result.returncode == 0
-    for command in ("init", "demo", "serve", "import", "user", "apikey", "policies", "audit"):
+    for command in (
+        "init",
+        "demo",
+        "serve",
+        "import",
+        "simulate",
+        "user",
+        "apikey",
+        "policies",
+        "queues",
+        "audit",
+        "webhooks",
+    ):
         assert f" {command} " in result.stdout, command
 
 

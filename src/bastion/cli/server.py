@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 import uvicorn
+from rich.markup import escape
 from rich.table import Table
 
 from bastion.api.app import create_app
@@ -15,6 +16,7 @@ from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
 from bastion.config import Settings, settings
 from bastion.demo import DEMO_FOLDER, populate_demo, prepare_demo_users
+from bastion.review.webhooks import DeliveryWorker, webhook_target
 from bastion.setup import initialise
 from bastion.store.database import Database
 
@@ -43,8 +45,17 @@ def serve(
 
 def _serve(database: Database, config: Settings, host: str, port: int) -> None:
     app = create_app(AppContext(database=database, settings=config, clock=system_clock))
+    worker = None
+    if config.webhook_url:
+        worker = DeliveryWorker(database, webhook_target(config), clock=system_clock)
+        worker.start()
+        console.print(f"delivering enforcement webhooks to [bold]{escape(worker.target.origin)}[/]")
     console.print(f"Bastion is serving at [bold]http://{host}:{port}[/] (Ctrl+C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 def demo(
