@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from bastion import __version__
 from bastion.api.context import AppContext
 from bastion.api.errors import install_error_handlers
-from bastion.api.routes import health, ingest, review, subjects, webhooks
+from bastion.api.routes import health, ingest, review, subjects, supervisor, webhooks
 from bastion.api.security import is_guarded
 from bastion.errors import ConfigurationError
 from bastion.web import admin_routes, review_routes
@@ -61,6 +61,7 @@ def create_app(context: AppContext) -> FastAPI:
         ingest.router,
         subjects.router,
         review.router,
+        supervisor.router,
         webhooks.router,
         web_routes.router,
         review_routes.router,

@@ -51,13 +51,11 @@ TEMPLATES.env.filters["when"] = _when
 def navigation_for(principal: Principal | None, path: str) -> list[dict[str, Any]]:
     if principal is None:
         return []
-    items = []
-    for item in NAVIGATION:
-        if item.permission is not None and not principal.can(item.permission):
-            continue
-        current = path == item.href if item.href == "/" else path.startswith(item.href)
-        items.append({"label": item.label, "href": item.href, "ready": item.ready, "current": current})
-    return items
+    visible = [i for i in NAVIGATION if i.permission is None or principal.can(i.permission)]
+    # The current item is the one whose address is the longest prefix of the path.
+    matches = [i.href for i in visible if path == i.href or (i.href != "/" and path.startswith(i.href))]
+    current = max(matches, key=len, default=None)
+    return [{"label": i.label, "href": i.href, "ready": i.ready, "current": i.href == current} for i in visible]
 
 
 def render_page(request: Request, template: str, values: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -1,7 +1,478 @@
-"""Pages of review operations: the reviewer console and the supervisor view."""
+"""Pages of review operations: the queues, the reviewer console, wellness preferences, the supervisor view.
+
+Routers only translate: every action calls the same service as its JSON twin in `bastion.api.routes`.
+A decision, skip, hold or escalation claims the next job of the same queue at once and redirects to
+it ("submit and next"), so the reviewer never waits on an empty screen between jobs.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from bastion import audit_log
+from bastion.api.context import AppContext, app_context
+from bastion.api.security import requires
+from bastion.auth.principal import Principal
+from bastion.domain.access import Permission
+from bastion.domain.policy import Action
+from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
+from bastion.policy.service import current_policies
+from bastion.review import charts, claims
+from bastion.review.claims import exposure_today
+from bastion.review.config import ReviewConfig
+from bastion.review.config_store import current_review_config, review_config_version
+from bastion.review.decisions import APPEAL_VERDICTS, NO_ACTION, NO_VIOLATION, Choice, decide
+from bastion.review.jobs import JobStatus
+from bastion.review.preferences import Preferences, effective_wellness, preferences_of, save_preferences
+from bastion.review.queues import queue_listing
+from bastion.review.supervisor import DEFAULT_WINDOW, OverviewFilters, filter_options, overview
+from bastion.review.views import job_view
+from bastion.store.schema import ContentItem, Job, JobExclusion
+from bastion.web.rendering import render_page
 
 router = APIRouter(include_in_schema=False)
+can_work = requires(Permission.REVIEW_WORK)
+can_supervise = requires(Permission.REVIEW_SUPERVISE)
+WINDOWS = {1: "last 24 hours", 7: "last 7 days", 28: "last 28 days"}
+SETTING = "^(queue|on|off)$"
+
+
+@router.get("/review")
+def queues_page(
+    request: Request,
+    done: str = Query("", max_length=64),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    now = context.clock()
+    with context.database.transaction() as session:
+        config = current_review_config(session).config
+        queues = queue_listing(session, principal, now=now)
+        exposure = exposure_rows(session, config, principal, now, harm_type=None)
+        mine = _my_jobs(session, principal, now)
+    finished = next((q for q in queues if q["name"] == done), None)
+    values = {"title": "Review", "queues": queues, "exposure": exposure, "mine": mine, "finished": finished}
+    return render_page(request, "review_queues.html", values)
+
+
+def _my_jobs(session: Session, principal: Principal, now: datetime) -> list[Job]:
+    """Jobs this reviewer holds: leased and not run out (to resume), or parked with them."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(
+                Job.lease_owner == principal.user_pk,
+                or_(
+                    and_(Job.status == JobStatus.CLAIMED.value, Job.lease_expires_at > now),
+                    Job.status == JobStatus.HELD.value,
+                ),
+            )
+            .order_by(Job.pk)
+        )
+    )
+
+
+@router.post("/review/queues/{name}/start")
+def start_reviewing(
+    name: str, principal: Principal = Depends(can_work), context: AppContext = Depends(app_context)
+) -> Response:
+    return _claim_next(context, name, principal)
+
+
+def _claim_next(context: AppContext, queue: str, principal: Principal) -> Response:
+    with context.database.transaction() as session:
+        job = claims.claim_next_job(session, queue, principal, now=context.clock())
+        target = f"/review/jobs/{job.pk}" if job is not None else f"/review?done={queue}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/review/jobs/{job_id}")
+def job_page(
+    request: Request, job_id: int, principal: Principal = Depends(can_work), context: AppContext = Depends(app_context)
+) -> Response:
+    return _console(request, context, job_id, principal)
+
+
+def _console(
+    request: Request,
+    context: AppContext,
+    job_id: int,
+    principal: Principal,
+    *,
+    form: dict[str, str] | None = None,
+    errors: tuple[FieldError, ...] = (),
+    dialog: str | None = None,
+    alert: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    now = context.clock()
+    own_origin = f"{request.url.scheme}://{request.url.netloc}"
+    with context.database.transaction() as session:
+        job = _visible_job(session, job_id, principal)
+        audit_log.record(session, principal=principal.name, action="job.view", target=f"job:{job_id}", at=now)
+        values = console_values(
+            session, job, principal, now=now, own_origin=own_origin, media_origins=context.settings.media_origins
+        )
+    values |= {
+        "form": form or {},
+        "errors": {e.path: e.message for e in errors},
+        "dialog": dialog,
+        "alert": alert,
+        "title": f"Job {job_id}",
+    }
+    return render_page(request, "review_job.html", values, status_code=status_code)
+
+
+def _visible_job(session: Session, job_id: int, principal: Principal) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    claims.forbid_unless_visible(job, principal, review_config_version(session, job.config_version))
+    return job
+
+
+@router.post("/review/jobs/{job_id}/decision")
+def submit_decision(
+    request: Request,
+    job_id: int,
+    policy: str = Form("", max_length=128),
+    action: str = Form("", max_length=32),
+    rationale: str = Form(""),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    form = {"policy": policy, "action": action, "rationale": rationale}
+    try:
+        with context.database.transaction() as session:
+            job = _visible_job(session, job_id, principal)
+            queue = job.queue
+            _require_choice(policy, action)
+            chosen_action = NO_ACTION if policy == NO_VIOLATION and job.kind != "appeal" else action
+            decide(session, job_id, principal, Choice(policy, chosen_action, rationale), now=context.clock())
+    except InvalidInput as error:
+        return _console(request, context, job_id, principal, form=form, errors=error.errors, status_code=422)
+    except Conflict as error:
+        return _console(request, context, job_id, principal, form=form, alert=error.message, status_code=409)
+    return _claim_next(context, queue, principal)
+
+
+def _require_choice(policy: str, action: str) -> None:
+    """Say plainly what is missing before the decision rules speak (they would call "" an unknown policy)."""
+    if not policy:
+        raise InvalidInput("choose a policy", [FieldError("policy", 'choose the policy broken, or "No violation"')])
+    if policy != NO_VIOLATION and not action:
+        raise InvalidInput("choose an action", [FieldError("action", "choose the action to take")])
+
+
+@router.post("/review/jobs/{job_id}/skip")
+def skip_job(
+    request: Request,
+    job_id: int,
+    reason: str = Form("", max_length=5_000),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    return _job_action(request, context, job_id, principal, "skip", reason)
+
+
+@router.post("/review/jobs/{job_id}/escalate")
+def escalate_job(
+    request: Request,
+    job_id: int,
+    note: str = Form("", max_length=5_000),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    return _job_action(request, context, job_id, principal, "escalate", note)
+
+
+@router.post("/review/jobs/{job_id}/hold")
+def hold_job(
+    request: Request,
+    job_id: int,
+    note: str = Form("", max_length=5_000),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    return _job_action(request, context, job_id, principal, "hold", note)
+
+
+@router.post("/review/jobs/{job_id}/release")
+def release_job(
+    request: Request,
+    job_id: int,
+    reason: str = Form("", max_length=5_000),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    return _job_action(request, context, job_id, principal, "release", reason)
+
+
+def _job_action(
+    request: Request, context: AppContext, job_id: int, principal: Principal, kind: str, text: str
+) -> Response:
+    """Skip, escalate and hold move on to the next job; release goes back to the queues (a break)."""
+    now = context.clock()
+    field = "note" if kind in ("escalate", "hold") else "reason"
+    try:
+        with context.database.transaction() as session:
+            queue = _visible_job(session, job_id, principal).queue
+            if kind == "skip":
+                claims.skip(session, job_id, principal, now=now, reason=text)
+            elif kind == "escalate":
+                claims.escalate(session, job_id, principal, now=now, note=text)
+            elif kind == "hold":
+                claims.hold(session, job_id, principal, now=now, note=text)
+            else:
+                claims.release(session, job_id, principal, now=now, reason=text)
+    except InvalidInput as error:
+        form = {field: text}
+        return _console(
+            request, context, job_id, principal, form=form, errors=error.errors, dialog=kind, status_code=422
+        )
+    except Conflict as error:
+        return _console(request, context, job_id, principal, alert=error.message, status_code=409)
+    if kind == "release":
+        return RedirectResponse("/review", status_code=303)
+    return _claim_next(context, queue, principal)
+
+
+@router.get("/review/preferences")
+def preferences_page(
+    request: Request,
+    saved: bool = False,
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    with context.database.transaction() as session:
+        chosen = preferences_of(session, principal.user_pk) if principal.user_pk is not None else Preferences()
+    values = {"title": "Review preferences", "chosen": _as_settings(chosen), "saved": saved}
+    return render_page(request, "review_preferences.html", values)
+
+
+@router.post("/review/preferences")
+def save_preferences_form(
+    blur_images: str = Form("queue", pattern=SETTING),
+    greyscale_images: str = Form("queue", pattern=SETTING),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    chosen = Preferences(blur_images=_as_flag(blur_images), greyscale_images=_as_flag(greyscale_images))
+    with context.database.transaction() as session:
+        save_preferences(session, principal, chosen, now=context.clock())
+    return RedirectResponse("/review/preferences?saved=true", status_code=303)
+
+
+def _as_flag(setting: str) -> bool | None:
+    return {"on": True, "off": False}.get(setting)
+
+
+def _as_settings(chosen: Preferences) -> dict[str, str]:
+    names = {None: "queue", True: "on", False: "off"}
+    return {"blur_images": names[chosen.blur_images], "greyscale_images": names[chosen.greyscale_images]}
+
+
+@router.get("/review/supervisor")
+def supervisor_page(
+    request: Request,
+    policy: str = Query("", max_length=128),
+    language: str = Query("", max_length=16),
+    vendor: str = Query("", max_length=128),
+    window: int = Query(7),
+    principal: Principal = Depends(can_supervise),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    days = window if window in WINDOWS else DEFAULT_WINDOW.days
+    filters = OverviewFilters(policy or None, language or None, vendor or None)
+    with context.database.transaction() as session:
+        config = current_review_config(session).config
+        data = overview(session, config, now=context.clock(), filters=filters, window=timedelta(days=days))
+        options = filter_options(session, config)
+    backlog_svg = charts.backlog_by_age(data.queues)
+    reviewers_svg = charts.decisions_per_reviewer(data.reviewers)
+    values: dict[str, Any] = {
+        "title": "Supervisor",
+        "data": data,
+        "options": options,
+        "windows": WINDOWS,
+        "window": days,
+        "backlog_chart": charts.svg_data_uri(backlog_svg) if backlog_svg else None,
+        "reviewers_chart": charts.svg_data_uri(reviewers_svg) if reviewers_svg else None,
+    }
+    return render_page(request, "review_supervisor.html", values)
+
+
+# --- the console's view of a job: what job_view says, arranged for the page --------------------------
+
+
+def console_values(
+    session: Session, job: Job, principal: Principal, *, now: datetime, own_origin: str, media_origins: list[str]
+) -> dict[str, Any]:
+    view = job_view(session, job, principal, now=now)
+    config = review_config_version(session, job.config_version)
+    spec = config.queue(job.queue)
+    chosen = preferences_of(session, principal.user_pk) if principal.user_pk is not None else Preferences()
+    lease_total = current_review_config(session).config.lease_minutes * 60  # claims lease by the current one
+    mine = job.lease_owner is not None and job.lease_owner == principal.user_pk
+    leased = mine and job.status == JobStatus.CLAIMED and view["lease_expires_at"] is not None
+    lease_left = (view["lease_expires_at"] - now).total_seconds() if leased else 0.0
+    state = "active" if leased and lease_left > 0 else ("held" if mine and job.status == JobStatus.HELD else "closed")
+    lapsed = leased and lease_left <= 0  # theirs until the lease ran out: anyone may claim it again now
+    harm_type = job.harm_type or (job.policy_hint.split(".")[0] if job.policy_hint else None)
+    choices = _choices(session, view)
+    media = view["subject"].get("media")
+    return {
+        "view": view,
+        "queue": spec,
+        "state": state,
+        "lapsed": lapsed,
+        "lease_seconds": max(0, int(lease_left)),
+        "lease_total": int(lease_total),
+        "heartbeat_seconds": int(min(60, max(5, lease_total / 3))),
+        "sla": _until(view["sla_due_at"], now),
+        "wellness": effective_wellness(spec.wellness, chosen),
+        "media": _media(media, own_origin, media_origins) if media else None,
+        "prefetch": _likely_next_media(session, job, principal, own_origin, media_origins),
+        "exposure": exposure_rows(session, config, principal, now, harm_type=harm_type),
+        "priority": sorted(view["priority"]["terms"].items(), key=lambda kv: -kv[1]),
+        **choices,
+    }
+
+
+def _choices(session: Session, view: dict[str, Any]) -> dict[str, Any]:
+    """The policies a decision may name, each with the actions it allows, and their guidance."""
+    records = current_policies(session)
+    if view["kind"] == "appeal":
+        hint = view["policy"]
+        policies = [{"id": hint["id"], "title": hint["title"], "severity": 0}] if hint else []
+        actions = {p["id"]: list(APPEAL_VERDICTS) for p in policies}
+    else:
+        policies = sorted(view["policies"], key=lambda p: p["id"])
+        actions = {p["id"]: [a for a in p["allowed_actions"] if a != Action.ESCALATE] for p in policies}
+        actions[NO_VIOLATION] = [NO_ACTION]
+    guidance = {
+        p["id"]: {"title": records[p["id"]].policy.title, "guidance": records[p["id"]].policy.guidance}
+        for p in policies
+        if p["id"] in records
+    }
+    return {"policies": policies, "actions": actions, "guidance": guidance}
+
+
+def exposure_rows(
+    session: Session, config: ReviewConfig, principal: Principal, now: datetime, *, harm_type: str | None
+) -> list[dict[str, Any]]:
+    """Decisions today per harm type against the daily cap; the current job's harm type first."""
+    if principal.user_pk is None:
+        return []
+    seen = exposure_today(session, config, principal.user_pk, now)
+    if harm_type is not None and harm_type not in seen:
+        seen[harm_type] = (0, config.daily_cap(harm_type))
+    rows = [
+        {
+            "harm_type": harm,
+            "today": today,
+            "cap": cap,
+            "share": min(1.0, today / cap) if cap else 0.0,
+            "current": harm == harm_type,
+        }
+        for harm, (today, cap) in seen.items()
+    ]
+    return sorted(rows, key=lambda r: (not r["current"], -r["share"], r["harm_type"]))
+
+
+def _until(moment: datetime, now: datetime) -> dict[str, Any]:
+    seconds = (moment - now).total_seconds()
+    return {"at": moment, "overdue": seconds < 0, "text": _duration(abs(seconds))}
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} d {hours % 24} h"
+
+
+def _origin(url: str) -> str | None:
+    """scheme://host[:port] of an http(s) URL, lower-cased, default port dropped; None otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{parts.hostname.lower()}" + (f":{port}" if port and port != default else "")
+
+
+def media_loadable(url: str, own_origin: str, media_origins: list[str]) -> bool:
+    """Whether the page's CSP lets this image load: our own origin, or one of `media_origins`.
+
+    Origins are written as in a CSP: `https://cdn.example.com`, `https://*.example.com`, or `https:`.
+    """
+    origin = _origin(url)
+    if origin is None:
+        return False
+    if origin == _origin(own_origin):
+        return True
+    scheme, _, host = origin.partition("://")
+    for allowed in media_origins:
+        allowed = allowed.strip().lower().rstrip("/")
+        if allowed.endswith(":") and "//" not in allowed:
+            if scheme == allowed[:-1]:
+                return True
+        elif "://*." in allowed:
+            want_scheme, _, suffix = allowed.partition("://*")
+            if scheme == want_scheme and host.split(":")[0].endswith(suffix):
+                return True
+        elif _origin(allowed) == origin:
+            return True
+    return False
+
+
+def _media(media: dict[str, Any], own_origin: str, media_origins: list[str]) -> dict[str, Any]:
+    url, pdq = media.get("url"), media.get("pdq")
+    if url and media_loadable(url, own_origin, media_origins):
+        return {"src": url, "placeholder": False, "pdq": pdq, "host": None}
+    seed = pdq or url or ""
+    host = urlsplit(url).hostname if url else None
+    return {"src": charts.svg_data_uri(charts.placeholder_svg(seed)), "placeholder": True, "pdq": pdq, "host": host}
+
+
+def _likely_next_media(
+    session: Session, job: Job, principal: Principal, own_origin: str, media_origins: list[str]
+) -> str | None:
+    """The image of the job this reviewer will most likely get next, to prefetch into the browser cache.
+
+    A read, not a claim: another reviewer may take that job first, and then the prefetch is simply
+    wasted. It follows the claim's order and its main filters (queue, open, assignment, exclusions,
+    languages); daily exposure caps are left out, so rarely it guesses wrong.
+    """
+    me = principal.user_pk
+    query = (
+        select(ContentItem.media_url)
+        .join(Job, and_(Job.subject_type == "content", Job.subject_pk == ContentItem.pk))
+        .where(
+            Job.queue == job.queue,
+            Job.pk != job.pk,
+            Job.status == JobStatus.OPEN.value,
+            or_(Job.assigned_to.is_(None), Job.assigned_to == me),
+            ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
+        )
+        .order_by(Job.claim_rank.desc(), Job.pk)
+        .limit(1)
+    )
+    if principal.languages:
+        query = query.where(or_(Job.language.is_(None), Job.language.in_(principal.languages)))
+    url = session.scalar(query)
+    return url if url and media_loadable(url, own_origin, media_origins) else None
