@@ -15,13 +15,16 @@ from bastion.clock import Clock
 from bastion.domain.access import Role
 from bastion.errors import NotFound
 from bastion.simulate import Scale, SimulationSpec, World
-from bastion.simulate.writer import WriteSummary, write_platform
+from bastion.simulate.reviewing import ReviewSummary, write_and_review
 from bastion.store.database import Database
 from bastion.store.schema import ContentItem
 
 DEMO_FOLDER = "bastion-demo"
 DEMO_DAYS = 14
 DEMO_SEED = 1
+# The simulated reviewers stop claiming this long before now: the newest reports and appeals wait in the
+# queues for whoever logs in.
+DEMO_BACKLOG = timedelta(hours=36)
 DEMO_USERS: tuple[tuple[str, Role, str | None, tuple[str, ...]], ...] = (
     ("admin", Role.ADMIN, None, ()),
     ("analyst", Role.ANALYST, None, ()),
@@ -72,13 +75,25 @@ def prepare_demo_users(database: Database, clock: Clock) -> list[DemoLogin]:
     return logins
 
 
-def populate_demo(database: Database, clock: Clock) -> WriteSummary | None:
-    """Fill an empty demo store with a small simulated platform whose two weeks end at midnight today."""
+@dataclass(frozen=True)
+class DemoPopulation:
+    """What filling the demo store wrote and what the simulated reviewers did."""
+
+    written: dict[str, int]
+    duplicates: int
+    review: ReviewSummary
+
+
+def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
+    """Fill an empty demo store with a small simulated platform whose two weeks end at the current hour.
+
+    Simulated reviewers work its queues as the reports come in, and actioned users appeal, until
+    `DEMO_BACKLOG` before now: the queues hold live work when someone logs in.
+    """
     with database.transaction() as session:
         if session.scalar(select(ContentItem.pk).limit(1)) is not None:
             return None
-    today = clock().replace(hour=0, minute=0, second=0, microsecond=0)
-    spec = SimulationSpec(
-        seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=today - timedelta(days=DEMO_DAYS - 1)
-    )
-    return write_platform(database, World(spec).records(), clock=clock)
+    end = clock().replace(minute=0, second=0, microsecond=0)
+    spec = SimulationSpec(seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=end - timedelta(days=DEMO_DAYS))
+    written, review = write_and_review(database, World(spec), review_until=end - DEMO_BACKLOG)
+    return DemoPopulation(written.written, written.duplicates, review)

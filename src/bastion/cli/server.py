@@ -72,11 +72,12 @@ def demo(
     report = initialise(database, system_clock)
     fresh = report.revision_before is None
     console.print(f"{'created' if fresh else 'reusing'} the demo database in {folder}/")
-    with console.status("simulating a platform: two weeks of posts, views and reports…"):
+    with console.status("simulating a platform: two weeks of posts, views, reports, reviews and appeals…"):
         simulated = populate_demo(database, system_clock)
     if simulated is not None:
         written = ", ".join(f"{count:,} {kind}" for kind, count in simulated.written.items())
         console.print(f"simulated two weeks of activity: {written}")
+        console.print(simulated.review.describe())
     logins = prepare_demo_users(database, system_clock)
     table = Table("user", "role", "password", title="Demo logins (new passwords on every start)")
     for login in logins:

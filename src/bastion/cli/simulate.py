@@ -12,6 +12,7 @@ from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
 from bastion.setup import initialise
 from bastion.simulate import World
+from bastion.simulate.reviewing import ReviewSummary, write_and_review
 from bastion.simulate.spec import SimulationSpec
 from bastion.simulate.writer import write_platform
 
@@ -21,8 +22,17 @@ def simulate(
     seed: int = typer.Option(1, help="The same seed and scale give the same platform."),
     scale: str = typer.Option("small", help="small (about 10k items), medium (about 1M), large (about 10M events)."),
     truth: Path | None = typer.Option(None, help="Write the planted ground truth to this JSON file."),
+    review: bool = typer.Option(
+        False,
+        "--review",
+        help="Let the simulated reviewers work the queues as the reports come in, and actioned users appeal.",
+    ),
 ) -> None:
-    """Simulate a platform: actors, content, views and reports, with planted harms, networks and spikes."""
+    """Simulate a platform: actors, content, views and reports, with planted harms, networks and spikes.
+
+    With --review, time is simulated throughout: each job opens when its report was filed, and the
+    planted workforce claims and decides it during their shifts through the review services.
+    """
     spec = SimulationSpec.parse(seed=seed, scale=scale, days=days)
     database = open_database()
     initialise(database, system_clock)
@@ -37,11 +47,17 @@ def simulate(
         transient=True,
     ) as progress:
         task = progress.add_task(f"{spec.scale.value}, {spec.days} days, seed {spec.seed}", total=None)
-        summary = write_platform(
-            database, world.records(), clock=system_clock, progress=lambda n: progress.update(task, completed=n)
-        )
+        reviewed: ReviewSummary | None = None
+        if review:
+            summary, reviewed = write_and_review(database, world, progress=lambda n: progress.update(task, completed=n))
+        else:
+            summary = write_platform(
+                database, world.records(), clock=system_clock, progress=lambda n: progress.update(task, completed=n)
+            )
     written = ", ".join(f"{count:,} {kind}" for kind, count in summary.written.items())
     console.print(f"simulated {spec.days} days at {spec.scale.value} scale (about {expected:,} items): {written}")
+    if reviewed is not None:
+        console.print(reviewed.describe())
     if summary.duplicates:
         console.print(f"{summary.duplicates:,} records were already stored (the same seed ran before)")
     if truth is not None:

@@ -119,8 +119,24 @@ def current_policies(session: Session) -> dict[str, PolicyRecord]:
 
     Keyed by policy id, in id order (so a parent comes before its children).
     """
-    records = (_record(row) for row in _newest_versions(session).values() if not row.retired)
-    return {record.policy_id: record for record in sorted(records, key=lambda r: r.policy_id)}
+    # Versions are append-only, so the newest version row identifies the whole live set: read it
+    # once per store and newest row, not on every report and decision. The row's load time is part
+    # of the key so that a pk SQLite reuses after a rolled-back load never hits a stale entry.
+    newest = session.execute(
+        select(PolicyVersion.pk, PolicyVersion.policy_id, PolicyVersion.version, PolicyVersion.loaded_at)
+        .order_by(PolicyVersion.pk.desc())
+        .limit(1)
+    ).first()
+    key = (str(session.get_bind().engine.url), tuple(newest) if newest else ())
+    cached = _live_cache.get(key)
+    if cached is None:
+        records = (_record(row) for row in _newest_versions(session).values() if not row.retired)
+        cached = {record.policy_id: record for record in sorted(records, key=lambda r: r.policy_id)}
+        _live_cache[key] = cached
+    return dict(cached)
+
+
+_live_cache: dict[tuple[str, tuple[object, ...]], dict[str, PolicyRecord]] = {}
 
 
 def policy_version(session: Session, policy_id: str, version: int) -> PolicyRecord:
