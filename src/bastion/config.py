@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_FILE = "bastion.db"
@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(
         default=None, description="Where enforcement actions are delivered (the platform's receiver)."
     )
-    webhook_secret: str | None = Field(
+    webhook_secret: SecretStr | None = Field(
         default=None, description="The shared secret that signs webhook deliveries (HMAC-SHA256)."
     )
     media_origins: list[str] = Field(

@@ -107,6 +107,11 @@ def test_skip_hold_release_escalate_and_reassign(client: TestClient, database: D
         == "held"
     )
     assert client.post("/api/v1/queues/scams-spam/claim", headers=ann).status_code == 204
+    assert client.post(f"/api/v1/jobs/{second['id']}/resume", headers=bob).status_code == 409
+    assert client.post(f"/api/v1/jobs/{second['id']}/resume", headers=ann).json()["status"] == "claimed"
+    assert (
+        client.post(f"/api/v1/jobs/{second['id']}/hold", json={"note": "still waiting"}, headers=ann).status_code == 200
+    )
     assert client.post(f"/api/v1/jobs/{second['id']}/release", headers=ann).json()["status"] == "open"
 
     held_by_bob = claim(client, "scams-spam", bob)

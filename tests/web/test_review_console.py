@@ -237,9 +237,12 @@ def test_images_stay_blurred_until_revealed_and_unloadable_media_get_a_placehold
     assert "blur" in image_filter()
 
     with live_server.context.database.transaction() as session:
-        elsewhere_pk = session.scalars(
-            select(Job.pk).join(ContentItem, ContentItem.pk == Job.subject_pk).where(ContentItem.external_id == "img-c")
+        elsewhere = session.scalars(
+            select(Job).join(ContentItem, ContentItem.pk == Job.subject_pk).where(ContentItem.external_id == "img-c")
         ).one()
+        # handed to rita, as a supervisor's reassign would: she may open jobs she holds
+        elsewhere.assigned_to = session.scalar(select(User.pk).where(User.name == "rita"))
+        elsewhere_pk = elsewhere.pk
     page.goto(f"{live_server.url}/review/jobs/{elsewhere_pk}")
     stand_in = page.locator("[data-media] img")
     expect(stand_in).to_have_attribute("src", re.compile(r"^data:image/svg\+xml;base64,"))

@@ -17,7 +17,7 @@ def is_vendor_only(principal: Principal) -> bool:
 def may_work(queue: QueueSpec, principal: Principal) -> bool:
     if not principal.can(Permission.REVIEW_WORK) or principal.user_pk is None:
         return False
-    if queue.kind == "appeal" and not (principal.can(Permission.APPEAL_DECIDE) or is_vendor_only(principal)):
+    if queue.kind == "appeal" and not principal.can(Permission.APPEAL_DECIDE):
         return False
     if is_vendor_only(principal):
         return principal.vendor is not None and principal.vendor in queue.vendors

@@ -19,12 +19,13 @@ from bastion.clock import as_utc
 from bastion.domain.access import Permission
 from bastion.domain.events import EventEntity, EventKind, NewEvent
 from bastion.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from bastion.review.access import may_work, require_queue_access
+from bastion.review.access import is_vendor_only, may_work, require_queue_access
 from bastion.review.config import ReviewConfig
 from bastion.review.config_store import current_review_config
 from bastion.review.jobs import OPEN_STATES, JobStatus
+from bastion.review.priority import claim_rank
 from bastion.store.events import append_events
-from bastion.store.schema import Decision, Job, JobExclusion, JobReport, User
+from bastion.store.schema import Actor, ContentItem, Decision, Job, JobExclusion, JobReport, User
 
 
 def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, now: datetime) -> Job | None:
@@ -80,9 +81,14 @@ def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, no
         action="job.claim",
         target=f"job:{job.pk}",
         at=now,
-        details={"subject": f"{job.subject_type}#{job.subject_pk}", "queue": queue.name},
+        details={"subject": f"{job.subject_type}:{_external_id(session, job)}", "queue": queue.name},
     )
     return job
+
+
+def _external_id(session: Session, job: Job) -> str:
+    model = ContentItem if job.subject_type == "content" else Actor
+    return str(session.scalar(select(model.external_id).where(model.pk == job.subject_pk)))
 
 
 def capped_harm_types(session: Session, config: ReviewConfig, user_pk: int, now: datetime) -> list[str]:
@@ -186,6 +192,22 @@ def hold(session: Session, job_pk: int, reviewer: Principal, *, now: datetime, n
     return job
 
 
+def resume(session: Session, job_pk: int, reviewer: Principal, *, now: datetime) -> Job:
+    """Take back a job you put on hold, with a fresh lease."""
+    job = session.get(Job, job_pk)
+    if job is None:
+        raise NotFound(f"no job {job_pk}")
+    if job.status != JobStatus.HELD or job.assigned_to != reviewer.user_pk:
+        raise Conflict(f"job {job_pk} is not on hold with {reviewer.display_name}")
+    config = current_review_config(session).config
+    job.status = JobStatus.CLAIMED.value
+    job.lease_owner = reviewer.user_pk
+    job.claimed_at = now
+    job.lease_expires_at = now + timedelta(minutes=config.lease_minutes)
+    _event(session, job, EventKind.JOB_CLAIMED, reviewer, now, resumed=True)
+    return job
+
+
 def escalate(session: Session, job_pk: int, reviewer: Principal, *, now: datetime, note: str) -> Job:
     """Send the job to the escalation queue with a note; returns the job now waiting there."""
     if not note.strip():
@@ -216,6 +238,8 @@ def escalate(session: Session, job_pk: int, reviewer: Principal, *, now: datetim
     job.note = note[:2000]
     job.sla_due_at = now + timedelta(hours=target.sla_hours)
     job.reviews_required = max(job.reviews_required, target.reviews_for(job.severity))
+    # Ranked afresh in its new queue, whose age counts from the escalation.
+    job.claim_rank = claim_rank(job.priority, now, target.sla_hours, target.priority_weights)
     _event(session, job, EventKind.JOB_ESCALATED, reviewer, now, to_queue=target.name, note=note[:500])
     return job
 
@@ -264,6 +288,23 @@ def exclude_reviewer(session: Session, job_pk: int, user_pk: int | None) -> None
     _exclude(session, job_pk, user_pk)
 
 
-def forbid_unless_visible(job: Job, reviewer: Principal, config: ReviewConfig) -> None:
-    if not may_work(config.queue(job.queue), reviewer):
+def visible_job(session: Session, job_pk: int, reviewer: Principal) -> Job:
+    """A job this person may open: in a queue they may work under the current configuration, and
+    one they hold or decided, unless they supervise (vendor reviewers never see other vendors' jobs)."""
+    job = session.get(Job, job_pk)
+    if job is None:
+        raise NotFound(f"no job {job_pk}")
+    spec = current_review_config(session).config.by_name.get(job.queue)
+    supervisor = reviewer.can(Permission.REVIEW_SUPERVISE) and not is_vendor_only(reviewer)
+    if spec is None and not supervisor:
+        raise Forbidden(f"the {job.queue} queue no longer exists")
+    if spec is not None and not (supervisor or may_work(spec, reviewer)):
         raise Forbidden(f"{reviewer.display_name} may not see jobs of the {job.queue} queue")
+    if supervisor or reviewer.user_pk in (job.lease_owner, job.assigned_to):
+        return job
+    decided = session.scalar(
+        select(Decision.pk).where(Decision.job_pk == job.pk, Decision.reviewer_pk == reviewer.user_pk).limit(1)
+    )
+    if decided is None:
+        raise Forbidden(f"{reviewer.display_name} may open only jobs they hold or decided")
+    return job

@@ -170,6 +170,7 @@ def add_strike(
                     statement=statement,
                     now=now,
                     principal=principal,
+                    decision_pk=action.decision_pk,  # so its appeal excludes the reviewers behind it
                 )
             )
     return taken

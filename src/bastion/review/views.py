@@ -19,7 +19,7 @@ from bastion.policy.service import current_policies
 from bastion.review.access import is_vendor_only
 from bastion.review.claims import exposure_today
 from bastion.review.config import ReviewConfig
-from bastion.review.config_store import review_config_version
+from bastion.review.config_store import current_review_config, review_config_version
 from bastion.review.intake import reporter_trust_of
 from bastion.review.priority import age_term
 from bastion.store.schema import Actor, Appeal, ContentItem, Decision, EnforcementAction, Job, JobReport, Report
@@ -55,7 +55,8 @@ def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) 
     config = review_config_version(session, job.config_version)
     view = job_summary(job, config, now)
     vendor = is_vendor_only(reviewer)
-    hidden = set(config.private_fields) if vendor else set()
+    current = current_review_config(session).config
+    hidden = set(config.private_fields) | set(current.private_fields) if vendor else set()
     if job.subject_type == SubjectType.CONTENT:
         content = session.get_one(ContentItem, job.subject_pk)
         actor = session.get_one(Actor, content.actor_pk)

@@ -89,7 +89,7 @@ def webhook_target(config: Settings) -> WebhookTarget:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigurationError("BASTION_WEBHOOK_URL must be an http:// or https:// URL with a host")
-    secret = config.webhook_secret or ""
+    secret = config.webhook_secret.get_secret_value() if config.webhook_secret else ""
     if len(secret) < MIN_SECRET_CHARS:
         raise ConfigurationError(
             f"BASTION_WEBHOOK_SECRET must be set to a shared secret of at least {MIN_SECRET_CHARS} characters; "

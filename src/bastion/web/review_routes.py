@@ -22,7 +22,7 @@ from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.policy import Action
-from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
+from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.policy.service import current_policies
 from bastion.review import charts, claims
 from bastion.review.claims import exposure_today
@@ -115,7 +115,7 @@ def _console(
     now = context.clock()
     own_origin = f"{request.url.scheme}://{request.url.netloc}"
     with context.database.transaction() as session:
-        job = _visible_job(session, job_id, principal)
+        job = claims.visible_job(session, job_id, principal)
         audit_log.record(session, principal=principal.name, action="job.view", target=f"job:{job_id}", at=now)
         values = console_values(
             session, job, principal, now=now, own_origin=own_origin, media_origins=context.settings.media_origins
@@ -128,14 +128,6 @@ def _console(
         "title": f"Job {job_id}",
     }
     return render_page(request, "review_job.html", values, status_code=status_code)
-
-
-def _visible_job(session: Session, job_id: int, principal: Principal) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id}")
-    claims.forbid_unless_visible(job, principal, review_config_version(session, job.config_version))
-    return job
 
 
 @router.post("/review/jobs/{job_id}/decision")
@@ -151,7 +143,7 @@ def submit_decision(
     form = {"policy": policy, "action": action, "rationale": rationale}
     try:
         with context.database.transaction() as session:
-            job = _visible_job(session, job_id, principal)
+            job = claims.visible_job(session, job_id, principal)
             queue = job.queue
             _require_choice(policy, action)
             chosen_action = NO_ACTION if policy == NO_VIOLATION and job.kind != "appeal" else action
@@ -223,7 +215,7 @@ def _job_action(
     field = "note" if kind in ("escalate", "hold") else "reason"
     try:
         with context.database.transaction() as session:
-            queue = _visible_job(session, job_id, principal).queue
+            queue = claims.visible_job(session, job_id, principal).queue
             if kind == "skip":
                 claims.skip(session, job_id, principal, now=now, reason=text)
             elif kind == "escalate":

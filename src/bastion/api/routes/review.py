@@ -10,17 +10,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.api.context import AppContext, app_context
 from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
-from bastion.errors import NotFound
 from bastion.review import claims
 from bastion.review.appeals import AppealRequest, file_appeal
-from bastion.review.config_store import review_config_version
 from bastion.review.decisions import Choice, decide
 from bastion.review.enforcement import reverse
 from bastion.review.queues import queue_listing
@@ -86,19 +83,11 @@ def claim(name: str, principal: Principal = Depends(can_work), context: AppConte
         return jsonable_encoder(job_view(session, job, principal, now=now))
 
 
-def _visible_job(session: Session, job_id: int, principal: Principal) -> Job:
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id}")
-    claims.forbid_unless_visible(job, principal, review_config_version(session, job.config_version))
-    return job
-
-
 @router.get("/jobs/{job_id}", summary="A job with everything needed to decide it")
 def get_job(job_id: int, principal: Principal = Depends(can_work), context: AppContext = Depends(app_context)) -> Any:
     now = context.clock()
     with context.database.transaction() as session:
-        job = _visible_job(session, job_id, principal)
+        job = claims.visible_job(session, job_id, principal)
         audit_log.record(session, principal=principal.name, action="job.view", target=f"job:{job_id}", at=now)
         return jsonable_encoder(job_view(session, job, principal, now=now))
 
@@ -106,7 +95,7 @@ def get_job(job_id: int, principal: Principal = Depends(can_work), context: AppC
 @router.post("/jobs/{job_id}/heartbeat", summary="Keep the lease on a job you are working on")
 def heartbeat(job_id: int, principal: Principal = Depends(can_work), context: AppContext = Depends(app_context)) -> Any:
     with context.database.transaction() as session:
-        return {"lease_expires_at": claims.heartbeat(session, job_id, principal, now=context.clock())}
+        return jsonable_encoder({"lease_expires_at": claims.heartbeat(session, job_id, principal, now=context.clock())})
 
 
 @router.post("/jobs/{job_id}/decision", summary="Decide a job you hold")
@@ -164,6 +153,13 @@ def hold(
     with context.database.transaction() as session:
         job = claims.hold(session, job_id, principal, now=context.clock(), note=body.note)
         return {"id": job.pk, "status": job.status}
+
+
+@router.post("/jobs/{job_id}/resume", summary="Take back a job you put on hold")
+def resume(job_id: int, principal: Principal = Depends(can_work), context: AppContext = Depends(app_context)) -> Any:
+    with context.database.transaction() as session:
+        job = claims.resume(session, job_id, principal, now=context.clock())
+        return jsonable_encoder({"id": job.pk, "status": job.status, "lease_expires_at": job.lease_expires_at})
 
 
 @router.post("/jobs/{job_id}/reassign", summary="Hand a job to a named reviewer")
