@@ -17,7 +17,7 @@ from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
 from bastion.review.claims import exclude_reviewer
 from bastion.review.config_store import current_review_config
 from bastion.review.enforcement import reverse, target_of
-from bastion.review.jobs import OPEN_STATES, JobStatus
+from bastion.review.jobs import JobStatus, open_job
 from bastion.review.priority import PriorityInputs, base_priority, claim_rank, priority_terms
 from bastion.store.events import append_events
 from bastion.store.schema import Appeal, Decision, EnforcementAction, Job
@@ -83,14 +83,7 @@ def file_appeal(session: Session, request: AppealRequest, *, now: datetime, prin
 def _appeal_job(session: Session, action: EnforcementAction, *, now: datetime) -> Job:
     loaded = current_review_config(session)
     queue = loaded.config.queue(loaded.config.appeals_queue)
-    existing = session.scalars(
-        select(Job).where(
-            Job.queue == queue.name,
-            Job.subject_type == action.subject_type,
-            Job.subject_pk == action.subject_pk,
-            Job.status.in_(OPEN_STATES),
-        )
-    ).first()
+    existing = open_job(session, queue.name, action.subject_type, action.subject_pk)
     if existing is not None:
         return existing
     severity = 1

@@ -22,7 +22,7 @@ from bastion.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFou
 from bastion.review.access import is_vendor_only, may_work, require_queue_access
 from bastion.review.config import ReviewConfig
 from bastion.review.config_store import current_review_config
-from bastion.review.jobs import OPEN_STATES, JobStatus
+from bastion.review.jobs import OPEN_STATES, JobStatus, open_job
 from bastion.review.priority import claim_rank
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Decision, Job, JobExclusion, JobReport, User
@@ -215,14 +215,7 @@ def escalate(session: Session, job_pk: int, reviewer: Principal, *, now: datetim
     job = leased_job(session, job_pk, reviewer, now)
     config = current_review_config(session).config
     target = config.queue(config.escalation_queue)
-    existing = session.scalars(
-        select(Job).where(
-            Job.queue == target.name,
-            Job.subject_type == job.subject_type,
-            Job.subject_pk == job.subject_pk,
-            Job.status.in_(OPEN_STATES),
-        )
-    ).first()
+    existing = open_job(session, target.name, job.subject_type, job.subject_pk)
     if existing is not None:
         # The subject is already escalated: fold this job into that one.
         job.status = JobStatus.CANCELLED.value

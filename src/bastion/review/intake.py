@@ -22,7 +22,7 @@ from bastion.policy.service import current_policies
 from bastion.review.config import QueueSpec
 from bastion.review.config_store import current_review_config
 from bastion.review.facts import SubjectFacts, subject_facts
-from bastion.review.jobs import OPEN_STATES, JobStatus
+from bastion.review.jobs import JobStatus, open_job
 from bastion.review.priority import PriorityInputs, base_priority, claim_rank, priority_terms, reporter_trust
 from bastion.review.routing import JobFacts, route
 from bastion.store.events import append_events
@@ -99,14 +99,7 @@ def open_jobs(session: Session, work: Sequence[NewWork], *, now: datetime, princ
         queue = config.queue(
             route(config, JobFacts(item.policy_id, fact.language, fact.country, fact.surface, severity))
         )
-        job = session.scalars(
-            select(Job).where(
-                Job.queue == queue.name,
-                Job.subject_type == item.subject_type.value,
-                Job.subject_pk == item.subject_pk,
-                Job.status.in_(OPEN_STATES),
-            )
-        ).first()
+        job = open_job(session, queue.name, item.subject_type.value, item.subject_pk)
         if job is None:
             job = _new_job(session, item, fact, queue, severity, loaded.version, now)
             events.append(
