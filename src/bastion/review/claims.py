@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
@@ -27,6 +29,8 @@ from bastion.review.priority import claim_rank
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Decision, Job, JobExclusion, JobReport, User
 
+CLAIMABLE = text("jobs.status IN ('open', 'claimed')")
+
 
 def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, now: datetime) -> Job | None:
     """Lease the most urgent job this reviewer may take from the queue, or None when there is none."""
@@ -39,7 +43,9 @@ def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, no
         select(Job.pk)
         .where(
             Job.queue == queue.name,
-            Job.status.in_((JobStatus.OPEN.value, JobStatus.CLAIMED.value)),
+            # Literal, not bound: the partial index ix_jobs_claimable has this very predicate, and a
+            # planner can only match it (SQLite always, PostgreSQL in generic plans) against constants.
+            CLAIMABLE,
             or_(Job.status == JobStatus.OPEN.value, Job.lease_expires_at < now),
             or_(Job.assigned_to.is_(None), Job.assigned_to == me),
             ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
@@ -54,7 +60,7 @@ def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, no
         candidate = candidate.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(capped)))
     if session.get_bind().dialect.name == "postgresql":
         candidate = candidate.with_for_update(skip_locked=True)
-    claimed = session.execute(
+    job = session.scalars(
         update(Job)
         .where(Job.pk == candidate.scalar_subquery())
         .values(
@@ -63,12 +69,11 @@ def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, no
             claimed_at=now,
             lease_expires_at=now + timedelta(minutes=config.lease_minutes),
         )
-        .returning(Job.pk)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if claimed is None:
+        .returning(Job)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
+    if job is None:
         return None
-    job = session.get_one(Job, claimed, populate_existing=True)
     append_events(
         session,
         [NewEvent(EventKind.JOB_CLAIMED, EventEntity.JOB, job.pk, now, reviewer.name, {"queue": queue.name})],
@@ -99,7 +104,8 @@ def capped_harm_types(session: Session, config: ReviewConfig, user_pk: int, now:
     rows = session.execute(
         select(Job.harm_type, func.count(Decision.pk))
         .join(Job, Job.pk == Decision.job_pk)
-        .where(Decision.reviewer_pk == user_pk, Decision.decided_at >= day_start)
+        # Jobs without a harm type are never capped: counting them would only grow with the day's work.
+        .where(Decision.reviewer_pk == user_pk, Decision.decided_at >= day_start, Job.harm_type.is_not(None))
         .group_by(Job.harm_type)
     )
     capped = []
@@ -269,11 +275,8 @@ def reassign(session: Session, job_pk: int, actor: Principal, *, to_user: str, n
 def _exclude(session: Session, job_pk: int, user_pk: int | None) -> None:
     if user_pk is None:
         return
-    known = session.scalar(
-        select(JobExclusion.user_pk).where(JobExclusion.job_pk == job_pk, JobExclusion.user_pk == user_pk)
-    )
-    if known is None:
-        session.add(JobExclusion(job_pk=job_pk, user_pk=user_pk))
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(JobExclusion).values(job_pk=job_pk, user_pk=user_pk).on_conflict_do_nothing())
 
 
 def exclude_reviewer(session: Session, job_pk: int, user_pk: int | None) -> None:

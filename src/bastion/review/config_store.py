@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,8 @@ class LoadedConfig:
 
 
 _parsed: dict[tuple[str, int], ReviewConfig] = {}  # (store url, version) -> parsed; versions never change
+_newest: dict[str, tuple[int, float]] = {}  # store url -> (newest version, when looked up)
+NEWEST_TTL_SECONDS = 2.0
 
 
 def load_review_config(
@@ -36,14 +39,27 @@ def load_review_config(
         ReviewConfigRow(version=version, document=document, source=source[-512:], loaded_at=now, loaded_by=principal)
     )
     session.flush()
+    _newest.pop(str(session.get_bind().engine.url), None)
     return LoadedConfig(version, config)
 
 
 def current_review_config(session: Session) -> LoadedConfig:
-    version = session.scalar(select(func.max(ReviewConfigRow.version)))
-    if version is None:
-        raise ConfigurationError("no review configuration loaded: run `bastion init` or `bastion queues load FILE`")
-    return LoadedConfig(int(version), review_config_version(session, int(version)))
+    """The newest version; looked up at most every NEWEST_TTL_SECONDS per store and process.
+
+    Claims and decisions ask for it on every call; a load in this process is seen at once (see
+    `load_review_config`), a load by another process within the TTL.
+    """
+    key = str(session.get_bind().engine.url)
+    known = _newest.get(key)
+    if known is not None and time.monotonic() - known[1] < NEWEST_TTL_SECONDS:
+        version = known[0]
+    else:
+        found = session.scalar(select(func.max(ReviewConfigRow.version)))
+        if found is None:
+            raise ConfigurationError("no review configuration loaded: run `bastion init` or `bastion queues load FILE`")
+        version = int(found)
+        _newest[key] = (version, time.monotonic())
+    return LoadedConfig(version, review_config_version(session, version))
 
 
 def review_config_version(session: Session, version: int) -> ReviewConfig:

@@ -57,6 +57,9 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
     job = leased_job(session, job_pk, reviewer, now)
     config = current_review_config(session).config
     queue = config.queue(job.queue)
+    earlier: list[Decision] = []
+    if job.reviews_done:
+        earlier = list(session.scalars(select(Decision).where(Decision.job_pk == job.pk).order_by(Decision.round)))
     policies = current_policies(session)
     record = _validate(job, choice, policies, rationale_required=queue.rationale_required)
     spent = choice.seconds_spent
@@ -74,6 +77,9 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
         decided_at=now,
         final=False,
     )
+    all_rounds = [*earlier, decision]
+    verdict, needs = _consensus(all_rounds, job.reviews_required)
+    decision.final = verdict is decision
     session.add(decision)
     session.flush()
     job.reviews_done += 1
@@ -92,16 +98,6 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
         ],
         recorded_at=now,
     )
-    audit_log.record(
-        session,
-        principal=reviewer.name,
-        action="job.decide",
-        target=f"job:{job.pk}",
-        at=now,
-        details={"policy": decision.policy_id, "action": decision.action, "round": decision.round},
-    )
-    all_rounds = list(session.scalars(select(Decision).where(Decision.job_pk == job.pk).order_by(Decision.round)))
-    verdict, needs = _consensus(all_rounds, job.reviews_required)
     if verdict is None:
         if needs == "tiebreak":
             job.reviews_required = len(all_rounds) + 1
@@ -114,6 +110,7 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
             [NewEvent(EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs})],
             recorded_at=now,
         )
+        _audit(session, reviewer, decision, now)
         return DecisionOutcome(decision, False, [], needs)
     verdict.final = True
     job.status = JobStatus.DECIDED.value
@@ -125,7 +122,20 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
         actions = appeals.resolve(session, job, verdict, now=now, principal=reviewer.name)
     else:
         actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
+    _audit(session, reviewer, decision, now)
     return DecisionOutcome(decision, True, actions)
+
+
+def _audit(session: Session, reviewer: Principal, decision: Decision, now: datetime) -> None:
+    # Last, so the audit log's head row (one lock for every writer) is held only until the commit.
+    audit_log.record(
+        session,
+        principal=reviewer.name,
+        action="job.decide",
+        target=f"job:{decision.job_pk}",
+        at=now,
+        details={"policy": decision.policy_id, "action": decision.action, "round": decision.round},
+    )
 
 
 def _action_of(job: Job, choice: Choice) -> str:

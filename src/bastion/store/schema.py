@@ -292,6 +292,18 @@ class Job(Base):
     decided_at: Mapped[datetime | None]
 
 
+# The claim walks this in claim order and stops at the first job it may take, instead of sorting every
+# open job of the queue (see claims.CLAIMABLE: the same predicate, as a literal).
+Index(
+    "ix_jobs_claimable",
+    Job.queue,
+    Job.claim_rank.desc(),
+    Job.pk,
+    sqlite_where=text("status IN ('open', 'claimed')"),
+    postgresql_where=text("status IN ('open', 'claimed')"),
+)
+
+
 class JobReport(Base):
     __tablename__ = "job_reports"
 
@@ -312,6 +324,8 @@ class Decision(Base):
     """A reviewer's verdict on a job, pinned to the policy and rule versions in force."""
 
     __tablename__ = "decisions"
+    # Exposure caps count a reviewer's decisions of the day on every claim.
+    __table_args__ = (Index("ix_decisions_reviewer_day", "reviewer_pk", "decided_at"),)
 
     pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
     job_pk: Mapped[int] = mapped_column(ForeignKey("jobs.pk"), index=True)

@@ -1,0 +1,490 @@
+"""Claim benchmark: many reviewers working one queue on PostgreSQL, three ways side by side in one run.
+
+    .venv/bin/python bench/claim.py [--jobs 5000] [--workers 1,8,32] [--ways ours,bare,naive]
+                                    [--think-ms 0] [--database-url URL] [--durable]
+
+For each number of concurrent reviewers (one thread and one pooled connection each), and each way,
+a fresh database gets `--jobs` open jobs in the `general` queue; the reviewers then claim and decide
+until the queue is empty:
+
+- **ours**: the service path the API runs: `claim_next_job` in one transaction, `decide` (no violation)
+  in a second one; with the event log, the audit log, exposure caps and the lease checks;
+- **bare**: the same atomic claim statement (`UPDATE ... WHERE pk = (SELECT ... FOR UPDATE SKIP
+  LOCKED) RETURNING`, with the same conditions) in one transaction, then one decision row and the
+  guarded job update in a second; raw psycopg, nothing else: the ceiling of this machine;
+- **naive**: what a first attempt looks like: `SELECT` the top open job, then `UPDATE` it to claimed by
+  its key (no SKIP LOCKED, no status guard), then decide it the same way as bare.
+
+Reported per way: claims+decisions per second (each job is claimed once and decided once, so this is
+twice the jobs per second), p50 and p99 latency of the claim transaction (begin to commit), and the
+share of jobs decided more than once. Every way is checked afterwards; ours and bare must decide every
+job exactly once. The CPU columns say who used the machine meanwhile: this process (all reviewer
+threads) and the PostgreSQL server per job, the least noisy measure of cost, and everything else in
+CPU seconds (a busy machine makes every other figure worse). The reviewers never pause, so at 8 and
+32 the claim latency is mostly queueing: for the one Python process (the GIL) and for the database
+(with no pause, latency is reviewers / throughput). `--think-ms` makes each reviewer pause after each
+decision (uniformly 0.5 to 1.5 times that, and up to that long before the first claim), to see the
+latency at a load below capacity.
+
+By default a temporary PostgreSQL server is started with `tests/support/postgres.py`, with the test
+suite's settings (no fsync, no synchronous commit: the figures measure CPU and locking, not the disk)
+except that autovacuum is on and looks every second, as a long-running server's statistics would be
+fresh; `--durable` turns fsync and synchronous commit on too. Each database is made from scratch (the
+schema and the default policies and queues) and `ANALYZE`d before the clock starts. `--database-url`
+names an existing server instead (the user needs CREATEDB): databases `bastion_bench_claim_*` are
+created on it and dropped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from tests.review.jobs_factory import make_jobs, make_reviewers  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
+
+from bastion.auth.principal import Principal  # noqa: E402
+from bastion.clock import system_clock  # noqa: E402
+from bastion.review.claims import claim_next_job  # noqa: E402
+from bastion.review.decisions import Choice, decide  # noqa: E402
+from bastion.setup import initialise  # noqa: E402
+from bastion.store.database import Database  # noqa: E402
+
+QUEUE = "general"
+WAYS = ("ours", "bare", "naive")
+TARGET_WORKERS = 32
+TARGET_P99_MS = 20.0
+LIVE_STATISTICS = {"autovacuum": "on", "autovacuum_naptime": "1s"}
+DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+LEASE = timedelta(minutes=15)
+
+# The claim `claim_next_job` makes, minus the ORM: same conditions, same order, same lock.
+BARE_CLAIM = """
+UPDATE jobs SET status = 'claimed', lease_owner = %(me)s, claimed_at = %(now)s, lease_expires_at = %(until)s
+WHERE pk = (
+    SELECT pk FROM jobs
+    WHERE queue = %(queue)s AND status IN ('open', 'claimed')
+      AND (status = 'open' OR lease_expires_at < %(now)s)
+      AND (assigned_to IS NULL OR assigned_to = %(me)s)
+      AND NOT EXISTS (SELECT 1 FROM job_exclusions x WHERE x.job_pk = jobs.pk AND x.user_pk = %(me)s)
+    ORDER BY claim_rank DESC, pk LIMIT 1
+    FOR UPDATE SKIP LOCKED)
+RETURNING pk
+"""
+NAIVE_PICK = "SELECT pk FROM jobs WHERE queue = %(queue)s AND status = 'open' ORDER BY claim_rank DESC, pk LIMIT 1"
+NAIVE_CLAIM = (
+    "UPDATE jobs SET status = 'claimed', lease_owner = %(me)s, claimed_at = %(now)s, lease_expires_at = %(until)s"
+    " WHERE pk = %(job)s"
+)
+DECISION = """
+INSERT INTO decisions (job_pk, reviewer_pk, round, policy_id, policy_version, action, rationale, seconds_spent,
+                       decided_at, final)
+VALUES (%(job)s, %(me)s, 1, NULL, NULL, 'no_action', '', 0, %(now)s, true)
+"""
+GUARDED_DONE = (
+    "UPDATE jobs SET status = 'decided', reviews_done = reviews_done + 1, lease_owner = NULL,"
+    " lease_expires_at = NULL, decided_at = %(now)s WHERE pk = %(job)s AND status = 'claimed' AND lease_owner = %(me)s"
+)
+NAIVE_DONE = (
+    "UPDATE jobs SET status = 'decided', reviews_done = reviews_done + 1, lease_owner = NULL,"
+    " lease_expires_at = NULL, decided_at = %(now)s WHERE pk = %(job)s"
+)
+
+
+# ------------------------------------------------------------------------------------ the servers
+
+
+class Server:
+    """Where the databases live: a temporary cluster, or one named by URL."""
+
+    def __init__(self, url: str | None, durable: bool) -> None:
+        settings = LIVE_STATISTICS | (DURABLE if durable else {})
+        self._temporary = PostgresServer(settings=settings) if url is None else None
+        self._admin = None if url is None else make_url(url).set(drivername="postgresql")
+        self.postmaster_pid: int | None = None
+
+    def __enter__(self) -> Server:
+        if self._temporary is not None:
+            self._temporary.start()
+            assert self._temporary.directory is not None
+            pid_file = self._temporary.directory / "data" / "postmaster.pid"
+            self.postmaster_pid = int(pid_file.read_text().split()[0])
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._temporary is not None:
+            self._temporary.stop()
+
+    def url(self, name: str) -> str:
+        if self._temporary is not None:
+            return self._temporary.url(name)
+        assert self._admin is not None
+        return self._admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+
+    def create(self, name: str) -> None:
+        self.drop(name)
+        if self._temporary is not None:
+            self._temporary.create_database(name)
+            return
+        with self._admin_connection() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop(self, name: str) -> None:
+        if self._temporary is not None:
+            self._temporary.drop_database(name)
+            return
+        with self._admin_connection() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    @contextmanager
+    def _admin_connection(self) -> Iterator[psycopg.Connection[Any]]:
+        assert self._admin is not None
+        with psycopg.connect(self._admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            yield conn
+
+
+# ------------------------------------------------------------------------------------ CPU accounting
+
+
+def _ticks_by_pid() -> dict[int, tuple[int, int]]:
+    """{pid: (parent pid, user+system clock ticks)} of every user-space process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "cmdline").read_bytes():
+                continue  # kernel threads
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used between start and stop: by this process, by the PostgreSQL server, by the rest."""
+
+    def __init__(self, postmaster_pid: int | None) -> None:
+        self.postmaster = postmaster_pid
+        self.hz = os.sysconf("SC_CLK_TCK")
+        self.before: dict[int, tuple[int, int]] = {}
+
+    def start(self) -> None:
+        self.before = _ticks_by_pid()
+
+    def stop(self) -> dict[str, float]:
+        after = _ticks_by_pid()
+        used = {"self": 0, "postgres": 0, "other": 0}
+        for pid, (parent, ticks) in after.items():
+            delta = ticks - self.before.get(pid, (parent, 0))[1]
+            if pid == os.getpid():
+                used["self"] += delta
+            elif self.postmaster is not None and self.postmaster in (pid, parent):
+                used["postgres"] += delta
+            else:
+                used["other"] += delta
+        return {key: value / self.hz for key, value in used.items()}
+
+
+# ------------------------------------------------------------------------------------ the reviewers
+
+
+@dataclass
+class Tally:
+    claims: int = 0
+    decisions: int = 0
+    latencies: list[float] | None = None
+    error: BaseException | None = None
+    think: float = 0.0  # mean seconds a reviewer looks at each job before the next claim
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def pause(self, low: float = 0.5, high: float = 1.5) -> None:
+        # Uneven pauses, so that reviewers who started together do not keep claiming in step.
+        if self.think:
+            time.sleep(self.think * self.rng.uniform(low, high))
+
+    def decided(self) -> None:
+        self.decisions += 1
+        self.pause()
+
+
+def _ours(database: Database, reviewer: Principal, tally: Tally) -> None:
+    choice = Choice("none", "no_action")
+    assert tally.latencies is not None
+    while True:
+        started = time.perf_counter()
+        with database.transaction() as session:
+            job = claim_next_job(session, QUEUE, reviewer, now=system_clock())
+            job_pk = None if job is None else job.pk
+        if job_pk is None:
+            return
+        tally.latencies.append(time.perf_counter() - started)
+        tally.claims += 1
+        with database.transaction() as session:
+            decide(session, job_pk, reviewer, choice, now=system_clock())
+        tally.decided()
+
+
+def _raw(database: Database, reviewer: Principal, tally: Tally, *, naive: bool) -> None:
+    assert tally.latencies is not None
+    me = reviewer.user_pk
+    connection = database.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        while True:
+            now = system_clock()
+            params = {"me": me, "now": now, "until": now + LEASE, "queue": QUEUE}
+            started = time.perf_counter()
+            if naive:
+                cursor.execute(NAIVE_PICK, params)
+                row = cursor.fetchone()
+                if row is not None:
+                    cursor.execute(NAIVE_CLAIM, params | {"job": row[0]})
+            else:
+                cursor.execute(BARE_CLAIM, params)
+                row = cursor.fetchone()
+            connection.commit()
+            if row is None:
+                return
+            tally.latencies.append(time.perf_counter() - started)
+            tally.claims += 1
+            params |= {"job": row[0], "now": system_clock()}
+            cursor.execute(DECISION, params)
+            cursor.execute(NAIVE_DONE if naive else GUARDED_DONE, params)
+            connection.commit()
+            tally.decided()
+    finally:
+        connection.close()
+
+
+def _reviewer_thread(work: Callable[[Tally], None], tally: Tally, start: threading.Barrier) -> None:
+    try:
+        start.wait()
+        tally.pause(0.0, 1.0)
+        work(tally)
+    except BaseException as exc:  # reported, and fails the run
+        tally.error = exc
+
+
+# ------------------------------------------------------------------------------------ one run
+
+
+@dataclass
+class Result:
+    way: str
+    workers: int
+    jobs: int
+    seconds: float
+    claims: int
+    decisions: int
+    p50_ms: float
+    p99_ms: float
+    decided_jobs: int
+    duplicated_jobs: int
+    open_left: int
+    cpu: dict[str, float]
+    errors: list[str]
+
+    @property
+    def ops_per_second(self) -> float:
+        return (self.claims + self.decisions) / self.seconds
+
+    @property
+    def duplicate_share(self) -> float:
+        return self.duplicated_jobs / self.decided_jobs if self.decided_jobs else 0.0
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.decided_jobs == self.jobs and self.duplicated_jobs == 0 and self.open_left == 0
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def run_once(server: Server, way: str, workers: int, jobs: int, think_ms: float = 0.0) -> Result:
+    name = f"bastion_bench_claim_{way}_{workers}"
+    server.create(name)
+    database = Database(server.url(name), pool_size=40, max_overflow=10)
+    try:
+        initialise(database, system_clock)
+        now = system_clock()
+        make_jobs(database, jobs, queue=QUEUE, now=now)
+        reviewers = make_reviewers(database, workers, now, prefix=f"bench-{way}")
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+        tallies = [Tally(latencies=[], think=think_ms / 1000, seed=i) for i in range(len(reviewers))]
+        works: list[Callable[[Tally], None]] = []
+        for reviewer in reviewers:
+            if way == "ours":
+                works.append(partial(_ours, database, reviewer))
+            else:
+                works.append(partial(_raw, database, reviewer, naive=way == "naive"))
+        start = threading.Barrier(workers + 1)
+        threads = [
+            threading.Thread(target=_reviewer_thread, args=(work, tally, start), daemon=True)
+            for work, tally in zip(works, tallies, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        meter = CpuMeter(server.postmaster_pid)
+        meter.start()
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - began
+        cpu = meter.stop()
+        with database.engine.connect() as connection:
+            decided, duplicated = connection.exec_driver_sql(
+                "SELECT count(*), count(*) FILTER (WHERE n > 1)"
+                " FROM (SELECT job_pk, count(*) AS n FROM decisions GROUP BY job_pk) AS per_job"
+            ).one()
+            open_left = connection.exec_driver_sql("SELECT count(*) FROM jobs WHERE status <> 'decided'").scalar_one()
+    finally:
+        database.dispose()
+        server.drop(name)
+    latencies = [value for tally in tallies for value in tally.latencies or []]
+    return Result(
+        way=way,
+        workers=workers,
+        jobs=jobs,
+        seconds=seconds,
+        claims=sum(t.claims for t in tallies),
+        decisions=sum(t.decisions for t in tallies),
+        p50_ms=1000 * _percentile(latencies, 0.50),
+        p99_ms=1000 * _percentile(latencies, 0.99),
+        decided_jobs=int(decided),
+        duplicated_jobs=int(duplicated),
+        open_left=int(open_left),
+        cpu=cpu,
+        errors=[f"{type(t.error).__name__}: {t.error}" for t in tallies if t.error is not None],
+    )
+
+
+# ------------------------------------------------------------------------------------ the report
+
+
+def _print_table(results: list[Result]) -> None:
+    header = (
+        f"{'workers':>7}  {'way':<6}{'claims+decisions/s':>19}{'p50 ms':>8}{'p99 ms':>8}{'dup-decided':>12}"
+        f"{'exactly once':>13}{'seconds':>9}{'CPU ms/job: self':>17}{'postgres':>9}{'other CPU s':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        once = "yes" if result.exactly_once else "NO"
+        per_job = {key: 1000 * value / result.jobs for key, value in result.cpu.items()}
+        print(
+            f"{result.workers:>7}  {result.way:<6}{result.ops_per_second:>19,.0f}{result.p50_ms:>8.2f}"
+            f"{result.p99_ms:>8.2f}{result.duplicate_share:>11.1%} {once:>13}{result.seconds:>9.1f}"
+            f"{per_job['self']:>17.2f}{per_job['postgres']:>9.2f}{result.cpu['other']:>12.1f}"
+        )
+        for error in result.errors[:3]:
+            print(f"{'':9}error: {error}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=5_000)
+    parser.add_argument("--workers", default="1,8,32", help="comma-separated numbers of concurrent reviewers")
+    parser.add_argument("--ways", default=",".join(WAYS), help=f"comma-separated, of {', '.join(WAYS)}")
+    parser.add_argument("--database-url", default=None, help="an existing PostgreSQL server (default: start one)")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=0.0,
+        help="pause after each decision (default 0: reviewers never pause, which measures capacity)",
+    )
+    parser.add_argument("--durable", action="store_true", help="temporary server with fsync and synchronous commit")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    ways = [w for w in args.ways.split(",") if w]
+    unknown = set(ways) - set(WAYS)
+    if unknown:
+        parser.error(f"unknown way(s): {', '.join(sorted(unknown))}")
+    if args.database_url is not None and not args.database_url.startswith("postgresql"):
+        parser.error("--database-url must be a postgresql:// URL: the benchmark measures SKIP LOCKED claims")
+
+    results: list[Result] = []
+    # Stopping with SIGTERM (or Ctrl-C) still stops the temporary server and drops the databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with Server(args.database_url, args.durable) as server:
+        where = "temporary server" + (", durable" if args.durable else "") if args.database_url is None else "given"
+        pause = f", {args.think_ms:g} ms pause after each decision" if args.think_ms else ""
+        print(
+            f"claim benchmark: {args.jobs:,} jobs in one queue, {'/'.join(map(str, counts))} reviewers,"
+            f" PostgreSQL ({where}){pause}, {os.cpu_count()} CPUs, started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        )
+        for workers in counts:
+            for way in ways:
+                result = run_once(server, way, workers, args.jobs, args.think_ms)
+                print(
+                    f"  {way} x {workers}: {result.ops_per_second:,.0f} claims+decisions/s, p99 {result.p99_ms:.1f} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                results.append(result)
+
+    print()
+    _print_table(results)
+    print()
+    by_key = {(r.way, r.workers): r for r in results}
+    for workers in counts:
+        ours, bare, naive = (by_key.get((way, workers)) for way in WAYS)
+        parts = []
+        if ours and bare:
+            aim = " (paced: the offered load)" if args.think_ms else " (aim >= 0.5)"
+            parts.append(f"ours/bare {ours.ops_per_second / bare.ops_per_second:.2f}x throughput{aim}")
+            parts.append(f"p99 {ours.p99_ms / bare.p99_ms:.1f}x")
+        if ours and naive:
+            parts.append(f"ours/naive {ours.ops_per_second / naive.ops_per_second:.2f}x throughput")
+        if parts:
+            print(f"{workers:>3} reviewers: " + "; ".join(parts))
+    ok = True
+    for result in results:
+        if result.way != "naive" and (not result.exactly_once or result.errors):
+            print(f"FAIL: {result.way} x {result.workers} did not decide every job exactly once")
+            ok = False
+    target = by_key.get(("ours", TARGET_WORKERS))
+    if target is not None:
+        passed = target.p99_ms < TARGET_P99_MS
+        ok = ok and passed
+        print(
+            f"p99 claim latency at {TARGET_WORKERS} reviewers {'PASS' if passed else 'FAIL'}:"
+            f" {target.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms)"
+        )
+    busy = sum(r.cpu["other"] for r in results) / max(sum(r.seconds for r in results), 1e-9)
+    if busy > 0.2:
+        print(f"warning: other processes used {busy:.1f} CPUs on average meanwhile; the figures are pessimistic")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
