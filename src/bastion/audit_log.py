@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.clock import as_utc
 from bastion.errors import IntegrityBroken
 from bastion.store.schema import AuditHead, AuditRecord
+from bastion.store.upsert import table_of
 
 GENESIS_HASH = "0" * 64
 PRINCIPAL_CHARS = 256
@@ -67,8 +68,9 @@ def record(
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()).one()
     seq = int(head.seq) + 1
     digest = chain_hash(seq, at, principal, action, target, clean, head.hash)
-    session.add(
-        AuditRecord(
+    # Core statements: an audit row needs no unit of work, and this runs on every claim and decision.
+    session.execute(
+        insert(table_of(AuditRecord)).values(
             seq=seq,
             at=at,
             principal=principal,
@@ -79,8 +81,7 @@ def record(
             hash=digest,
         )
     )
-    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=digest))
-    session.flush()
+    session.execute(update(table_of(AuditHead)).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=digest))
     return seq
 
 
