@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bastion.domain.events import EventEntity, EventKind, NewEvent
 from bastion.domain.policy import Action
-from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
+from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.review.claims import exclude_reviewer
 from bastion.review.config_store import current_review_config
 from bastion.review.enforcement import reverse, target_of
@@ -151,10 +151,3 @@ def resolve(session: Session, job: Job, verdict: Decision, *, now: datetime, pri
             recorded_at=now,
         )
     return taken
-
-
-def find_action(session: Session, action_pk: int) -> EnforcementAction:
-    action = session.get(EnforcementAction, action_pk)
-    if action is None:
-        raise NotFound(f"no enforcement action {action_pk}")
-    return action

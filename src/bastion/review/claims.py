@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
@@ -28,6 +26,7 @@ from bastion.review.jobs import OPEN_STATES, JobStatus, open_job
 from bastion.review.priority import claim_rank
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Decision, Job, JobExclusion, JobReport, User
+from bastion.store.upsert import insert_ignoring_duplicates
 
 CLAIMABLE = text("jobs.status IN ('open', 'claimed')")
 
@@ -182,7 +181,7 @@ def skip(session: Session, job_pk: int, reviewer: Principal, *, now: datetime, r
         raise InvalidInput("a skip needs a reason", [FieldError("reason", "say why you skip this job")])
     job = leased_job(session, job_pk, reviewer, now)
     _reopen(job)
-    _exclude(session, job.pk, reviewer.user_pk)
+    exclude_reviewer(session, job.pk, reviewer.user_pk)
     _event(session, job, EventKind.JOB_SKIPPED, reviewer, now, reason=reason[:500])
     return job
 
@@ -272,16 +271,11 @@ def reassign(session: Session, job_pk: int, actor: Principal, *, to_user: str, n
     return job
 
 
-def _exclude(session: Session, job_pk: int, user_pk: int | None) -> None:
+def exclude_reviewer(session: Session, job_pk: int, user_pk: int | None) -> None:
+    """Never offer this job to this reviewer (they reviewed it, skipped it, or made the decision appealed)."""
     if user_pk is None:
         return
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(JobExclusion).values(job_pk=job_pk, user_pk=user_pk).on_conflict_do_nothing())
-
-
-def exclude_reviewer(session: Session, job_pk: int, user_pk: int | None) -> None:
-    """Never offer this job to this reviewer (they reviewed it, or made the decision appealed)."""
-    _exclude(session, job_pk, user_pk)
+    session.execute(insert_ignoring_duplicates(session, JobExclusion).values(job_pk=job_pk, user_pk=user_pk))
 
 
 def visible_job(session: Session, job_pk: int, reviewer: Principal) -> Job:

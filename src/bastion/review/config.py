@@ -5,7 +5,6 @@ Pure: parsing and validation only. Loading into the store (versioned) is in `con
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from functools import cached_property
 from pathlib import Path
@@ -60,10 +59,6 @@ class QueueSpec(Strict):
     rationale_required: bool = False
     priority_weights: PriorityWeights = PriorityWeights()
     wellness: Wellness = Wellness()
-
-    def covers_policy(self, policy_id: str | None) -> bool:
-        target = policy_id or ""
-        return any(fnmatch.fnmatchcase(target, pattern) for pattern in self.policies)
 
     def reviews_for(self, severity: int) -> int:
         return max(self.reviews_required, 2 if severity >= self.double_review_min_severity else 1)

@@ -29,11 +29,6 @@ def actor_id(index: int) -> str:
     return f"{ACTOR_PREFIX}{index:07d}"
 
 
-def actor_index(actor: str) -> int:
-    """The number behind an actor id (inverse of `actor_id`)."""
-    return int(actor[len(ACTOR_PREFIX) :])
-
-
 @dataclass(frozen=True)
 class ActorOverride:
     """Attributes a planted truth imposes on an actor's record."""

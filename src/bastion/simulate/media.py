@@ -24,11 +24,6 @@ def near_duplicate(rng: random.Random, base: str, max_bits: int) -> str:
     return f"{value:064x}"
 
 
-def hamming(left: str, right: str) -> int:
-    """Number of differing bits between two PDQ hashes."""
-    return (int(left, 16) ^ int(right, 16)).bit_count()
-
-
 def media_url(content_id: str, kind: str) -> str:
     """Where a content item's image or video lives."""
     suffix = "mp4" if kind == "video" else "jpg"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bastion.simulate.actors import ActorOverride, Population
 from bastion.simulate.corpus import Corpus
-from bastion.simulate.geography import COUNTRIES, COUNTRY_INDEX, LANGUAGE_INDEX
+from bastion.simulate.geography import COUNTRIES, COUNTRY_INDEX
 from bastion.simulate.media import random_pdq
 from bastion.simulate.networks import (
     AbusiveReporting,
@@ -147,8 +147,3 @@ def _new_word(rng: random.Random) -> str:
     syllables = 3
     parts = [rng.choice(_ONSETS) + rng.choice(_NUCLEI) for _ in range(syllables)]
     return "".join(parts) + rng.choice(_CODAS)
-
-
-def segment_key(country: str, language: str) -> tuple[int, int]:
-    """Indexes of a (country, language) segment."""
-    return COUNTRY_INDEX[country], LANGUAGE_INDEX[language]

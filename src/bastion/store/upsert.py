@@ -17,6 +17,17 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+def insert_ignoring_duplicates(session: Session, model: type[Base], key: Sequence[str] | None = None) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` for this store's dialect (on `key`, or any unique constraint)."""
+    table = table_of(model)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql_insert(table).on_conflict_do_nothing(index_elements=key)
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=key)
+    raise NotImplementedError(dialect)  # pragma: no cover - the store supports these two
+
+
 def insert_new(
     session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], *, key: str = "external_id"
 ) -> dict[str, int]:
@@ -24,14 +35,7 @@ def insert_new(
     if not rows:
         return {}
     table = table_of(model)
-    dialect = session.get_bind().dialect.name
-    statement: Any
-    if dialect == "postgresql":
-        statement = postgresql_insert(table).on_conflict_do_nothing(index_elements=[key])
-    elif dialect == "sqlite":
-        statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
-    else:  # pragma: no cover - the store supports these two
-        raise NotImplementedError(dialect)
+    statement = insert_ignoring_duplicates(session, model, [key])
     created = session.execute(statement.returning(table.c[key], table.c.pk), list(rows))
     return {str(k): int(pk) for k, pk in created}
 
