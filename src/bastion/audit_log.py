@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Text, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.clock import as_utc
@@ -42,14 +42,12 @@ def chain_hash(
     prev_hash: str,
 ) -> str:
     """The SHA-256 of a row's contents and the previous row's hash, over canonical JSON."""
-    body = json.dumps(
-        [seq, _canonical_time(at), principal, action, target, details, prev_hash],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
+    body = _canonical([seq, _canonical_time(at), principal, action, target, details, prev_hash])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def record(
@@ -61,28 +59,70 @@ def record(
     at: datetime,
     details: Mapping[str, Any] | None = None,
 ) -> int:
-    """Append one row in the caller's transaction; returns its sequence number."""
+    """Append one row in the caller's transaction; returns its sequence number.
+
+    Every writer waits for the head row, so it is held as briefly as it can be: on PostgreSQL one
+    statement moves the head and inserts the row, hashing in the server; callers append last, right
+    before their commit.
+    """
     clean = json.loads(json.dumps(dict(details or {}), default=str))
     # Hash exactly what is stored: the same bounds as the columns, the time in UTC.
     principal, target, at = principal[:PRINCIPAL_CHARS], target[:TARGET_CHARS], as_utc(at)
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()).one()
+    row = {"at": at, "principal": principal, "action": action, "target": target, "details": clean}
+    if session.get_bind().dialect.name == "postgresql":
+        middle = _canonical([_canonical_time(at), principal, action, target, clean])[1:-1]
+        return int(session.execute(_APPEND_IN_SERVER, row | {"middle": middle}).scalar_one())
+    head = session.execute(_LOCK_HEAD).one()
     seq = int(head.seq) + 1
     digest = chain_hash(seq, at, principal, action, target, clean, head.hash)
-    # Core statements: an audit row needs no unit of work, and this runs on every claim and decision.
-    session.execute(
-        insert(table_of(AuditRecord)).values(
-            seq=seq,
-            at=at,
-            principal=principal,
-            action=action,
-            target=target,
-            details=clean,
-            prev_hash=head.hash,
-            hash=digest,
-        )
-    )
-    session.execute(update(table_of(AuditHead)).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=digest))
+    session.execute(_INSERT, row | {"seq": seq, "prev_hash": head.hash, "hash": digest})
+    session.execute(_MOVE_HEAD, {"seq": seq, "prev_hash": head.hash, "hash": digest})
     return seq
+
+
+# Built once: these run on every claim and decision, and a prebuilt statement is compiled once.
+_log, _head = table_of(AuditRecord), table_of(AuditHead)
+_ROW_COLUMNS = ("at", "principal", "action", "target", "details")
+_LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
+_INSERT = insert(_log)
+_MOVE_HEAD = (
+    update(_head)
+    .where(_head.c.id == HEAD_ID)
+    .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
+)
+
+
+def _append_in_server() -> Any:
+    """`chain_hash` in SQL: the head moves and the row is written in one statement, one lock-holding trip.
+
+    The body hashed is `[seq,<middle>,"<previous hash>"]`, where `middle` is the canonical JSON of the
+    row's time, principal, action, target and details made by `record`: the very bytes `chain_hash`
+    hashes, so `verify` checks both paths alike.
+    """
+    body = func.concat("[", _head.c.seq + 1, ",", bindparam("middle", type_=Text), ',"', _head.c.hash, '"]')
+    moved = (
+        update(_head)
+        .where(_head.c.id == HEAD_ID)
+        .values(
+            seq=_head.c.seq + 1,
+            prev_hash=_head.c.hash,
+            hash=func.encode(func.sha256(func.convert_to(body, "UTF8")), "hex"),
+        )
+        .returning(_head.c.seq, _head.c.prev_hash, _head.c.hash)
+        .cte("moved")
+    )
+    values = [bindparam(name, type_=_log.c[name].type) for name in _ROW_COLUMNS]
+    return (
+        insert(_log)
+        .from_select(
+            ["seq", *_ROW_COLUMNS, "prev_hash", "hash"],
+            select(moved.c.seq, *values, moved.c.prev_hash, moved.c.hash),
+        )
+        .returning(_log.c.seq)
+    )
+
+
+_APPEND_IN_SERVER = _append_in_server()
 
 
 @dataclass(frozen=True)

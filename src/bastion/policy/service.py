@@ -8,6 +8,7 @@ old version stays readable forever. The caller owns the transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,6 +106,7 @@ def load_policies(
         session.flush()
     except IntegrityError as exc:
         raise Conflict("another policy load added versions at the same time; load again") from exc
+    _newest.pop(str(session.get_bind().engine.url), None)
     return PolicyLoadSummary(
         created=tuple(created),
         changed=tuple(changed),
@@ -119,15 +121,24 @@ def current_policies(session: Session) -> dict[str, PolicyRecord]:
 
     Keyed by policy id, in id order (so a parent comes before its children).
     """
-    # Versions are append-only, so the newest version row identifies the whole live set: read it
-    # once per store and newest row, not on every report and decision. The row's load time is part
-    # of the key so that a pk SQLite reuses after a rolled-back load never hits a stale entry.
-    newest = session.execute(
-        select(PolicyVersion.pk, PolicyVersion.policy_id, PolicyVersion.version, PolicyVersion.loaded_at)
-        .order_by(PolicyVersion.pk.desc())
-        .limit(1)
-    ).first()
-    key = (str(session.get_bind().engine.url), tuple(newest) if newest else ())
+    # Versions are append-only, so the newest version row identifies the whole live set: read the
+    # live set once per store and newest row, and look for a newer row at most every
+    # NEWEST_TTL_SECONDS (a load in this process is seen at once, see `load_policies`). The row's
+    # load time is part of the key so that a pk SQLite reuses after a rolled-back load never hits a
+    # stale entry.
+    url = str(session.get_bind().engine.url)
+    known = _newest.get(url)
+    if known is not None and time.monotonic() - known[1] < NEWEST_TTL_SECONDS:
+        newest = known[0]
+    else:
+        row = session.execute(
+            select(PolicyVersion.pk, PolicyVersion.policy_id, PolicyVersion.version, PolicyVersion.loaded_at)
+            .order_by(PolicyVersion.pk.desc())
+            .limit(1)
+        ).first()
+        newest = tuple(row) if row else ()
+        _newest[url] = (newest, time.monotonic())
+    key = (url, newest)
     cached = _live_cache.get(key)
     if cached is None:
         records = (_record(row) for row in _newest_versions(session).values() if not row.retired)
@@ -136,6 +147,8 @@ def current_policies(session: Session) -> dict[str, PolicyRecord]:
     return dict(cached)
 
 
+NEWEST_TTL_SECONDS = 2.0
+_newest: dict[str, tuple[tuple[object, ...], float]] = {}  # store url -> (newest version row, when looked up)
 _live_cache: dict[tuple[str, tuple[object, ...]], dict[str, PolicyRecord]] = {}
 
 

@@ -9,24 +9,27 @@ job claimable again, so a reviewer who vanishes loses nothing.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, bindparam, case, exists, func, literal_column, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.clock import as_utc
 from bastion.domain.access import Permission
 from bastion.domain.events import EventEntity, EventKind, NewEvent
+from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from bastion.review.access import is_vendor_only, may_work, require_queue_access
-from bastion.review.config import ReviewConfig
+from bastion.review.config import DEFAULT_CAP, ReviewConfig
 from bastion.review.config_store import current_review_config
 from bastion.review.jobs import OPEN_STATES, JobStatus, open_job
 from bastion.review.priority import claim_rank
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Decision, Job, JobExclusion, JobReport, User
-from bastion.store.upsert import insert_ignoring_duplicates
+from bastion.store.upsert import insert_ignoring_duplicates, table_of
 
 CLAIMABLE = text("jobs.status IN ('open', 'claimed')")
 
@@ -38,41 +41,25 @@ def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, no
     require_queue_access(queue, reviewer)
     me = reviewer.user_pk
     assert me is not None  # require_queue_access refuses principals without a user
-    candidate = (
-        select(Job.pk)
-        .where(
-            Job.queue == queue.name,
-            # Literal, not bound: the partial index ix_jobs_claimable has this very predicate, and a
-            # planner can only match it (SQLite always, PostgreSQL in generic plans) against constants.
-            CLAIMABLE,
-            or_(Job.status == JobStatus.OPEN.value, Job.lease_expires_at < now),
-            or_(Job.assigned_to.is_(None), Job.assigned_to == me),
-            ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
-        )
-        .order_by(Job.claim_rank.desc(), Job.pk)
-        .limit(1)
+    statement = _claim_statement(
+        session.get_bind().dialect.name == "postgresql",
+        bool(reviewer.languages),
+        tuple(sorted(config.daily_exposure_caps.items())),
     )
+    params = {
+        "queue_name": queue.name,
+        "me": me,
+        "now": now,
+        "until": now + timedelta(minutes=config.lease_minutes),
+        "day_start": datetime(now.year, now.month, now.day, tzinfo=UTC),
+    }
     if reviewer.languages:
-        candidate = candidate.where(or_(Job.language.is_(None), Job.language.in_(reviewer.languages)))
-    capped = capped_harm_types(session, config, me, now)
-    if capped:
-        candidate = candidate.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(capped)))
-    if session.get_bind().dialect.name == "postgresql":
-        candidate = candidate.with_for_update(skip_locked=True)
-    job = session.scalars(
-        update(Job)
-        .where(Job.pk == candidate.scalar_subquery())
-        .values(
-            status=JobStatus.CLAIMED.value,
-            lease_owner=me,
-            claimed_at=now,
-            lease_expires_at=now + timedelta(minutes=config.lease_minutes),
-        )
-        .returning(Job)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).one_or_none()
-    if job is None:
+        params["languages"] = list(reviewer.languages)
+    row = session.execute(statement, params).one_or_none()
+    if row is None:
         return None
+    job: Job = row[0]
+    external_id: str = row[1]
     append_events(
         session,
         [NewEvent(EventKind.JOB_CLAIMED, EventEntity.JOB, job.pk, now, reviewer.name, {"queue": queue.name})],
@@ -85,34 +72,92 @@ def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, no
         action="job.claim",
         target=f"job:{job.pk}",
         at=now,
-        details={"subject": f"{job.subject_type}:{_external_id(session, job)}", "queue": queue.name},
+        details={"subject": f"{job.subject_type}:{external_id}", "queue": queue.name},
     )
     return job
 
 
-def _external_id(session: Session, job: Job) -> str:
-    model = ContentItem if job.subject_type == "content" else Actor
-    return str(session.scalar(select(model.external_id).where(model.pk == job.subject_pk)))
+@lru_cache(maxsize=64)
+def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str, int], ...]) -> Any:
+    """The claim as one statement, built once per shape and reused (claims are the hottest path).
 
-
-def capped_harm_types(session: Session, config: ReviewConfig, user_pk: int, now: datetime) -> list[str]:
-    """Harm types whose daily exposure cap this reviewer has reached today (UTC)."""
-    if not config.daily_exposure_caps:
-        return []
-    day_start = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    rows = session.execute(
-        select(Job.harm_type, func.count(Decision.pk))
-        .join(Job, Job.pk == Decision.job_pk)
-        # Jobs without a harm type are never capped: counting them would only grow with the day's work.
-        .where(Decision.reviewer_pk == user_pk, Decision.decided_at >= day_start, Job.harm_type.is_not(None))
-        .group_by(Job.harm_type)
+    `UPDATE jobs SET <lease> WHERE pk = (<the most urgent job this reviewer may take>) RETURNING jobs,
+    <the subject's external id>`, where the reviewer may take a job in the queue that is open or whose
+    lease ran out, not assigned to someone else, never excluded for them, in one of their languages,
+    and of a harm type whose daily exposure cap they have not reached.
+    """
+    me: Any = bindparam("me")
+    candidate = (
+        select(Job.pk)
+        .where(
+            Job.queue == bindparam("queue_name"),
+            # Literal, not bound: the partial index ix_jobs_claimable has this very predicate, and a
+            # planner can only match it (SQLite always, PostgreSQL in generic plans) against constants.
+            CLAIMABLE,
+            or_(Job.status == JobStatus.OPEN.value, Job.lease_expires_at < bindparam("now")),
+            or_(Job.assigned_to.is_(None), Job.assigned_to == me),
+            ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
+        )
+        .order_by(Job.claim_rank.desc(), Job.pk)
+        .limit(1)
     )
-    capped = []
-    for harm_type, seen in rows:
-        cap = config.daily_cap(harm_type)
-        if harm_type is not None and cap is not None and seen >= cap:
-            capped.append(str(harm_type))
-    return capped
+    if by_language:
+        languages: Any = bindparam("languages", expanding=True)
+        candidate = candidate.where(or_(Job.language.is_(None), Job.language.in_(languages)))
+    if caps:
+        candidate = candidate.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(_capped_harm_types(dict(caps)))))
+    if postgresql:
+        candidate = candidate.with_for_update(skip_locked=True)
+    external_id = case(
+        (
+            Job.subject_type == SubjectType.CONTENT.value,
+            select(ContentItem.external_id).where(ContentItem.pk == Job.subject_pk).scalar_subquery(),
+        ),
+        else_=select(Actor.external_id).where(Actor.pk == Job.subject_pk).scalar_subquery(),
+    )
+    jobs = table_of(Job)
+    claim = (
+        update(jobs)
+        .where(jobs.c.pk == candidate.scalar_subquery())
+        .values(
+            status=JobStatus.CLAIMED.value,
+            lease_owner=me,
+            claimed_at=bindparam("now"),
+            lease_expires_at=bindparam("until"),
+        )
+        .returning(*jobs.c, external_id.label("external_id"))
+    )
+    # A Core statement read into ORM objects: the ORM's own UPDATE path would re-derive (and re-key
+    # for the compiled cache) this statement on every call.
+    return (
+        select(Job, literal_column("external_id", String))
+        .from_statement(claim)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _capped_harm_types(caps: dict[str, int]) -> Any:
+    """Harm types whose daily exposure cap the reviewer (`:me`) has reached since `:day_start` (UTC).
+
+    Jobs without a harm type are never capped: counting them would only grow with the day's work.
+    """
+    decided = aliased(Job)
+    cap = case(
+        {harm_type: n for harm_type, n in caps.items() if harm_type != DEFAULT_CAP},
+        value=decided.harm_type,
+        else_=caps.get(DEFAULT_CAP),
+    )
+    return (
+        select(decided.harm_type)
+        .join(Decision, Decision.job_pk == decided.pk)
+        .where(
+            Decision.reviewer_pk == bindparam("me"),
+            Decision.decided_at >= bindparam("day_start"),
+            decided.harm_type.is_not(None),
+        )
+        .group_by(decided.harm_type)
+        .having(func.count() >= cap)
+    )
 
 
 def exposure_today(
@@ -131,10 +176,8 @@ def exposure_today(
 
 def leased_job(session: Session, job_pk: int, reviewer: Principal, now: datetime) -> Job:
     """The job, locked, if this reviewer holds its lease; otherwise a Conflict saying why not."""
-    query = select(Job).where(Job.pk == job_pk)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    job = session.scalars(query).first()
+    locking = session.get_bind().dialect.name == "postgresql"
+    job = session.scalars(_LOCKED_JOB if locking else _JOB, {"job_pk": job_pk}).first()
     if job is None:
         raise NotFound(f"no job {job_pk}")
     if job.status != JobStatus.CLAIMED or job.lease_owner != reviewer.user_pk:
@@ -142,6 +185,10 @@ def leased_job(session: Session, job_pk: int, reviewer: Principal, now: datetime
     if job.lease_expires_at is not None and as_utc(job.lease_expires_at) <= now:
         raise Conflict(f"the lease on job {job_pk} has run out; claim it again")
     return job
+
+
+_JOB = select(Job).where(Job.pk == bindparam("job_pk"))
+_LOCKED_JOB = _JOB.with_for_update()
 
 
 def heartbeat(session: Session, job_pk: int, reviewer: Principal, *, now: datetime) -> datetime:
@@ -275,7 +322,8 @@ def exclude_reviewer(session: Session, job_pk: int, user_pk: int | None) -> None
     """Never offer this job to this reviewer (they reviewed it, skipped it, or made the decision appealed)."""
     if user_pk is None:
         return
-    session.execute(insert_ignoring_duplicates(session, JobExclusion).values(job_pk=job_pk, user_pk=user_pk))
+    statement = insert_ignoring_duplicates(session.get_bind().dialect.name, JobExclusion)
+    session.execute(statement, {"job_pk": job_pk, "user_pk": user_pk})
 
 
 def visible_job(session: Session, job_pk: int, reviewer: Principal) -> Job:

@@ -97,6 +97,9 @@ class StrikePolicy(Strict):
         return self.weights.get("default", 1.0)
 
 
+DEFAULT_CAP = "default"  # the daily exposure cap of harm types without one of their own
+
+
 class ReviewConfig(Strict):
     queues: tuple[QueueSpec, ...]
     routing: tuple[RoutingRule, ...] = ()
@@ -140,7 +143,7 @@ class ReviewConfig(Strict):
     def daily_cap(self, harm_type: str | None) -> int | None:
         if harm_type is not None and harm_type in self.daily_exposure_caps:
             return self.daily_exposure_caps[harm_type]
-        return self.daily_exposure_caps.get("default")
+        return self.daily_exposure_caps.get(DEFAULT_CAP)
 
 
 def parse_review_config(text: str, source: str) -> ReviewConfig:

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
@@ -28,6 +28,7 @@ from bastion.review.enforcement import add_strike, statement_of_reasons, take_ac
 from bastion.review.jobs import JobStatus
 from bastion.store.events import append_events
 from bastion.store.schema import Decision, EnforcementAction, Job
+from bastion.store.upsert import table_of
 
 NO_VIOLATION = "none"
 NO_ACTION = "no_action"
@@ -80,50 +81,56 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
     all_rounds = [*earlier, decision]
     verdict, needs = _consensus(all_rounds, job.reviews_required)
     decision.final = verdict is decision
-    session.add(decision)
-    session.flush()
-    job.reviews_done += 1
+    # Core statements, not the unit of work: this is the hottest write path after the claim.
+    decision.pk = session.execute(_INSERT_DECISION, _columns_of(decision)).scalar_one()
     exclude_reviewer(session, job.pk, reviewer.user_pk)
-    append_events(
-        session,
-        [
-            NewEvent(
-                EventKind.DECISION_MADE,
-                SubjectType(job.subject_type),
-                job.subject_pk,
-                now,
-                reviewer.name,
-                {"job": job.pk, "policy": decision.policy_id, "action": decision.action, "round": decision.round},
-            )
-        ],
-        recorded_at=now,
-    )
-    if verdict is None:
-        if needs == "tiebreak":
-            job.reviews_required = len(all_rounds) + 1
-        job.status = JobStatus.OPEN.value
-        job.lease_owner = None
-        job.lease_expires_at = None
-        job.claimed_at = None
-        append_events(
-            session,
-            [NewEvent(EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs})],
-            recorded_at=now,
+    events = [
+        NewEvent(
+            EventKind.DECISION_MADE,
+            SubjectType(job.subject_type),
+            job.subject_pk,
+            now,
+            reviewer.name,
+            {"job": job.pk, "policy": decision.policy_id, "action": decision.action, "round": decision.round},
         )
-        _audit(session, reviewer, decision, now)
-        return DecisionOutcome(decision, False, [], needs)
-    verdict.final = True
-    job.status = JobStatus.DECIDED.value
-    job.lease_owner = None
-    job.lease_expires_at = None
-    job.decided_at = now
-    chosen = policies.get(verdict.policy_id) if verdict.policy_id else None
-    if job.kind == "appeal":
-        actions = appeals.resolve(session, job, verdict, now=now, principal=reviewer.name)
+    ]
+    actions: list[EnforcementAction] = []
+    if verdict is None:
+        required = len(all_rounds) + 1 if needs == "tiebreak" else job.reviews_required
+        session.execute(_REOPEN_JOB, {"job_pk": job.pk, "required": required})
+        events.append(NewEvent(EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs}))
     else:
-        actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
+        verdict.final = True
+        chosen = policies.get(verdict.policy_id) if verdict.policy_id else None
+        if job.kind == "appeal":
+            actions = appeals.resolve(session, job, verdict, now=now, principal=reviewer.name)
+        else:
+            actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
+        session.execute(_CLOSE_JOB, {"job_pk": job.pk, "now": now})
+    session.expire(job)  # changed by the statements above, not through the object
+    append_events(session, events, recorded_at=now)
     _audit(session, reviewer, decision, now)
-    return DecisionOutcome(decision, True, actions)
+    return DecisionOutcome(decision, verdict is not None, actions, needs)
+
+
+_decisions, _jobs = table_of(Decision), table_of(Job)
+_DECISION_COLUMNS = tuple(c.key for c in _decisions.c if c.key != "pk")
+_INSERT_DECISION = insert(_decisions).returning(_decisions.c.pk)
+_LEASE_ENDS = {"lease_owner": None, "lease_expires_at": None, "reviews_done": _jobs.c.reviews_done + 1}
+_REOPEN_JOB = (
+    update(_jobs)
+    .where(_jobs.c.pk == bindparam("job_pk"))
+    .values(status=JobStatus.OPEN.value, claimed_at=None, reviews_required=bindparam("required"), **_LEASE_ENDS)
+)
+_CLOSE_JOB = (
+    update(_jobs)
+    .where(_jobs.c.pk == bindparam("job_pk"))
+    .values(status=JobStatus.DECIDED.value, decided_at=bindparam("now"), **_LEASE_ENDS)
+)
+
+
+def _columns_of(decision: Decision) -> dict[str, object]:
+    return {name: getattr(decision, name) for name in _DECISION_COLUMNS}
 
 
 def _audit(session: Session, reviewer: Principal, decision: Decision, now: datetime) -> None:

@@ -20,7 +20,7 @@ def append_events(session: Session, events: Sequence[NewEvent], *, recorded_at: 
         return
     # Core insert on the table: the ORM's bulk path costs more than the row building itself.
     session.execute(
-        insert(table_of(Event)),
+        _INSERT,
         [
             {
                 "kind": e.kind,
@@ -34,6 +34,9 @@ def append_events(session: Session, events: Sequence[NewEvent], *, recorded_at: 
             for e in events
         ],
     )
+
+
+_INSERT = insert(table_of(Event))
 
 
 def subject_history(session: Session, subject_type: SubjectType, subject_pk: int, limit: int = 500) -> list[Event]:

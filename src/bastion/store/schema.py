@@ -222,6 +222,7 @@ class AuditHead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Key)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)  # the last row's link
     hash: Mapped[str] = mapped_column(String(64))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -17,10 +18,13 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def insert_ignoring_duplicates(session: Session, model: type[Base], key: Sequence[str] | None = None) -> Any:
-    """`INSERT … ON CONFLICT DO NOTHING` for this store's dialect (on `key`, or any unique constraint)."""
+@lru_cache(maxsize=64)
+def insert_ignoring_duplicates(dialect: str, model: type[Base], key: tuple[str, ...] | None = None) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` for this dialect (on `key`, or any unique constraint).
+
+    Built once per shape: a statement object that is reused is compiled once.
+    """
     table = table_of(model)
-    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql_insert(table).on_conflict_do_nothing(index_elements=key)
     if dialect == "sqlite":
@@ -35,7 +39,7 @@ def insert_new(
     if not rows:
         return {}
     table = table_of(model)
-    statement = insert_ignoring_duplicates(session, model, [key])
+    statement = insert_ignoring_duplicates(session.get_bind().dialect.name, model, (key,))
     created = session.execute(statement.returning(table.c[key], table.c.pk), list(rows))
     return {str(k): int(pk) for k, pk in created}
 
