@@ -1,11 +1,11 @@
 """Claim benchmark: many reviewers working one queue on PostgreSQL, three ways side by side in one run.
 
     .venv/bin/python bench/claim.py [--jobs 5000] [--workers 1,8,32] [--ways ours,bare,naive]
-                                    [--think-ms 0] [--database-url URL] [--durable]
+                                    [--think-ms 0] [--mode processes|threads] [--database-url URL]
+                                    [--durable]
 
-For each number of concurrent reviewers (one thread and one pooled connection each), and each way,
-a fresh database gets `--jobs` open jobs in the `general` queue; the reviewers then claim and decide
-until the queue is empty:
+For each number of concurrent reviewers, and each way, a fresh database gets `--jobs` open jobs in
+the `general` queue; the reviewers then claim and decide until the queue is empty:
 
 - **ours**: the service path the API runs: `claim_next_job` in one transaction, `decide` (no violation)
   in a second one; with the event log, the audit log, exposure caps and the lease checks;
@@ -18,13 +18,18 @@ until the queue is empty:
 Reported per way: claims+decisions per second (each job is claimed once and decided once, so this is
 twice the jobs per second), p50 and p99 latency of the claim transaction (begin to commit), and the
 share of jobs decided more than once. Every way is checked afterwards; ours and bare must decide every
-job exactly once. The CPU columns say who used the machine meanwhile: this process (all reviewer
-threads) and the PostgreSQL server per job, the least noisy measure of cost, and everything else in
-CPU seconds (a busy machine makes every other figure worse). The reviewers never pause, so at 8 and
-32 the claim latency is mostly queueing: for the one Python process (the GIL) and for the database
-(with no pause, latency is reviewers / throughput). `--think-ms` makes each reviewer pause after each
-decision (uniformly 0.5 to 1.5 times that, and up to that long before the first claim), to see the
-latency at a load below capacity.
+job exactly once. The CPU columns say who used the machine meanwhile: the reviewers and the
+PostgreSQL server per job, the least noisy measure of cost, and everything else in CPU seconds (a
+busy machine makes every other figure worse).
+
+Each reviewer is a process of its own with one connection (`--mode processes`, the default): as
+reviewers reach a server that runs several API worker processes, the operating system shares the
+CPUs among them. `--mode threads` runs every reviewer as a thread of this one process, with a pooled
+connection each: one API worker's thread pool, where every reviewer also waits for Python's global
+interpreter lock. The reviewers never pause, so at 8 and 32 the claim latency is mostly queueing
+for the CPUs (with no pause, the time a job takes is reviewers / throughput). `--think-ms` makes
+each reviewer pause after each decision (uniformly 0.5 to 1.5 times that, and up to that long
+before the first claim), to see the latency at a load below capacity.
 
 By default a temporary PostgreSQL server is started with `tests/support/postgres.py`, with the test
 suite's settings (no fsync, no synchronous commit: the figures measure CPU and locking, not the disk)
@@ -38,6 +43,7 @@ created on it and dropped after.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import signal
@@ -181,7 +187,8 @@ def _ticks_by_pid() -> dict[int, tuple[int, int]]:
 
 
 class CpuMeter:
-    """CPU seconds used between start and stop: by this process, by the PostgreSQL server, by the rest."""
+    """CPU seconds used between start and stop: by the reviewers (this process and its children), by the
+    PostgreSQL server, by the rest."""
 
     def __init__(self, postmaster_pid: int | None) -> None:
         self.postmaster = postmaster_pid
@@ -200,6 +207,8 @@ class CpuMeter:
                 used["self"] += delta
             elif self.postmaster is not None and self.postmaster in (pid, parent):
                 used["postgres"] += delta
+            elif parent == os.getpid():  # reviewer processes
+                used["self"] += delta
             else:
                 used["other"] += delta
         return {key: value / self.hz for key, value in used.items()}
@@ -327,10 +336,80 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run_once(server: Server, way: str, workers: int, jobs: int, think_ms: float = 0.0) -> Result:
+def _work(database: Database, way: str, reviewer: Principal) -> Callable[[Tally], None]:
+    if way == "ours":
+        return partial(_ours, database, reviewer)
+    return partial(_raw, database, reviewer, naive=way == "naive")
+
+
+Timing = tuple[float, dict[str, float]]  # seconds from the start to the last reviewer done; CPU seconds used
+
+
+def _in_threads(url: str, way: str, reviewers: list[Principal], tallies: list[Tally], meter: CpuMeter) -> Timing:
+    """All reviewers in this process, a thread and a pooled connection each: one API worker."""
+    database = Database(url, pool_size=len(reviewers), max_overflow=10)
+    try:
+        start = threading.Barrier(len(reviewers) + 1)
+        threads = [
+            threading.Thread(target=_reviewer_thread, args=(_work(database, way, reviewer), tally, start), daemon=True)
+            for reviewer, tally in zip(reviewers, tallies, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        meter.start()
+        start.wait()
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - began, meter.stop()
+    finally:
+        database.dispose()
+
+
+def _reviewer_process(url: str, way: str, reviewer: Principal, tally: Tally, start: Any, finish: Any, out: Any) -> None:
+    database = Database(url, pool_size=1, max_overflow=0)
+    try:
+        _reviewer_thread(_work(database, way, reviewer), tally, start)
+        error = None if tally.error is None else f"{type(tally.error).__name__}: {tally.error}"
+        out.put((tally.claims, tally.decisions, tally.latencies, error, time.perf_counter()))
+        finish.wait()  # the connection stays open until the parent has read the server's CPU time
+    finally:
+        database.dispose()
+
+
+def _in_processes(url: str, way: str, reviewers: list[Principal], tallies: list[Tally], meter: CpuMeter) -> Timing:
+    """Each reviewer in a process of its own with one connection: reviewers reaching several API workers."""
+    context = multiprocessing.get_context("fork")
+    start, finish = context.Barrier(len(reviewers) + 1), context.Barrier(len(reviewers) + 1)
+    out = context.Queue()
+    processes = [
+        context.Process(target=_reviewer_process, args=(url, way, reviewer, tally, start, finish, out), daemon=True)
+        for reviewer, tally in zip(reviewers, tallies, strict=True)
+    ]
+    for process in processes:
+        process.start()
+    meter.start()
+    start.wait()
+    began = time.perf_counter()
+    ended = began
+    for tally in tallies:  # in the order they finish; which tally gets which reviewer's figures is immaterial
+        tally.claims, tally.decisions, tally.latencies, error, at = out.get()
+        tally.error = None if error is None else RuntimeError(error)
+        ended = max(ended, at)
+    cpu = meter.stop()
+    finish.wait()
+    for process in processes:
+        process.join()
+    return ended - began, cpu
+
+
+def run_once(
+    server: Server, way: str, workers: int, jobs: int, think_ms: float = 0.0, mode: str = "processes"
+) -> Result:
     name = f"bastion_bench_claim_{way}_{workers}"
     server.create(name)
-    database = Database(server.url(name), pool_size=40, max_overflow=10)
+    url = server.url(name)
+    database = Database(url)
     try:
         initialise(database, system_clock)
         now = system_clock()
@@ -339,28 +418,10 @@ def run_once(server: Server, way: str, workers: int, jobs: int, think_ms: float 
         with database.engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
             connection.commit()
+        database.dispose()  # nothing pooled crosses a fork
         tallies = [Tally(latencies=[], think=think_ms / 1000, seed=i) for i in range(len(reviewers))]
-        works: list[Callable[[Tally], None]] = []
-        for reviewer in reviewers:
-            if way == "ours":
-                works.append(partial(_ours, database, reviewer))
-            else:
-                works.append(partial(_raw, database, reviewer, naive=way == "naive"))
-        start = threading.Barrier(workers + 1)
-        threads = [
-            threading.Thread(target=_reviewer_thread, args=(work, tally, start), daemon=True)
-            for work, tally in zip(works, tallies, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
         meter = CpuMeter(server.postmaster_pid)
-        meter.start()
-        start.wait()
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - began
-        cpu = meter.stop()
+        seconds, cpu = (_in_processes if mode == "processes" else _in_threads)(url, way, reviewers, tallies, meter)
         with database.engine.connect() as connection:
             decided, duplicated = connection.exec_driver_sql(
                 "SELECT count(*), count(*) FILTER (WHERE n > 1)"
@@ -423,6 +484,12 @@ def main() -> int:
         help="pause after each decision (default 0: reviewers never pause, which measures capacity)",
     )
     parser.add_argument("--durable", action="store_true", help="temporary server with fsync and synchronous commit")
+    parser.add_argument(
+        "--mode",
+        choices=("processes", "threads"),
+        default="processes",
+        help="reviewers as processes (several API workers; default) or as threads of one process (one worker)",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     ways = [w for w in args.ways.split(",") if w]
@@ -440,11 +507,12 @@ def main() -> int:
         pause = f", {args.think_ms:g} ms pause after each decision" if args.think_ms else ""
         print(
             f"claim benchmark: {args.jobs:,} jobs in one queue, {'/'.join(map(str, counts))} reviewers,"
-            f" PostgreSQL ({where}){pause}, {os.cpu_count()} CPUs, started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+            f" as {args.mode}, PostgreSQL ({where}){pause}, {os.cpu_count()} CPUs,"
+            f" started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         )
         for workers in counts:
             for way in ways:
-                result = run_once(server, way, workers, args.jobs, args.think_ms)
+                result = run_once(server, way, workers, args.jobs, args.think_ms, args.mode)
                 print(
                     f"  {way} x {workers}: {result.ops_per_second:,.0f} claims+decisions/s, p99 {result.p99_ms:.1f} ms",
                     file=sys.stderr,

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.clock import as_utc
 from bastion.errors import IntegrityBroken
-from bastion.store.schema import AuditHead, AuditRecord
+from bastion.store.schema import AuditHead, AuditPending, AuditRecord
 from bastion.store.upsert import table_of
 
 GENESIS_HASH = "0" * 64
@@ -58,12 +58,13 @@ def record(
     target: str,
     at: datetime,
     details: Mapping[str, Any] | None = None,
-) -> int:
-    """Append one row in the caller's transaction; returns its sequence number.
+) -> None:
+    """Append one row in the caller's transaction: it is in the chain if and only if that commits.
 
-    Every writer waits for the head row, so it is held as briefly as it can be: on PostgreSQL one
-    statement moves the head and inserts the row, hashing in the server; callers append last, right
-    before their commit.
+    Every writer moves the one head row, so its lock is held as briefly as can be. On PostgreSQL the
+    row is staged and a deferred trigger chains it during COMMIT (hashing in the server, see migration
+    0004), so the lock is never held while a client is between statements. On SQLite, whose writers
+    take turns for the whole transaction anyway, the row is chained here.
     """
     clean = json.loads(json.dumps(dict(details or {}), default=str))
     # Hash exactly what is stored: the same bounds as the columns, the time in UTC.
@@ -71,18 +72,18 @@ def record(
     row = {"at": at, "principal": principal, "action": action, "target": target, "details": clean}
     if session.get_bind().dialect.name == "postgresql":
         middle = _canonical([_canonical_time(at), principal, action, target, clean])[1:-1]
-        return int(session.execute(_APPEND_IN_SERVER, row | {"middle": middle}).scalar_one())
+        session.execute(_STAGE, row | {"middle": middle})
+        return
     head = session.execute(_LOCK_HEAD).one()
     seq = int(head.seq) + 1
     digest = chain_hash(seq, at, principal, action, target, clean, head.hash)
     session.execute(_INSERT, row | {"seq": seq, "prev_hash": head.hash, "hash": digest})
     session.execute(_MOVE_HEAD, {"seq": seq, "prev_hash": head.hash, "hash": digest})
-    return seq
 
 
 # Built once: these run on every claim and decision, and a prebuilt statement is compiled once.
 _log, _head = table_of(AuditRecord), table_of(AuditHead)
-_ROW_COLUMNS = ("at", "principal", "action", "target", "details")
+_STAGE = insert(table_of(AuditPending))
 _LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
 _INSERT = insert(_log)
 _MOVE_HEAD = (
@@ -90,39 +91,6 @@ _MOVE_HEAD = (
     .where(_head.c.id == HEAD_ID)
     .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
 )
-
-
-def _append_in_server() -> Any:
-    """`chain_hash` in SQL: the head moves and the row is written in one statement, one lock-holding trip.
-
-    The body hashed is `[seq,<middle>,"<previous hash>"]`, where `middle` is the canonical JSON of the
-    row's time, principal, action, target and details made by `record`: the very bytes `chain_hash`
-    hashes, so `verify` checks both paths alike.
-    """
-    body = func.concat("[", _head.c.seq + 1, ",", bindparam("middle", type_=Text), ',"', _head.c.hash, '"]')
-    moved = (
-        update(_head)
-        .where(_head.c.id == HEAD_ID)
-        .values(
-            seq=_head.c.seq + 1,
-            prev_hash=_head.c.hash,
-            hash=func.encode(func.sha256(func.convert_to(body, "UTF8")), "hex"),
-        )
-        .returning(_head.c.seq, _head.c.prev_hash, _head.c.hash)
-        .cte("moved")
-    )
-    values = [bindparam(name, type_=_log.c[name].type) for name in _ROW_COLUMNS]
-    return (
-        insert(_log)
-        .from_select(
-            ["seq", *_ROW_COLUMNS, "prev_hash", "hash"],
-            select(moved.c.seq, *values, moved.c.prev_hash, moved.c.hash),
-        )
-        .returning(_log.c.seq)
-    )
-
-
-_APPEND_IN_SERVER = _append_in_server()
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 40)
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping: it would cost a round trip on every transaction, and claims and decisions are
+        # short transactions. A connection the server dropped fails one transaction; SQLAlchemy then
+        # sees the disconnect and replaces every pooled connection. Idle ones are renewed hourly.
+        kwargs.setdefault("pool_recycle", 3600)
         return create_engine(parsed, hide_parameters=True, **kwargs)
     raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql")
 

@@ -215,6 +215,21 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditPending(Base):
+    """An audit row waiting for its transaction's commit (PostgreSQL): a deferred trigger then moves it
+    into the chain. Never holds a committed row; SQLite does not use it."""
+
+    __tablename__ = "audit_pending"
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    principal: Mapped[str] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(512))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    middle: Mapped[str] = mapped_column(Text)  # the canonical JSON the row's hash covers, bar seq and link
+
+
 class AuditHead(Base):
     """The single row holding the chain's last sequence number and hash; also its append lock."""
 
