@@ -1,8 +1,7 @@
 """Claim benchmark: many reviewers working one queue on PostgreSQL, three ways side by side in one run.
 
     .venv/bin/python bench/claim.py [--jobs 5000] [--workers 1,8,32] [--ways ours,bare,naive]
-                                    [--think-ms 0] [--mode processes|threads] [--database-url URL]
-                                    [--durable]
+                                    [--think-ms 0] [--processes N] [--database-url URL] [--durable]
 
 For each number of concurrent reviewers, and each way, a fresh database gets `--jobs` open jobs in
 the `general` queue; the reviewers then claim and decide until the queue is empty:
@@ -22,12 +21,13 @@ job exactly once. The CPU columns say who used the machine meanwhile: the review
 PostgreSQL server per job, the least noisy measure of cost, and everything else in CPU seconds (a
 busy machine makes every other figure worse).
 
-Each reviewer is a process of its own with one connection (`--mode processes`, the default): as
-reviewers reach a server that runs several API worker processes, the operating system shares the
-CPUs among them. `--mode threads` runs every reviewer as a thread of this one process, with a pooled
-connection each: one API worker's thread pool, where every reviewer also waits for Python's global
-interpreter lock. The reviewers never pause, so at 8 and 32 the claim latency is mostly queueing
-for the CPUs (with no pause, the time a job takes is reviewers / throughput). `--think-ms` makes
+The reviewers are threads of `--processes` processes (default: one per CPU), a pooled connection
+each, as reviewers reach a server that runs one API worker process per CPU, each with a thread pool:
+the operating system shares the CPUs among the processes, and within each the threads take turns
+for Python's global interpreter lock. Each reviewer first claims and decides one job of another
+queue, so that the clock starts on a warm server (connected, caches filled, statements compiled and
+prepared). The reviewers never pause, so at 8 and 32 the claim latency is mostly queueing for the
+CPUs (with no pause, the time a job takes is reviewers / throughput). `--think-ms` makes
 each reviewer pause after each decision (uniformly 0.5 to 1.5 times that, and up to that long
 before the first claim), to see the latency at a load below capacity.
 
@@ -75,6 +75,7 @@ from bastion.setup import initialise  # noqa: E402
 from bastion.store.database import Database  # noqa: E402
 
 QUEUE = "general"
+WARMUP_QUEUE = "scams-spam"  # each reviewer claims and decides one job here before the clock starts
 WAYS = ("ours", "bare", "naive")
 TARGET_WORKERS = 32
 TARGET_P99_MS = 20.0
@@ -225,6 +226,8 @@ class Tally:
     error: BaseException | None = None
     think: float = 0.0  # mean seconds a reviewer looks at each job before the next claim
     seed: int = 0
+    queue: str = QUEUE
+    limit: int | None = None  # stop after this many decisions (None: when the queue is empty)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -234,9 +237,13 @@ class Tally:
         if self.think:
             time.sleep(self.think * self.rng.uniform(low, high))
 
-    def decided(self) -> None:
+    def decided(self) -> bool:
+        """Count a decision and pause; False when this reviewer is done."""
         self.decisions += 1
+        if self.limit is not None and self.decisions >= self.limit:
+            return False
         self.pause()
+        return True
 
 
 def _ours(database: Database, reviewer: Principal, tally: Tally) -> None:
@@ -245,7 +252,7 @@ def _ours(database: Database, reviewer: Principal, tally: Tally) -> None:
     while True:
         started = time.perf_counter()
         with database.transaction() as session:
-            job = claim_next_job(session, QUEUE, reviewer, now=system_clock())
+            job = claim_next_job(session, tally.queue, reviewer, now=system_clock())
             job_pk = None if job is None else job.pk
         if job_pk is None:
             return
@@ -253,7 +260,8 @@ def _ours(database: Database, reviewer: Principal, tally: Tally) -> None:
         tally.claims += 1
         with database.transaction() as session:
             decide(session, job_pk, reviewer, choice, now=system_clock())
-        tally.decided()
+        if not tally.decided():
+            return
 
 
 def _raw(database: Database, reviewer: Principal, tally: Tally, *, naive: bool) -> None:
@@ -264,7 +272,7 @@ def _raw(database: Database, reviewer: Principal, tally: Tally, *, naive: bool) 
         cursor = connection.cursor()
         while True:
             now = system_clock()
-            params = {"me": me, "now": now, "until": now + LEASE, "queue": QUEUE}
+            params = {"me": me, "now": now, "until": now + LEASE, "queue": tally.queue}
             started = time.perf_counter()
             if naive:
                 cursor.execute(NAIVE_PICK, params)
@@ -283,17 +291,25 @@ def _raw(database: Database, reviewer: Principal, tally: Tally, *, naive: bool) 
             cursor.execute(DECISION, params)
             cursor.execute(NAIVE_DONE if naive else GUARDED_DONE, params)
             connection.commit()
-            tally.decided()
+            if not tally.decided():
+                return
     finally:
         connection.close()
 
 
-def _reviewer_thread(work: Callable[[Tally], None], tally: Tally, start: threading.Barrier) -> None:
+def _reviewer_thread(work: Callable[[Tally], None], tally: Tally, start: Any) -> None:
     try:
-        start.wait()
+        # Warm, as a long-running server is: connected, caches filled, statements compiled and prepared.
+        work(Tally(latencies=[], queue=WARMUP_QUEUE, limit=1))
+    except BaseException as exc:  # reported, and fails the run
+        tally.error = exc
+    start.wait()
+    if tally.error is not None:
+        return
+    try:
         tally.pause(0.0, 1.0)
         work(tally)
-    except BaseException as exc:  # reported, and fails the run
+    except BaseException as exc:
         tally.error = exc
 
 
@@ -342,70 +358,58 @@ def _work(database: Database, way: str, reviewer: Principal) -> Callable[[Tally]
     return partial(_raw, database, reviewer, naive=way == "naive")
 
 
-Timing = tuple[float, dict[str, float]]  # seconds from the start to the last reviewer done; CPU seconds used
+def _reviewer_group(
+    url: str, way: str, group: list[tuple[Principal, Tally]], start: Any, finish: Any, out: Any
+) -> None:
+    """One API worker process: these reviewers as its threads, a pooled connection each."""
+    database = Database(url, pool_size=len(group), max_overflow=0)
 
-
-def _in_threads(url: str, way: str, reviewers: list[Principal], tallies: list[Tally], meter: CpuMeter) -> Timing:
-    """All reviewers in this process, a thread and a pooled connection each: one API worker."""
-    database = Database(url, pool_size=len(reviewers), max_overflow=10)
-    try:
-        start = threading.Barrier(len(reviewers) + 1)
-        threads = [
-            threading.Thread(target=_reviewer_thread, args=(_work(database, way, reviewer), tally, start), daemon=True)
-            for reviewer, tally in zip(reviewers, tallies, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        meter.start()
-        start.wait()
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        return time.perf_counter() - began, meter.stop()
-    finally:
-        database.dispose()
-
-
-def _reviewer_process(url: str, way: str, reviewer: Principal, tally: Tally, start: Any, finish: Any, out: Any) -> None:
-    database = Database(url, pool_size=1, max_overflow=0)
-    try:
+    def reviewer_thread(reviewer: Principal, tally: Tally) -> None:
         _reviewer_thread(_work(database, way, reviewer), tally, start)
         error = None if tally.error is None else f"{type(tally.error).__name__}: {tally.error}"
         out.put((tally.claims, tally.decisions, tally.latencies, error, time.perf_counter()))
-        finish.wait()  # the connection stays open until the parent has read the server's CPU time
+        finish.wait()  # connections stay open until the parent has read the server's CPU time
+
+    try:
+        threads = [threading.Thread(target=reviewer_thread, args=pair, daemon=True) for pair in group]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     finally:
         database.dispose()
 
 
-def _in_processes(url: str, way: str, reviewers: list[Principal], tallies: list[Tally], meter: CpuMeter) -> Timing:
-    """Each reviewer in a process of its own with one connection: reviewers reaching several API workers."""
+def _run_reviewers(
+    url: str, way: str, reviewers: list[Principal], tallies: list[Tally], processes: int, meter: CpuMeter
+) -> tuple[float, dict[str, float]]:
+    """Seconds from the start until the last reviewer is done, and the CPU seconds used meanwhile."""
     context = multiprocessing.get_context("fork")
     start, finish = context.Barrier(len(reviewers) + 1), context.Barrier(len(reviewers) + 1)
     out = context.Queue()
-    processes = [
-        context.Process(target=_reviewer_process, args=(url, way, reviewer, tally, start, finish, out), daemon=True)
-        for reviewer, tally in zip(reviewers, tallies, strict=True)
+    pairs = list(zip(reviewers, tallies, strict=True))
+    groups = [pairs[i::processes] for i in range(min(processes, len(pairs)))]
+    workers = [
+        context.Process(target=_reviewer_group, args=(url, way, group, start, finish, out), daemon=True)
+        for group in groups
     ]
-    for process in processes:
-        process.start()
+    for worker in workers:
+        worker.start()
     meter.start()
     start.wait()
-    began = time.perf_counter()
-    ended = began
+    began = ended = time.perf_counter()
     for tally in tallies:  # in the order they finish; which tally gets which reviewer's figures is immaterial
         tally.claims, tally.decisions, tally.latencies, error, at = out.get()
         tally.error = None if error is None else RuntimeError(error)
         ended = max(ended, at)
     cpu = meter.stop()
     finish.wait()
-    for process in processes:
-        process.join()
+    for worker in workers:
+        worker.join()
     return ended - began, cpu
 
 
-def run_once(
-    server: Server, way: str, workers: int, jobs: int, think_ms: float = 0.0, mode: str = "processes"
-) -> Result:
+def run_once(server: Server, way: str, workers: int, jobs: int, think_ms: float = 0.0, processes: int = 1) -> Result:
     name = f"bastion_bench_claim_{way}_{workers}"
     server.create(name)
     url = server.url(name)
@@ -415,19 +419,23 @@ def run_once(
         now = system_clock()
         make_jobs(database, jobs, queue=QUEUE, now=now)
         reviewers = make_reviewers(database, workers, now, prefix=f"bench-{way}")
+        make_jobs(database, len(reviewers), queue=WARMUP_QUEUE, now=now)
         with database.engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
             connection.commit()
         database.dispose()  # nothing pooled crosses a fork
         tallies = [Tally(latencies=[], think=think_ms / 1000, seed=i) for i in range(len(reviewers))]
         meter = CpuMeter(server.postmaster_pid)
-        seconds, cpu = (_in_processes if mode == "processes" else _in_threads)(url, way, reviewers, tallies, meter)
+        seconds, cpu = _run_reviewers(url, way, reviewers, tallies, processes, meter)
         with database.engine.connect() as connection:
             decided, duplicated = connection.exec_driver_sql(
-                "SELECT count(*), count(*) FILTER (WHERE n > 1)"
-                " FROM (SELECT job_pk, count(*) AS n FROM decisions GROUP BY job_pk) AS per_job"
+                "SELECT count(*), count(*) FILTER (WHERE n > 1) FROM (SELECT job_pk, count(*) AS n FROM decisions"
+                " JOIN jobs ON jobs.pk = decisions.job_pk WHERE jobs.queue = %(queue)s GROUP BY job_pk) AS per_job",
+                {"queue": QUEUE},
             ).one()
-            open_left = connection.exec_driver_sql("SELECT count(*) FROM jobs WHERE status <> 'decided'").scalar_one()
+            open_left = connection.exec_driver_sql(
+                "SELECT count(*) FROM jobs WHERE status <> 'decided' AND queue = %(queue)s", {"queue": QUEUE}
+            ).scalar_one()
     finally:
         database.dispose()
         server.drop(name)
@@ -485,10 +493,10 @@ def main() -> int:
     )
     parser.add_argument("--durable", action="store_true", help="temporary server with fsync and synchronous commit")
     parser.add_argument(
-        "--mode",
-        choices=("processes", "threads"),
-        default="processes",
-        help="reviewers as processes (several API workers; default) or as threads of one process (one worker)",
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="reviewer processes, as API worker processes (default: one per CPU); reviewers are their threads",
     )
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
@@ -507,12 +515,12 @@ def main() -> int:
         pause = f", {args.think_ms:g} ms pause after each decision" if args.think_ms else ""
         print(
             f"claim benchmark: {args.jobs:,} jobs in one queue, {'/'.join(map(str, counts))} reviewers,"
-            f" as {args.mode}, PostgreSQL ({where}){pause}, {os.cpu_count()} CPUs,"
+            f" in {args.processes} processes, PostgreSQL ({where}){pause}, {os.cpu_count()} CPUs,"
             f" started {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         )
         for workers in counts:
             for way in ways:
-                result = run_once(server, way, workers, args.jobs, args.think_ms, args.mode)
+                result = run_once(server, way, workers, args.jobs, args.think_ms, args.processes)
                 print(
                     f"  {way} x {workers}: {result.ops_per_second:,.0f} claims+decisions/s, p99 {result.p99_ms:.1f} ms",
                     file=sys.stderr,
