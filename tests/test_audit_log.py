@@ -6,13 +6,13 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from bastion import audit_log
 from bastion.clock import FrozenClock
 from bastion.errors import IntegrityBroken
 from bastion.store.database import Database
-from bastion.store.schema import AuditRecord
+from bastion.store.schema import AuditPending, AuditRecord
 
 
 def _write(database: Database, clock: FrozenClock, n: int) -> None:
@@ -84,6 +84,44 @@ def test_changed_details_and_time_are_caught(database: Database, clock: FrozenCl
         session.execute(update(AuditRecord).where(AuditRecord.seq == base + 3).values(at=clock() + timedelta(hours=1)))
     with database.transaction() as session, pytest.raises(IntegrityBroken, match=f"row {base + 3} was changed"):
         audit_log.verify(session)
+
+
+AWKWARD_DETAILS = {
+    "quote": 'say "hi"',
+    "backslash": "C:\\temp\\x",
+    "controls": "tab\tnew\nline\x01bell\x7f",
+    "emoji": "🙂 and 中文 and \u2028",
+    "nested": {"b": [1, 2.5, None, True], "a": {"z": "", "é": "e"}},
+    "big": 2**53 + 1,
+}
+
+
+def test_awkward_details_hash_alike_in_the_store_and_in_python(database: Database, clock: FrozenClock) -> None:
+    """On PostgreSQL the server hashes the row at commit: it must hash the very bytes `chain_hash` does."""
+    base = _base(database)
+    with database.transaction() as session:
+        audit_log.record(
+            session, principal='user:ünï "q"', action="test", target="t\n1", at=clock(), details=AWKWARD_DETAILS
+        )
+        audit_log.record(session, principal="user:b", action="test", target="t2", at=clock(), details={})
+    with database.transaction() as session:
+        assert audit_log.verify(session).last_seq == base + 2
+        stored = session.get_one(AuditRecord, base + 1)
+        assert stored.details == AWKWARD_DETAILS
+        assert stored.hash == audit_log.chain_hash(
+            base + 1, clock(), stored.principal, "test", "t\n1", AWKWARD_DETAILS, stored.prev_hash
+        )
+
+
+def test_a_rolled_back_transaction_leaves_no_row(database: Database, clock: FrozenClock) -> None:
+    base = _base(database)
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        audit_log.record(session, principal="user:a", action="test", target="t", at=clock())
+        raise RuntimeError("the work failed")
+    _write(database, clock, 1)
+    with database.transaction() as session:
+        assert audit_log.verify(session).last_seq == base + 1
+        assert session.scalar(select(func.count()).select_from(AuditPending)) == 0  # staging is always empty
 
 
 def test_a_deleted_row_is_named(database: Database, clock: FrozenClock) -> None:

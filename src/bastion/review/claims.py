@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, exists, func, literal_column, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, case, exists, func, literal, literal_column, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from bastion import audit_log
@@ -142,11 +142,10 @@ def _capped_harm_types(caps: dict[str, int]) -> Any:
     Jobs without a harm type are never capped: counting them would only grow with the day's work.
     """
     decided = aliased(Job)
-    cap = case(
-        {harm_type: n for harm_type, n in caps.items() if harm_type != DEFAULT_CAP},
-        value=decided.harm_type,
-        else_=caps.get(DEFAULT_CAP),
-    )
+    own = {harm_type: n for harm_type, n in caps.items() if harm_type != DEFAULT_CAP}
+    cap: Any = literal(caps.get(DEFAULT_CAP))
+    if own:
+        cap = case(own, value=decided.harm_type, else_=caps.get(DEFAULT_CAP))
     return (
         select(decided.harm_type)
         .join(Decision, Decision.job_pk == decided.pk)
