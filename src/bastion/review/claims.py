@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import String, and_, bindparam, case, exists, func, literal, literal_column, or_, select, text, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
@@ -141,21 +141,20 @@ def _capped_harm_types(caps: dict[str, int]) -> Any:
 
     Jobs without a harm type are never capped: counting them would only grow with the day's work.
     """
-    decided = aliased(Job)
     own = {harm_type: n for harm_type, n in caps.items() if harm_type != DEFAULT_CAP}
     cap: Any = literal(caps.get(DEFAULT_CAP))
     if own:
-        cap = case(own, value=decided.harm_type, else_=caps.get(DEFAULT_CAP))
+        cap = case(own, value=Decision.harm_type, else_=caps.get(DEFAULT_CAP))
+    exposure = _exposure(bindparam("me"), bindparam("day_start"), Decision.harm_type)
+    return exposure.having(func.count() >= cap)
+
+
+def _exposure(user_pk: Any, day_start: Any, *columns: Any) -> Any:
+    """A reviewer's harm-typed decisions since `day_start` by harm type, from the index ix_decisions_exposure."""
     return (
-        select(decided.harm_type)
-        .join(Decision, Decision.job_pk == decided.pk)
-        .where(
-            Decision.reviewer_pk == bindparam("me"),
-            Decision.decided_at >= bindparam("day_start"),
-            decided.harm_type.is_not(None),
-        )
-        .group_by(decided.harm_type)
-        .having(func.count() >= cap)
+        select(*columns)
+        .where(Decision.reviewer_pk == user_pk, Decision.decided_at >= day_start, Decision.harm_type.is_not(None))
+        .group_by(Decision.harm_type)
     )
 
 
@@ -164,12 +163,7 @@ def exposure_today(
 ) -> dict[str, tuple[int, int | None]]:
     """{harm type: (decisions today, daily cap)} for the console's exposure counter."""
     day_start = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    rows = session.execute(
-        select(Job.harm_type, func.count(Decision.pk))
-        .join(Job, Job.pk == Decision.job_pk)
-        .where(Decision.reviewer_pk == user_pk, Decision.decided_at >= day_start, Job.harm_type.is_not(None))
-        .group_by(Job.harm_type)
-    )
+    rows = session.execute(_exposure(user_pk, day_start, Decision.harm_type, func.count()))
     return {str(h): (int(n), config.daily_cap(str(h))) for h, n in rows}
 
 

@@ -72,6 +72,7 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
         round=job.reviews_done + 1,
         policy_id=record.policy.id if record else None,
         policy_version=record.version if record else None,
+        harm_type=job.harm_type,
         action=_action_of(job, choice),
         rationale=choice.rationale.strip()[:MAX_RATIONALE],
         seconds_spent=max(0.0, float(spent)),
@@ -83,7 +84,6 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
     decision.final = verdict is decision
     # Core statements, not the unit of work: this is the hottest write path after the claim.
     decision.pk = session.execute(_INSERT_DECISION, _columns_of(decision)).scalar_one()
-    exclude_reviewer(session, job.pk, reviewer.user_pk)
     events = [
         NewEvent(
             EventKind.DECISION_MADE,
@@ -98,6 +98,7 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
     if verdict is None:
         required = len(all_rounds) + 1 if needs == "tiebreak" else job.reviews_required
         session.execute(_REOPEN_JOB, {"job_pk": job.pk, "required": required})
+        exclude_reviewer(session, job.pk, reviewer.user_pk)  # the next round needs someone else
         events.append(NewEvent(EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs}))
     else:
         verdict.final = True

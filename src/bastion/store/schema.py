@@ -340,8 +340,17 @@ class Decision(Base):
     """A reviewer's verdict on a job, pinned to the policy and rule versions in force."""
 
     __tablename__ = "decisions"
-    # Exposure caps count a reviewer's decisions of the day on every claim.
-    __table_args__ = (Index("ix_decisions_reviewer_day", "reviewer_pk", "decided_at"),)
+    # Exposure caps count a reviewer's harm-typed decisions of the day on every claim.
+    __table_args__ = (
+        Index(
+            "ix_decisions_exposure",
+            "reviewer_pk",
+            "decided_at",
+            "harm_type",
+            sqlite_where=text("harm_type IS NOT NULL"),
+            postgresql_where=text("harm_type IS NOT NULL"),
+        ),
+    )
 
     pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
     job_pk: Mapped[int] = mapped_column(ForeignKey("jobs.pk"), index=True)
@@ -349,6 +358,7 @@ class Decision(Base):
     round: Mapped[int] = mapped_column(Integer, default=1)
     policy_id: Mapped[str | None] = mapped_column(String(128))  # None: no violation
     policy_version: Mapped[int | None] = mapped_column(Integer)
+    harm_type: Mapped[str | None] = mapped_column(String(64))  # the job's, for exposure caps
     action: Mapped[str] = mapped_column(String(32))
     rationale: Mapped[str] = mapped_column(Text, default="")
     seconds_spent: Mapped[float] = mapped_column(Float, default=0.0)
