@@ -147,3 +147,53 @@ def test_a_bad_database_url_is_a_clear_error(url: str) -> None:
     assert result.returncode != 0
     assert "error:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_with_several_workers_answers_from_each(database: Database) -> None:
+    """`bastion serve --workers 2`: the worker processes each build the app from the environment."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    assert bastion("init", url=database.url).returncode == 0
+    created = bastion("apikey", "create", "--name", "ops", "--role", "admin", url=database.url)
+    key = created.stdout.strip().splitlines()[-1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "BASTION_DATABASE_URL": database.url, "NO_COLOR": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bastion", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline, answers = time.monotonic() + 60, []
+        while len(answers) < 20:
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not come up"
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/decisions", headers={"Authorization": f"Bearer {key}"}, timeout=5
+                )
+                answers.append((response.status_code, response.json()))
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answers == [(200, [])] * 20  # authenticated and answered by a working app, every time
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/decisions", timeout=5).status_code == 401
+        children = [
+            entry.name
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit()
+            and (entry / "stat").exists()
+            and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(server.pid)
+            and b"multiprocessing" in (entry / "cmdline").read_bytes()
+        ]
+        assert len(children) >= 2, children
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    assert "with 2 worker processes" in out, err

@@ -16,7 +16,10 @@ from bastion.api.context import AppContext
 from bastion.api.errors import install_error_handlers
 from bastion.api.routes import health, ingest, review, subjects, supervisor, webhooks
 from bastion.api.security import is_guarded
+from bastion.clock import system_clock
+from bastion.config import settings
 from bastion.errors import ConfigurationError
+from bastion.store.database import Database
 from bastion.web import admin_routes, review_routes
 from bastion.web import routes as web_routes
 from bastion.web.rendering import error_page
@@ -44,6 +47,13 @@ def content_security_policy(media_origins: list[str]) -> str:
 
 
 STATIC = Path(__file__).parent.parent / "web" / "static"
+
+
+def app_from_settings() -> FastAPI:
+    """The app on the store the environment names: what each worker process of `bastion serve
+    --workers N` builds for itself."""
+    config = settings()
+    return create_app(AppContext(database=Database(config.database_url), settings=config, clock=system_clock))
 
 
 def create_app(context: AppContext) -> FastAPI:

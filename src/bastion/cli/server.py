@@ -38,21 +38,38 @@ def init() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="API worker processes; one per CPU lets Python use every core. Default: 1."
+    ),
 ) -> None:
     """Serve the API and the web UI."""
-    _serve(open_database(), settings(), host, port)
+    _serve(open_database(), settings(), host, port, workers)
 
 
-def _serve(database: Database, config: Settings, host: str, port: int) -> None:
-    app = create_app(AppContext(database=database, settings=config, clock=system_clock))
+def _serve(database: Database, config: Settings, host: str, port: int, workers: int = 1) -> None:
     worker = None
     if config.webhook_url:
+        # One delivery thread, in this process, however many API workers there are.
         worker = DeliveryWorker(database, webhook_target(config), clock=system_clock)
         worker.start()
         console.print(f"delivering enforcement webhooks to [bold]{escape(worker.target.origin)}[/]")
-    console.print(f"Bastion is serving at [bold]http://{host}:{port}[/] (Ctrl+C to stop)")
+    processes = f" with {workers} worker processes" if workers > 1 else ""
+    console.print(f"Bastion is serving at [bold]http://{host}:{port}[/]{processes} (Ctrl+C to stop)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        if workers > 1:
+            # Each worker process builds its own app, engine and pool from the same settings.
+            uvicorn.run(
+                "bastion.api.app:app_from_settings",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+            )
+        else:
+            app = create_app(AppContext(database=database, settings=config, clock=system_clock))
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         if worker is not None:
             worker.stop()
