@@ -22,9 +22,10 @@ from bastion.domain.subjects import IngestKind
 from bastion.ingest.service import ingest
 from bastion.policy.service import current_policies
 from bastion.review import claims
+from bastion.review.appeals import AppealRequest, file_appeal
 from bastion.review.config_store import current_review_config, load_review_config
 from bastion.review.decisions import Choice, decide
-from bastion.store.schema import ContentItem, Decision, Job, User
+from bastion.store.schema import Appeal, ContentItem, Decision, EnforcementAction, Job, User
 from bastion.web.review_routes import media_loadable
 from tests.conftest import PASSWORD, LiveServer, make_user
 
@@ -420,3 +421,55 @@ def test_nothing_to_review_is_a_clear_empty_state(page: Page, live_server: LiveS
 )
 def test_which_media_the_console_may_load(url: str, allowed: list[str], loadable: bool) -> None:
     assert media_loadable(url, "http://127.0.0.1:8000", allowed) is loadable
+
+
+@browser
+def test_an_appeal_is_judged_in_the_console_by_someone_else_and_an_overturn_restores(
+    page: Page, live_server: LiveServer
+) -> None:
+    _seed(live_server, [{"id": "spam-appealed", "text": "Follow me for a surprise!"}])
+    _user(live_server, "rita", Role.REVIEWER)
+    _user(live_server, "quinn", Role.REVIEWER)
+    database, clock = live_server.context.database, live_server.context.clock
+    with database.transaction() as session:
+        rita = principal_of(find_user(session, "rita"), via="session")
+        job = claims.claim_next_job(session, "scams-spam", rita, now=clock())
+        assert job is not None
+        decide(session, job.pk, rita, Choice("spam", "remove", "reads as an ad <b>for</b> followers"), now=clock())
+        action_pk = session.scalars(select(EnforcementAction.pk)).one()
+        hostile = '<img src=x onerror="alert(1)"> it was a joke between friends'
+        file_appeal(session, AppealRequest("ap-1", action_pk, hostile, clock()), now=clock(), principal="t")
+
+    # The reviewer who decided is never offered the appeal.
+    with database.transaction() as session:
+        assert claims.claim_next_job(session, "appeals", rita, now=clock()) is None
+
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    _log_in(page, live_server, "quinn", "/review")
+    row = page.locator("#queue-table tr", has_text="appeals")
+    page.keyboard.press(row.locator("kbd").inner_text())
+    page.wait_for_url(JOB_URL)
+    appeal = page.locator("section.card", has=page.get_by_role("heading", name="Appeal", exact=True))
+    expect(appeal).to_contain_text('<img src=x onerror="alert(1)"> it was a joke between friends')  # as text
+    expect(appeal).to_contain_text("reads as an ad <b>for</b> followers")
+    expect(page.locator("img[src=x]")).to_have_count(0)
+    expect(page.locator("input[name=policy][value=spam]")).to_be_checked()  # the one policy appealed
+    _shot(page, "review-appeal", full_page=False)
+
+    page.keyboard.press("2")  # overturn
+    expect(page.locator("input[name=action][value=overturn]")).to_be_checked()
+    page.keyboard.press("Enter")  # an appeal needs a rationale: refused at the field, nothing lost
+    expect(page.locator("#rationale-error")).to_be_visible()
+    expect(page.locator("input[name=action][value=overturn]")).to_be_checked()
+    page.keyboard.press("r")
+    page.keyboard.type("Satire between friends; no selling.")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r".*/review\?done=appeals$"))
+
+    with database.transaction() as session:
+        appeal_row = session.scalars(select(Appeal)).one()
+        assert appeal_row.status == "overturned"
+        taken = session.execute(select(EnforcementAction.action, EnforcementAction.reverses_pk)).all()
+    assert sorted(taken, key=lambda t: t[0]) == [("remove", None), ("restore", action_pk)]
+    assert problems == []
