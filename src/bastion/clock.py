@@ -32,3 +32,8 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def utc_midnight(moment: datetime) -> datetime:
+    """The start of the UTC day `moment` falls in: where daily limits such as exposure caps reset."""
+    return as_utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)

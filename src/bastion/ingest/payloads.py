@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from bastion.clock import as_utc
 from bastion.domain.subjects import ContentType
 
 MAX_TEXT_CHARS = 65_536
@@ -24,12 +25,8 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([-_][A-
 PDQ_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def _utc(moment: datetime) -> datetime:
-    # A time without a zone is taken to be UTC, as most platform logs are.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-Moment = Annotated[datetime, AfterValidator(_utc)]
+# A time without a zone is taken to be UTC, as most platform logs are.
+Moment = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Payload(BaseModel):

@@ -8,7 +8,7 @@ job claimable again, so a reviewer who vanishes loses nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
-from bastion.clock import as_utc
+from bastion.clock import as_utc, utc_midnight
 from bastion.domain.access import Permission
 from bastion.domain.events import EventEntity, EventKind, NewEvent
 from bastion.domain.subjects import SubjectType
@@ -51,7 +51,7 @@ def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, no
         "me": me,
         "now": now,
         "until": now + timedelta(minutes=config.lease_minutes),
-        "day_start": datetime(now.year, now.month, now.day, tzinfo=UTC),
+        "day_start": utc_midnight(now),
     }
     if reviewer.languages:
         params["languages"] = list(reviewer.languages)
@@ -162,8 +162,7 @@ def exposure_today(
     session: Session, config: ReviewConfig, user_pk: int, now: datetime
 ) -> dict[str, tuple[int, int | None]]:
     """{harm type: (decisions today, daily cap)} for the console's exposure counter."""
-    day_start = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    rows = session.execute(_exposure(user_pk, day_start, Decision.harm_type, func.count()))
+    rows = session.execute(_exposure(user_pk, utc_midnight(now), Decision.harm_type, func.count()))
     return {str(h): (int(n), config.daily_cap(str(h))) for h, n in rows}
 
 
