@@ -20,6 +20,7 @@ from bastion.auth.principal import Principal
 from bastion.auth.users import add_user, principal_of
 from bastion.domain.access import Role
 from bastion.domain.events import EventEntity, EventKind, NewEvent
+from bastion.domain.policy import harm_type
 from bastion.policy.service import current_policies
 from bastion.review.config_store import current_review_config
 from bastion.review.jobs import JobStatus
@@ -105,7 +106,7 @@ def make_jobs(
                 "subject_type": "content",
                 "status": JobStatus.OPEN.value,
                 "policy_hint": policy_id,
-                "harm_type": policy_id.split(".")[0] if policy_id else None,
+                "harm_type": harm_type(policy_id) if policy_id else None,
                 "severity": severity,
                 "language": LANGUAGE,
                 "country": COUNTRY,

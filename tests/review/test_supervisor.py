@@ -287,7 +287,7 @@ def test_preferences_override_the_queue_only_where_chosen(database: Database, cl
         user = add_user(session, "pat", roles=frozenset({Role.REVIEWER}), password=None, now=clock())
         principal = principal_of(user, via="session")
         save_preferences(session, principal, Preferences(greyscale_images=False), now=clock())
-        assert preferences_of(session, user.pk) == Preferences(blur_images=None, greyscale_images=False)
+        assert preferences_of(session, principal) == Preferences(blur_images=None, greyscale_images=False)
 
 
 # --- charts: drawn from numbers and labels, never able to run anything ---------------------------------

@@ -21,6 +21,14 @@ class Action(StrEnum):
     ESCALATE = "escalate"
 
 
+def harm_type(policy_id: str) -> str:
+    """The harm type a policy belongs to: its top-level policy ("hate_speech.slurs" → "hate_speech").
+
+    Exposure caps and reviewer specialisms count by harm type.
+    """
+    return policy_id.split(".", 1)[0]
+
+
 @dataclass(frozen=True)
 class Policy:
     """One node of the taxonomy: `hate_speech` or `hate_speech.dehumanization`."""

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.domain.events import EventEntity, EventKind, NewEvent
-from bastion.domain.policy import Action
+from bastion.domain.policy import Action, harm_type
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.review.claims import exclude_reviewer
 from bastion.review.config_store import current_review_config
@@ -96,7 +96,7 @@ def _appeal_job(session: Session, action: EnforcementAction, *, now: datetime) -
         subject_pk=action.subject_pk,
         status=JobStatus.OPEN.value,
         policy_hint=action.policy_id,
-        harm_type=action.policy_id.split(".")[0] if action.policy_id else None,
+        harm_type=harm_type(action.policy_id) if action.policy_id else None,
         severity=severity,
         priority=base,
         priority_terms=terms,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bastion.clock import as_utc
 from bastion.domain.events import EventEntity, EventKind, NewEvent
+from bastion.domain.policy import harm_type
 from bastion.domain.subjects import SubjectType
 from bastion.plugins import hookimpl
 from bastion.policy.service import current_policies
@@ -144,7 +145,7 @@ def _new_job(
         subject_pk=item.subject_pk,
         status=JobStatus.OPEN,
         policy_hint=item.policy_id,
-        harm_type=item.policy_id.split(".")[0] if item.policy_id else None,
+        harm_type=harm_type(item.policy_id) if item.policy_id else None,
         severity=severity,
         language=fact.language,
         country=fact.country,
@@ -173,7 +174,7 @@ def _attach(job: Job, item: NewWork, fact: SubjectFacts, queue: QueueSpec, sever
     confidence = max(float(previous.get("confidence_input", 0.0)), item.confidence)
     if severity > job.severity or job.policy_hint is None:
         job.policy_hint = item.policy_id or job.policy_hint
-        job.harm_type = job.policy_hint.split(".")[0] if job.policy_hint else None
+        job.harm_type = harm_type(job.policy_hint) if job.policy_hint else None
         job.severity = max(job.severity, severity)
         job.reviews_required = max(job.reviews_required, queue.reviews_for(job.severity))
     terms = _terms(queue, job.severity, confidence, fact, weighted)

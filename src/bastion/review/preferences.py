@@ -30,8 +30,11 @@ class Preferences:
     greyscale_images: bool | None = None
 
 
-def preferences_of(session: Session, user_pk: int) -> Preferences:
-    row = session.get(ReviewerPreference, user_pk)
+def preferences_of(session: Session, principal: Principal) -> Preferences:
+    """The principal's own wellness preferences; the defaults for one without a user (an API key)."""
+    if principal.user_pk is None:
+        return Preferences()
+    row = session.get(ReviewerPreference, principal.user_pk)
     stored = row.settings if row is not None else {}
     return Preferences(**{key: _flag(stored.get(key)) for key in KEYS})
 

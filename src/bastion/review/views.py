@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bastion.auth.principal import Principal
 from bastion.clock import as_utc
+from bastion.domain.policy import harm_type
 from bastion.domain.subjects import SubjectType
 from bastion.policy.service import current_policies
 from bastion.review.access import is_vendor_only
@@ -81,9 +82,7 @@ def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) 
     view["reports"] = _reports(session, job)
     policies = current_policies(session)
     hint = policies.get(job.policy_hint) if job.policy_hint else None
-    family = [
-        r for pid, r in policies.items() if job.policy_hint and pid.split(".")[0] == job.policy_hint.split(".")[0]
-    ]
+    family = [r for pid, r in policies.items() if job.harm_type and harm_type(pid) == job.harm_type]
     view["policy"] = (
         {
             "id": hint.policy.id,
@@ -108,9 +107,10 @@ def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) 
     if job.kind == "appeal":
         view["appeal"] = _appeal_context(session, job)
     if reviewer.user_pk is not None:
+        # Caps as the claim applies them: from the configuration in force, not the job's own version.
         view["exposure"] = {
             h: {"today": n, "cap": cap}
-            for h, (n, cap) in exposure_today(session, config, reviewer.user_pk, now).items()
+            for h, (n, cap) in exposure_today(session, current, reviewer.user_pk, now).items()
         }
     return view
 

@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from bastion.domain.policy import harm_type
 from bastion.policy.service import PolicyRecord
 from bastion.review.decisions import NO_ACTION, NO_VIOLATION, Choice
 from bastion.simulate.policies import FAMILIES, policy_id
@@ -60,14 +61,9 @@ def label_policy(label: Label) -> str | None:
     return label.policy if isinstance(label, ContentTruth) else label
 
 
-def family(policy: str) -> str:
-    """The top-level policy of a policy id."""
-    return policy.split(".", 1)[0]
-
-
 def justified_by(policy: str | None, truth: str | None) -> bool:
     """Whether an action under `policy` was right for an item whose true policy is `truth`."""
-    return policy is not None and truth is not None and family(policy) == family(truth)
+    return policy is not None and truth is not None and harm_type(policy) == harm_type(truth)
 
 
 def planted_accuracy(reviewer: SimulatedReviewer, truth: str | None, hint: str | None) -> float:
@@ -101,7 +97,7 @@ def handle_seconds(rng: random.Random, handle: HandleTime) -> float:
 def action_for(rng: random.Random, record: PolicyRecord) -> str:
     """The action a reviewer takes under a policy: mostly `remove`, sometimes what the policy suggests."""
     allowed = {action.value for action in record.policy.allowed_actions}
-    for action, share in ALTERNATIVE_ACTIONS.get(family(record.policy.id), ()):
+    for action, share in ALTERNATIVE_ACTIONS.get(harm_type(record.policy.id), ()):
         if action in allowed and rng.random() < share:
             return action
     if "strike" in allowed and rng.random() < STRIKE_SHARE:
@@ -128,12 +124,12 @@ def review_choice(
     if correct:
         chosen = truth
     elif truth is None:
-        chosen = family(hint) if hint and family(hint) in policies else rng.choice(SIMULATED_POLICIES)
+        chosen = harm_type(hint) if hint and harm_type(hint) in policies else rng.choice(SIMULATED_POLICIES)
     elif rng.random() < MISS_SHARE:
         chosen = None
     else:
-        others = [p for p in SIMULATED_POLICIES if p != family(truth)]
-        chosen = CONFUSED_WITH.get(family(truth)) or rng.choice(others)
+        others = [p for p in SIMULATED_POLICIES if p != harm_type(truth)]
+        chosen = CONFUSED_WITH.get(harm_type(truth)) or rng.choice(others)
     if chosen is None:
         why = f"no violation: {rng.choice(_NO_VIOLATION_RATIONALES)}" if rationale else ""
         return Choice(NO_VIOLATION, NO_ACTION, why), correct

@@ -55,7 +55,8 @@ def queues_page(
     with context.database.transaction() as session:
         config = current_review_config(session).config
         queues = queue_listing(session, principal, now=now)
-        exposure = exposure_rows(session, config, principal, now, harm_type=None)
+        seen = exposure_today(session, config, principal.user_pk, now) if principal.user_pk is not None else {}
+        exposure = exposure_rows(seen, config, harm_type=None)
         mine = _my_jobs(session, principal, now)
     finished = next((q for q in queues if q["name"] == done), None)
     values = {"title": "Review", "queues": queues, "exposure": exposure, "mine": mine, "finished": finished}
@@ -244,7 +245,7 @@ def preferences_page(
     context: AppContext = Depends(app_context),
 ) -> Response:
     with context.database.transaction() as session:
-        chosen = preferences_of(session, principal.user_pk) if principal.user_pk is not None else Preferences()
+        chosen = preferences_of(session, principal)
     values = {"title": "Review preferences", "chosen": _as_settings(chosen), "saved": saved}
     return render_page(request, "review_preferences.html", values)
 
@@ -310,14 +311,14 @@ def console_values(
     view = job_view(session, job, principal, now=now)
     config = review_config_version(session, job.config_version)
     spec = config.queue(job.queue)
-    chosen = preferences_of(session, principal.user_pk) if principal.user_pk is not None else Preferences()
-    lease_total = current_review_config(session).config.lease_minutes * 60  # claims lease by the current one
+    chosen = preferences_of(session, principal)
+    current = current_review_config(session).config  # claims lease and cap by the configuration in force
+    lease_total = current.lease_minutes * 60
     mine = job.lease_owner is not None and job.lease_owner == principal.user_pk
     leased = mine and job.status == JobStatus.CLAIMED and view["lease_expires_at"] is not None
     lease_left = (view["lease_expires_at"] - now).total_seconds() if leased else 0.0
     state = "active" if leased and lease_left > 0 else ("held" if mine and job.status == JobStatus.HELD else "closed")
     lapsed = leased and lease_left <= 0  # theirs until the lease ran out: anyone may claim it again now
-    harm_type = job.harm_type or (job.policy_hint.split(".")[0] if job.policy_hint else None)
     choices = _choices(session, view)
     media = view["subject"].get("media")
     return {
@@ -332,7 +333,11 @@ def console_values(
         "wellness": effective_wellness(spec.wellness, chosen),
         "media": _media(media, own_origin, media_origins) if media else None,
         "prefetch": _likely_next_media(session, job, principal, own_origin, media_origins),
-        "exposure": exposure_rows(session, config, principal, now, harm_type=harm_type),
+        "exposure": exposure_rows(
+            {h: (e["today"], e["cap"]) for h, e in view.get("exposure", {}).items()},
+            current,
+            harm_type=job.harm_type,
+        ),
         "priority": sorted(view["priority"]["terms"].items(), key=lambda kv: -kv[1]),
         **choices,
     }
@@ -358,12 +363,11 @@ def _choices(session: Session, view: dict[str, Any]) -> dict[str, Any]:
 
 
 def exposure_rows(
-    session: Session, config: ReviewConfig, principal: Principal, now: datetime, *, harm_type: str | None
+    seen: dict[str, tuple[int, int | None]], config: ReviewConfig, *, harm_type: str | None
 ) -> list[dict[str, Any]]:
-    """Decisions today per harm type against the daily cap; the current job's harm type first."""
-    if principal.user_pk is None:
-        return []
-    seen = exposure_today(session, config, principal.user_pk, now)
+    """Decisions today per harm type (`exposure_today`) against the daily cap; the current job's harm
+    type first, even before the first decision on it."""
+    seen = dict(seen)
     if harm_type is not None and harm_type not in seen:
         seen[harm_type] = (0, config.daily_cap(harm_type))
     rows = [

@@ -49,7 +49,7 @@ def get_preferences(
     principal: Principal = Depends(requires(Permission.REVIEW_WORK)), context: AppContext = Depends(app_context)
 ) -> Any:
     with context.database.transaction() as session:
-        chosen = preferences_of(session, principal.user_pk) if principal.user_pk is not None else Preferences()
+        chosen = preferences_of(session, principal)
     return asdict(chosen)
 
 
