@@ -8,7 +8,6 @@ old version stays readable forever. The caller owns the transaction.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from bastion.clock import as_utc
 from bastion.domain.policy import Action, Policy
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
+from bastion.store.newest import NewestVersion
 from bastion.store.schema import PolicyVersion
 
 MAX_SOURCE_LENGTH = 512
@@ -106,7 +106,7 @@ def load_policies(
         session.flush()
     except IntegrityError as exc:
         raise Conflict("another policy load added versions at the same time; load again") from exc
-    _newest.pop(str(session.get_bind().engine.url), None)
+    _newest.forget(session)
     return PolicyLoadSummary(
         created=tuple(created),
         changed=tuple(changed),
@@ -122,34 +122,29 @@ def current_policies(session: Session) -> dict[str, PolicyRecord]:
     Keyed by policy id, in id order (so a parent comes before its children).
     """
     # Versions are append-only, so the newest version row identifies the whole live set: read the
-    # live set once per store and newest row, and look for a newer row at most every
-    # NEWEST_TTL_SECONDS (a load in this process is seen at once, see `load_policies`). The row's
-    # load time is part of the key so that a pk SQLite reuses after a rolled-back load never hits a
-    # stale entry.
-    url = str(session.get_bind().engine.url)
-    known = _newest.get(url)
-    if known is not None and time.monotonic() - known[1] < NEWEST_TTL_SECONDS:
-        newest = known[0]
-    else:
-        row = session.execute(
-            select(PolicyVersion.pk, PolicyVersion.policy_id, PolicyVersion.version, PolicyVersion.loaded_at)
-            .order_by(PolicyVersion.pk.desc())
-            .limit(1)
-        ).first()
-        newest = tuple(row) if row else ()
-        _newest[url] = (newest, time.monotonic())
-    key = (url, newest)
-    cached = _live_cache.get(key)
-    if cached is None:
+    # set again only when that row changes. The row's load time is part of it so that a pk SQLite
+    # reuses after a rolled-back load never passes for the row it replaced.
+    store = str(session.get_bind().engine.url)
+    newest = _newest.get(session, _newest_row)
+    known = _live.get(store)
+    if known is None or known[0] != newest:
         records = (_record(row) for row in _newest_versions(session).values() if not row.retired)
-        cached = {record.policy_id: record for record in sorted(records, key=lambda r: r.policy_id)}
-        _live_cache[key] = cached
-    return dict(cached)
+        known = (newest, {record.policy_id: record for record in sorted(records, key=lambda r: r.policy_id)})
+        _live[store] = known
+    return dict(known[1])
 
 
-NEWEST_TTL_SECONDS = 2.0
-_newest: dict[str, tuple[tuple[object, ...], float]] = {}  # store url -> (newest version row, when looked up)
-_live_cache: dict[tuple[str, tuple[object, ...]], dict[str, PolicyRecord]] = {}
+def _newest_row(session: Session) -> tuple[object, ...]:
+    row = session.execute(
+        select(PolicyVersion.pk, PolicyVersion.policy_id, PolicyVersion.version, PolicyVersion.loaded_at)
+        .order_by(PolicyVersion.pk.desc())
+        .limit(1)
+    ).first()
+    return tuple(row) if row else ()
+
+
+_newest: NewestVersion[tuple[object, ...]] = NewestVersion()
+_live: dict[str, tuple[tuple[object, ...], dict[str, PolicyRecord]]] = {}  # store url -> (newest row, live set)
 
 
 def policy_version(session: Session, policy_id: str, version: int) -> PolicyRecord:

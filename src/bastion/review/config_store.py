@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bastion.errors import ConfigurationError
 from bastion.review.config import ReviewConfig
+from bastion.store.newest import NewestVersion
 from bastion.store.schema import ReviewConfig as ReviewConfigRow
 
 
@@ -22,8 +22,7 @@ class LoadedConfig:
 
 
 _parsed: dict[tuple[str, int], ReviewConfig] = {}  # (store url, version) -> parsed; versions never change
-_newest: dict[str, tuple[int, float]] = {}  # store url -> (newest version, when looked up)
-NEWEST_TTL_SECONDS = 2.0
+_newest: NewestVersion[int] = NewestVersion()
 
 
 def load_review_config(
@@ -39,27 +38,21 @@ def load_review_config(
         ReviewConfigRow(version=version, document=document, source=source[-512:], loaded_at=now, loaded_by=principal)
     )
     session.flush()
-    _newest.pop(str(session.get_bind().engine.url), None)
+    _newest.forget(session)
     return LoadedConfig(version, config)
 
 
 def current_review_config(session: Session) -> LoadedConfig:
-    """The newest version; looked up at most every NEWEST_TTL_SECONDS per store and process.
-
-    Claims and decisions ask for it on every call; a load in this process is seen at once (see
-    `load_review_config`), a load by another process within the TTL.
-    """
-    key = str(session.get_bind().engine.url)
-    known = _newest.get(key)
-    if known is not None and time.monotonic() - known[1] < NEWEST_TTL_SECONDS:
-        version = known[0]
-    else:
-        found = session.scalar(select(func.max(ReviewConfigRow.version)))
-        if found is None:
-            raise ConfigurationError("no review configuration loaded: run `bastion init` or `bastion queues load FILE`")
-        version = int(found)
-        _newest[key] = (version, time.monotonic())
+    """The newest version (looked up at most every couple of seconds, see `bastion.store.newest`)."""
+    version = _newest.get(session, _newest_version)
     return LoadedConfig(version, review_config_version(session, version))
+
+
+def _newest_version(session: Session) -> int:
+    found = session.scalar(select(func.max(ReviewConfigRow.version)))
+    if found is None:
+        raise ConfigurationError("no review configuration loaded: run `bastion init` or `bastion queues load FILE`")
+    return int(found)
 
 
 def review_config_version(session: Session, version: int) -> ReviewConfig:
