@@ -6,12 +6,9 @@ import os
 from pathlib import Path
 
 import typer
-import uvicorn
 from rich.markup import escape
 from rich.table import Table
 
-from bastion.api.app import create_app
-from bastion.api.context import AppContext
 from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
 from bastion.config import Settings, settings
@@ -47,6 +44,12 @@ def serve(
 
 
 def _serve(database: Database, config: Settings, host: str, port: int, workers: int = 1) -> None:
+    # The web stack is imported here, not with the command line: other commands never need it.
+    import uvicorn
+
+    from bastion.api.app import create_app
+    from bastion.api.context import AppContext
+
     worker = None
     if config.webhook_url:
         # One delivery thread, in this process, however many API workers there are.
