@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bastion.errors import BastionError
-from bastion.review.supervisor import AGE_BUCKETS, QueueHealth, ReviewerActivity
+from bastion.review.supervisor import BUCKET_LABELS, QueueHealth, ReviewerActivity
 
 if TYPE_CHECKING:
     import altair as alt
@@ -71,7 +71,7 @@ def _count_axis(top: int) -> alt.Axis:
 
 def backlog_by_age(queues: Sequence[QueueHealth], width: int = 280) -> str | None:
     """Stacked bars: each queue's backlog by age bucket. None when there is no backlog at all."""
-    order = {name: i for i, (name, _) in enumerate(AGE_BUCKETS)}
+    order = {name: i for i, name in enumerate(BUCKET_LABELS)}
     rows = [
         {"queue": label(q.title), "age": bucket, "jobs": count, "order": order[bucket]}
         for q in queues
@@ -82,7 +82,7 @@ def backlog_by_age(queues: Sequence[QueueHealth], width: int = 280) -> str | Non
         return None
     import altair as alt  # here, not at the top: it takes a second to import and most requests never chart
 
-    buckets = [name for name, _ in AGE_BUCKETS]
+    buckets = list(BUCKET_LABELS)
     chart = (
         alt.Chart(alt.InlineData(values=rows))
         .mark_bar(height={"band": 0.7})

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
+from bastion.auth.users import principal_of
 from bastion.clock import as_utc, utc_midnight
 from bastion.domain.access import Permission
 from bastion.domain.events import EventEntity, EventKind, NewEvent
@@ -293,8 +294,6 @@ def reassign(session: Session, job_pk: int, actor: Principal, *, to_user: str, n
     user = session.scalar(select(User).where(User.name == to_user, User.active.is_(True)))
     if user is None:
         raise InvalidInput("unknown reviewer", [FieldError("reviewer", f"no active user {to_user!r}")])
-    from bastion.auth.users import principal_of
-
     config = current_review_config(session).config
     if not may_work(config.queue(job.queue), principal_of(user, via="system")):
         raise InvalidInput(

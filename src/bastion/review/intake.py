@@ -24,7 +24,14 @@ from bastion.review.config import QueueSpec
 from bastion.review.config_store import current_review_config
 from bastion.review.facts import SubjectFacts, subject_facts
 from bastion.review.jobs import JobStatus, open_job
-from bastion.review.priority import PriorityInputs, base_priority, claim_rank, priority_terms, reporter_trust
+from bastion.review.priority import (
+    UNKNOWN_REPORTER_TRUST,
+    PriorityInputs,
+    base_priority,
+    claim_rank,
+    priority_terms,
+    reporter_trust,
+)
 from bastion.review.routing import JobFacts, route
 from bastion.store.events import append_events
 from bastion.store.schema import Decision, Job, JobReport, Report
@@ -53,7 +60,7 @@ def bastion_reports_filed(session: Session, report_pks: Sequence[int], now: date
         subject_type = SubjectType.CONTENT if report.content_pk is not None else SubjectType.ACTOR
         subject_pk = report.content_pk if report.content_pk is not None else report.actor_pk
         assert subject_pk is not None  # a stored report always has a target
-        weight = trust.get(report.reporter_id, 0.5) if report.reporter_id else 0.5
+        weight = trust.get(report.reporter_id, UNKNOWN_REPORTER_TRUST) if report.reporter_id else UNKNOWN_REPORTER_TRUST
         work.append(NewWork(subject_type, subject_pk, report.policy_id, report.pk, weight))
     open_jobs(session, work, now=now, principal=principal)
 
@@ -70,7 +77,7 @@ def reporter_trust_of(session: Session, reporter_ids: set[str]) -> dict[str, flo
         .where(Report.reporter_id.in_(reporter_ids))
         .group_by(Report.reporter_id)
     )
-    trust = {reporter: 0.5 for reporter in reporter_ids}
+    trust = dict.fromkeys(reporter_ids, UNKNOWN_REPORTER_TRUST)
     for reporter, decided, violating in rows:
         trust[str(reporter)] = reporter_trust(int(violating or 0), int(decided or 0))
     return trust

@@ -7,11 +7,20 @@ action that was rolled back; the delivery worker (`webhooks.py`) sends what is d
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bastion.store.schema import WebhookDelivery
+
+
+class DeliveryStatus(StrEnum):
+    """Where an outbox message stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
 
 
 def enqueue(
@@ -22,7 +31,7 @@ def enqueue(
         action_pk=action_pk,
         event=event,
         payload=payload,
-        status="pending",
+        status=DeliveryStatus.PENDING.value,
         attempts=0,
         next_attempt_at=now,
         created_at=now,

@@ -51,3 +51,6 @@ def claim_rank(base: float, created_at: datetime, sla_hours: float, weights: Pri
 def reporter_trust(upheld: int, decided: int) -> float:
     """How often a reporter's reports were found violating, with a uniform prior (Laplace)."""
     return (upheld + 1) / (decided + 2)
+
+
+UNKNOWN_REPORTER_TRUST = reporter_trust(0, 0)  # anonymous, or nothing of theirs decided yet: 0.5

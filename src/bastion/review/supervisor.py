@@ -127,12 +127,12 @@ def overview(
     backlog = _backlog(session, names, filters, now)
     decided = _decided(session, names, filters, window_start, now)
     active_by_queue = _active_reviewers(session, filters, now)
-    reviewers = _reviewers(session, filters, window_start, now, active_by_queue)
+    everyone_active: set[int] = set().union(*active_by_queue.values())
+    reviewers = _reviewers(session, filters, window_start, now, everyone_active)
     queues = [
         _health(spec, backlog.get(spec.name, _Backlog()), decided.get(spec.name), active_by_queue, now)
         for spec in specs
     ]
-    everyone_active: set[int] = set().union(*active_by_queue.values())
     decided_total = sum(q.decided for q in queues)
     in_sla_total = sum(q.decided_in_sla for q in queues)
     totals = Totals(
@@ -259,7 +259,7 @@ def _active_reviewers(session: Session, filters: OverviewFilters, now: datetime)
 
 
 def _reviewers(
-    session: Session, filters: OverviewFilters, start: datetime, now: datetime, active_by_queue: dict[str, set[int]]
+    session: Session, filters: OverviewFilters, start: datetime, now: datetime, active: set[int]
 ) -> list[ReviewerActivity]:
     query = (
         select(
@@ -277,7 +277,6 @@ def _reviewers(
     )
     if filters.vendor is not None:
         query = query.where(User.vendor == filters.vendor)
-    active: set[int] = set().union(*active_by_queue.values())
     found = [
         ReviewerActivity(
             reviewer=name,

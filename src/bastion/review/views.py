@@ -22,7 +22,7 @@ from bastion.review.claims import exposure_today
 from bastion.review.config import ReviewConfig
 from bastion.review.config_store import current_review_config, review_config_version
 from bastion.review.intake import reporter_trust_of
-from bastion.review.priority import age_term
+from bastion.review.priority import UNKNOWN_REPORTER_TRUST, age_term
 from bastion.store.schema import Actor, Appeal, ContentItem, Decision, EnforcementAction, Job, JobReport, Report
 
 HISTORY_ITEMS = 10
@@ -180,7 +180,7 @@ def _reports(session: Session, job: Job) -> list[dict[str, Any]]:
             "text": r.text,
             "created_at": as_utc(r.created_at),
             "reporter": r.reporter_id,
-            "reporter_trust": round(trust.get(r.reporter_id, 0.5), 3) if r.reporter_id else None,
+            "reporter_trust": round(trust.get(r.reporter_id, UNKNOWN_REPORTER_TRUST), 3) if r.reporter_id else None,
         }
         for r in reports
     ]

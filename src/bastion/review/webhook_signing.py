@@ -24,14 +24,6 @@ MAX_ATTEMPTS = 12  # about five hours of retries with the schedule above
 RETRYABLE_4XX = frozenset({408, 425, 429})  # timeout, too early, too many requests: try again later
 SNIPPET_CHARS = 200
 
-# Facts for the event log, on the action's subject. (To move into `EventKind` with the other kinds.)
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"
-
 
 class Verdict(StrEnum):
     """What one attempt's answer means for the message."""
@@ -119,6 +111,3 @@ def sanitize(text: str, limit: int = SNIPPET_CHARS) -> str:
     flat = "".join(c if c.isprintable() else " " for c in text)
     flat = " ".join(flat.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-# --- where to deliver ------------------------------------------------------------------------------

@@ -35,11 +35,11 @@ from bastion.config import Settings
 from bastion.domain.events import EventKind, NewEvent
 from bastion.domain.subjects import SubjectType
 from bastion.errors import ConfigurationError, Conflict, NotFound
+from bastion.review.outbox import DeliveryStatus
 from bastion.review.webhook_signing import (
     MAX_ATTEMPTS,
     MAX_DELAY,
     SIGNATURE_PREFIX,
-    DeliveryStatus,
     Verdict,
     backoff,
     canonical_body,

@@ -12,7 +12,7 @@ from bastion.api.context import AppContext, app_context
 from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
-from bastion.review.webhook_signing import DeliveryStatus
+from bastion.review.outbox import DeliveryStatus
 from bastion.review.webhooks import delivery_counts, list_deliveries, record_of, replay
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
