@@ -109,7 +109,7 @@ def policies_list() -> None:
     """The live policies with their versions."""
     database = open_database()
     with database.transaction() as session:
-        records = sorted(current_policies(session).values(), key=lambda r: r.policy.id)
+        records = list(current_policies(session).values())  # in id order
     table = Table("policy", "title", "severity", "version", "DSA category")
     for record in records:
         p = record.policy

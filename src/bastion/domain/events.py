@@ -35,10 +35,8 @@ class EventKind(StrEnum):
 
 
 class EventEntity(StrEnum):
-    """What an event is about: a subject, or a job of the review process."""
+    """What an event is about besides a subject (`SubjectType`): a job of the review process."""
 
-    ACTOR = "actor"
-    CONTENT = "content"
     JOB = "job"
 
 

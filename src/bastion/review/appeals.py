@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bastion import audit_log
 from bastion.domain.events import EventEntity, EventKind, NewEvent
 from bastion.domain.policy import Action, harm_type
 from bastion.errors import Conflict, FieldError, InvalidInput
@@ -34,7 +35,9 @@ class AppealRequest:
 
 
 def file_appeal(session: Session, request: AppealRequest, *, now: datetime, principal: str) -> tuple[Appeal, bool]:
-    """Open an appeal and its job in the appeals queue; returns (appeal, created). Sending an id again is a no-op."""
+    """Open an appeal and its job in the appeals queue, recorded in the audit log; returns (appeal, created).
+
+    Sending an id again is a no-op."""
     known = session.scalar(select(Appeal).where(Appeal.external_id == request.id))
     if known is not None:
         return known, False
@@ -77,6 +80,7 @@ def file_appeal(session: Session, request: AppealRequest, *, now: datetime, prin
         ],
         recorded_at=now,
     )
+    audit_log.record(session, principal=principal, action="appeal.file", target=f"appeal:{request.id}", at=now)
     return appeal, True
 
 

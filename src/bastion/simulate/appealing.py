@@ -11,7 +11,6 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from bastion import audit_log
 from bastion.errors import Conflict
 from bastion.review.appeals import AppealRequest, file_appeal
 from bastion.review.decisions import Choice
@@ -73,10 +72,6 @@ def file_simulated_appeal(database: Database, rng: random.Random, action_pk: int
     try:
         with database.transaction() as session:
             _, created = file_appeal(session, request, now=now, principal=PRINCIPAL)
-            if created:
-                audit_log.record(
-                    session, principal=PRINCIPAL, action="appeal.file", target=f"appeal:{request.id}", at=now
-                )
     except Conflict:
         return False
     return created

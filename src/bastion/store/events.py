@@ -40,11 +40,11 @@ _INSERT = insert(table_of(Event))
 
 
 def subject_history(session: Session, subject_type: SubjectType, subject_pk: int, limit: int = 500) -> list[Event]:
-    """A subject's events, oldest first."""
+    """A subject's newest `limit` events, oldest first (what happened last matters most on a busy subject)."""
     rows = session.scalars(
         select(Event)
         .where(Event.subject_type == subject_type.value, Event.subject_pk == subject_pk)
-        .order_by(Event.pk)
+        .order_by(Event.pk.desc())
         .limit(limit)
     )
-    return list(rows)
+    return list(rows)[::-1]

@@ -184,10 +184,6 @@ def post_appeal(
     request = AppealRequest(body.id, body.action_id, body.text, body.created_at)
     with context.database.transaction() as session:
         appeal, created = file_appeal(session, request, now=now, principal=principal.name)
-        if created:
-            audit_log.record(
-                session, principal=principal.name, action="appeal.file", target=f"appeal:{body.id}", at=now
-            )
         return {"id": appeal.external_id, "status": "created" if created else "duplicate", "job": appeal.job_pk}
 
 
