@@ -35,13 +35,10 @@ def test_each_term_grows_with_its_input() -> None:
 
 @given(
     st.floats(0, 10),
-    st.floats(0, 10),
     st.integers(1, 48),
     st.lists(st.tuples(st.floats(0, 3), st.integers(0, 72 * 3600)), min_size=2, max_size=8),
 )
-def test_claim_rank_orders_exactly_like_the_full_score(
-    w_age: float, _unused: float, sla: int, jobs: list[tuple[float, int]]
-) -> None:
+def test_claim_rank_orders_exactly_like_the_full_score(w_age: float, sla: int, jobs: list[tuple[float, int]]) -> None:
     """Sorting by the stored rank equals sorting by base + age term at any later moment."""
     weights = PriorityWeights(age=w_age)
     now = T0 + timedelta(days=5)

@@ -8,7 +8,6 @@ import socket
 import pytest
 import sqlalchemy as sa
 
-from .browser import CHROMIUM_ARGS
 from .postgres import ENV_URL, PostgresServer
 
 pytestmark = pytest.mark.postgres_only
@@ -75,11 +74,6 @@ def test_two_servers_run_side_by_side() -> None:
                     assert conn.execute(sa.text("show listen_addresses")).scalar_one() == "127.0.0.1"
             finally:
                 engine.dispose()
-
-
-def test_chromium_args_are_the_documented_set() -> None:
-    assert "--no-sandbox" in CHROMIUM_ARGS
-    assert len(set(CHROMIUM_ARGS)) == len(CHROMIUM_ARGS)
 
 
 @pytest.mark.skipif(bool(os.environ.get(ENV_URL)), reason="uses an external server")

@@ -56,11 +56,3 @@ class World:
             raise Conflict("the truth is known only once records() has been iterated to the end")
         return self._truth
 
-    def hidden_labels(self) -> dict[str, str | None]:
-        """The violated policy (or None) of every content item, from a full pass of its own.
-
-        Holds one entry per content item: meant for small-scale runs and tests.
-        """
-        return {
-            record.payload["id"]: record.truth.policy for record in self.labelled_records() if record.truth is not None
-        }
