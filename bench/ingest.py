@@ -246,12 +246,9 @@ class Measured:
             "cpu_seconds": cpu - self._cpu,
             "other_cpu_seconds": sum(t - self._others.get(pid, 0) for pid, t in others.items())
             / os.sysconf("SC_CLK_TCK"),
-            # VmHWM is the peak RSS of this process's own address space. ru_maxrss is kept for reference,
-            # but Linux carries it across exec, so a subprocess's starts at its parent's size at fork.
+            # VmHWM is the peak RSS of this process's own address space (not ru_maxrss: Linux carries
+            # that across exec, so a subprocess's starts at its parent's size at fork).
             "peak_rss_mb": _status_kib("VmHWM") / 1024,
-            "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
-            "rss_before_mb": self._start_kib / 1024,
-            "phase_peak_rss_mb": self._peak_kib / 1024,
             "phase_increase_mb": (self._peak_kib - self._start_kib) / 1024,
         }
 

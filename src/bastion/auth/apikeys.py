@@ -64,7 +64,7 @@ def authenticate_api_key(session: Session, secret: str, *, now: datetime) -> Pri
     else:
         principal = Principal(name=f"apikey:{key.name}", roles=frozenset({Role(str(key.role))}), via="apikey")
     last = key.last_used_at
-    if last is None or now - _aware(last, now) >= LAST_USED_RESOLUTION:
+    if last is None or now - last >= LAST_USED_RESOLUTION:  # read back aware (the Moment column type)
         session.execute(update(ApiKey).where(ApiKey.pk == key.pk).values(last_used_at=now))
     return principal
 
@@ -83,7 +83,3 @@ def list_api_keys(session: Session) -> list[tuple[ApiKey, str | None]]:
         select(ApiKey, User.name).outerjoin(User, User.pk == ApiKey.user_pk).order_by(ApiKey.pk.desc())
     )
     return [(key, user) for key, user in rows]
-
-
-def _aware(moment: datetime, like: datetime) -> datetime:
-    return moment.replace(tzinfo=like.tzinfo) if moment.tzinfo is None else moment

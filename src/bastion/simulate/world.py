@@ -55,4 +55,3 @@ class World:
         if self._truth is None:
             raise Conflict("the truth is known only once records() has been iterated to the end")
         return self._truth
-
