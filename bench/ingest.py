@@ -40,7 +40,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PEAK_LIMIT_MB = 300.0
-CHUNK = 1_000
 SLICE_ROWS = 1_000
 SEED = 20261125
 NO_LANGUAGE_SHARE = 0.10
@@ -304,7 +303,7 @@ def phase_ours(spec: dict[str, Any]) -> dict[str, Any]:
     from bastion.clock import system_clock
     from bastion.domain.events import EventKind
     from bastion.domain.subjects import IngestKind
-    from bastion.ingest.batch import import_file
+    from bastion.ingest.batch import IMPORT_CHUNK, import_file
     from bastion.ingest.readers import ProgressSink
     from bastion.store.database import Database
     from bastion.store.schema import AuditRecord, ContentItem, Event
@@ -333,7 +332,7 @@ def phase_ours(spec: dict[str, Any]) -> dict[str, Any]:
     again = import_file(database, Path(spec["slice"]), IngestKind.CONTENT, principal=SYSTEM.name, clock=system_clock)
     database.dispose()
     rows = spec["rows"]
-    chunks = -(-rows // CHUNK)
+    chunks = -(-rows // IMPORT_CHUNK)
     checks = {
         f"import reported {rows:,} created, 0 errors": summary.created == rows and summary.error_count == 0,
         f"content_items holds {rows:,} rows": stored == rows,
@@ -405,7 +404,7 @@ def phase_baseline(spec: dict[str, Any]) -> dict[str, Any]:
                         received_at,
                     )
                 )
-                if len(chunk) == CHUNK:
+                if len(chunk) == spec["chunk"]:
                     begin()
                     connection.cursor().executemany(insert, chunk)
                     connection.execute("COMMIT")
@@ -603,6 +602,8 @@ def _revision() -> str:
 
 
 def report(data: Dataset, backend: str, ours: dict[str, Any], baseline: dict[str, Any]) -> bool:
+    from bastion.ingest.batch import IMPORT_CHUNK
+
     rows = data.rows
     print()
     print(f"Bastion ingest benchmark · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
@@ -645,7 +646,7 @@ def report(data: Dataset, backend: str, ours: dict[str, Any], baseline: dict[str
         "ours does, and the baseline does not: pydantic validation of every field, actor resolution with an"
         " error per unknown actor, deduplication (ON CONFLICT DO NOTHING … RETURNING), language identification"
         f" on {ours['language_detected']:,} rows without a language ({ours['language_unknown']:,} left unknown),"
-        f" {rows:,} content.created events, one hash-chained audit row per {CHUNK:,}-row chunk, per-line error"
+        f" {rows:,} content.created events, one hash-chained audit row per {IMPORT_CHUNK:,}-row chunk, per-line error"
         " reports"
     )
     passed = ours["peak_rss_mb"] < PEAK_LIMIT_MB
@@ -682,6 +683,8 @@ def main() -> int:
 
     from sqlalchemy.engine import make_url
 
+    from bastion.ingest.batch import IMPORT_CHUNK  # after the phases: the baseline's memory must not include it
+
     folder = Path(tempfile.mkdtemp(prefix="bastion-bench-ingest-"))
     try:
         print(f"generating {args.rows:,} content rows and {args.actors:,} actors in {folder} …", file=sys.stderr)
@@ -690,7 +693,8 @@ def main() -> int:
             print("preparing two fresh stores (schema, policies, actors) …", file=sys.stderr)
             prepare(ours_store, data.actors)
             prepare(baseline_store, data.actors)
-            common = {"content": str(data.content), "slice": str(data.slice), "rows": data.rows}
+            # The baseline commits as often as the import does: every IMPORT_CHUNK rows.
+            common = {"content": str(data.content), "slice": str(data.slice), "rows": data.rows, "chunk": IMPORT_CHUNK}
             ours = run_phase("ours", {**common, "url": ours_store.url})
             baseline = run_phase(
                 "baseline", {**common, "driver": baseline_store.driver, "target": baseline_store.target}
