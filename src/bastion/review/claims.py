@@ -88,23 +88,13 @@ def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str,
     and of a harm type whose daily exposure cap they have not reached.
     """
     me: Any = bindparam("me")
+    languages: Any = bindparam("languages", expanding=True) if by_language else None
     candidate = (
         select(Job.pk)
-        .where(
-            Job.queue == bindparam("queue_name"),
-            # Literal, not bound: the partial index ix_jobs_claimable has this very predicate, and a
-            # planner can only match it (SQLite always, PostgreSQL in generic plans) against constants.
-            CLAIMABLE,
-            or_(Job.status == JobStatus.OPEN.value, Job.lease_expires_at < bindparam("now")),
-            or_(Job.assigned_to.is_(None), Job.assigned_to == me),
-            ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
-        )
+        .where(Job.queue == bindparam("queue_name"), *_open_to(me, bindparam("now"), languages))
         .order_by(Job.claim_rank.desc(), Job.pk)
         .limit(1)
     )
-    if by_language:
-        languages: Any = bindparam("languages", expanding=True)
-        candidate = candidate.where(or_(Job.language.is_(None), Job.language.in_(languages)))
     if caps:
         candidate = candidate.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(_capped_harm_types(dict(caps)))))
     if postgresql:
@@ -134,6 +124,56 @@ def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str,
         select(Job, literal_column("external_id", String))
         .from_statement(claim)
         .execution_options(populate_existing=True)
+    )
+
+
+def _open_to(me: Any, now: Any, languages: Any) -> list[Any]:
+    """What makes a job of a queue one this reviewer may take: open, or its lease ran out; not assigned
+    to someone else; never excluded for them; in one of their languages (`languages` None: any)."""
+    conditions = [
+        # Literal, not bound: the partial index ix_jobs_claimable has this very predicate, and a
+        # planner can only match it (SQLite always, PostgreSQL in generic plans) against constants.
+        CLAIMABLE,
+        or_(Job.status == JobStatus.OPEN.value, Job.lease_expires_at < now),
+        or_(Job.assigned_to.is_(None), Job.assigned_to == me),
+        ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
+    ]
+    if languages is not None:
+        conditions.append(or_(Job.language.is_(None), Job.language.in_(languages)))
+    return conditions
+
+
+def likely_next_job(
+    session: Session, queue_name: str, reviewer: Principal, *, now: datetime, besides: int
+) -> Job | None:
+    """The job this reviewer would most likely claim next from the queue, other than `besides`.
+
+    A read, not a claim (for prefetching its media): another reviewer may take it first. It applies
+    the claim's order and conditions except the daily exposure caps, so rarely it guesses wrong.
+    """
+    languages = list(reviewer.languages) if reviewer.languages else None
+    return session.scalars(
+        select(Job)
+        .where(Job.queue == queue_name, Job.pk != besides, *_open_to(reviewer.user_pk, now, languages))
+        .order_by(Job.claim_rank.desc(), Job.pk)
+        .limit(1)
+    ).first()
+
+
+def jobs_in_hand(session: Session, reviewer: Principal, *, now: datetime) -> list[Job]:
+    """Jobs this reviewer holds: leased and not run out (to resume), or parked with them."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(
+                Job.lease_owner == reviewer.user_pk,
+                or_(
+                    and_(Job.status == JobStatus.CLAIMED.value, Job.lease_expires_at > now),
+                    Job.status == JobStatus.HELD.value,
+                ),
+            )
+            .order_by(Job.pk)
+        )
     )
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
@@ -22,6 +22,7 @@ from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.policy import Action
+from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.policy.service import current_policies
 from bastion.review import charts, claims
@@ -34,7 +35,7 @@ from bastion.review.preferences import Preferences, effective_wellness, preferen
 from bastion.review.queues import queue_listing
 from bastion.review.supervisor import DEFAULT_WINDOW, OverviewFilters, filter_options, overview
 from bastion.review.views import job_view
-from bastion.store.schema import ContentItem, Job, JobExclusion
+from bastion.store.schema import ContentItem, Job
 from bastion.web.rendering import render_page
 
 router = APIRouter(include_in_schema=False)
@@ -57,27 +58,10 @@ def queues_page(
         queues = queue_listing(session, principal, now=now)
         seen = exposure_today(session, config, principal.user_pk, now) if principal.user_pk is not None else {}
         exposure = exposure_rows(seen, config, harm_type=None)
-        mine = _my_jobs(session, principal, now)
+        mine = claims.jobs_in_hand(session, principal, now=now)
     finished = next((q for q in queues if q["name"] == done), None)
     values = {"title": "Review", "queues": queues, "exposure": exposure, "mine": mine, "finished": finished}
     return render_page(request, "review_queues.html", values)
-
-
-def _my_jobs(session: Session, principal: Principal, now: datetime) -> list[Job]:
-    """Jobs this reviewer holds: leased and not run out (to resume), or parked with them."""
-    return list(
-        session.scalars(
-            select(Job)
-            .where(
-                Job.lease_owner == principal.user_pk,
-                or_(
-                    and_(Job.status == JobStatus.CLAIMED.value, Job.lease_expires_at > now),
-                    Job.status == JobStatus.HELD.value,
-                ),
-            )
-            .order_by(Job.pk)
-        )
-    )
 
 
 @router.post("/review/queues/{name}/start")
@@ -332,7 +316,7 @@ def console_values(
         "sla": _until(view["sla_due_at"], now),
         "wellness": effective_wellness(spec.wellness, chosen),
         "media": _media(media, own_origin, media_origins) if media else None,
-        "prefetch": _likely_next_media(session, job, principal, own_origin, media_origins),
+        "prefetch": _likely_next_media(session, job, principal, now, own_origin, media_origins),
         "exposure": exposure_rows(
             {h: (e["today"], e["cap"]) for h, e in view.get("exposure", {}).items()},
             current,
@@ -446,29 +430,11 @@ def _media(media: dict[str, Any], own_origin: str, media_origins: list[str]) -> 
 
 
 def _likely_next_media(
-    session: Session, job: Job, principal: Principal, own_origin: str, media_origins: list[str]
+    session: Session, job: Job, principal: Principal, now: datetime, own_origin: str, media_origins: list[str]
 ) -> str | None:
-    """The image of the job this reviewer will most likely get next, to prefetch into the browser cache.
-
-    A read, not a claim: another reviewer may take that job first, and then the prefetch is simply
-    wasted. It follows the claim's order and its main filters (queue, open, assignment, exclusions,
-    languages); daily exposure caps are left out, so rarely it guesses wrong.
-    """
-    me = principal.user_pk
-    query = (
-        select(ContentItem.media_url)
-        .join(Job, and_(Job.subject_type == "content", Job.subject_pk == ContentItem.pk))
-        .where(
-            Job.queue == job.queue,
-            Job.pk != job.pk,
-            Job.status == JobStatus.OPEN.value,
-            or_(Job.assigned_to.is_(None), Job.assigned_to == me),
-            ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
-        )
-        .order_by(Job.claim_rank.desc(), Job.pk)
-        .limit(1)
-    )
-    if principal.languages:
-        query = query.where(or_(Job.language.is_(None), Job.language.in_(principal.languages)))
-    url = session.scalar(query)
+    """The image of the job this reviewer will most likely get next, to prefetch into the browser cache."""
+    upcoming = claims.likely_next_job(session, job.queue, principal, now=now, besides=job.pk)
+    if upcoming is None or upcoming.subject_type != SubjectType.CONTENT:
+        return None
+    url = session.scalar(select(ContentItem.media_url).where(ContentItem.pk == upcoming.subject_pk))
     return url if url and media_loadable(url, own_origin, media_origins) else None
