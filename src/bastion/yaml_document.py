@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bastion.errors import FieldError, InvalidInput
-from bastion.ingest.validation import json_path
+from bastion.ingest.validation import json_path, message_of
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -62,10 +62,12 @@ def validate_yaml(model: type[Model], text: str, source: str) -> Model:
         errors = []
         for detail in exc.errors(include_url=False, include_input=False):
             loc = [p for p in detail["loc"] if isinstance(p, str | int)]
-            message = str(detail["msg"]).removeprefix("Value error, ")
-            if message == "Extra inputs are not permitted":
-                message = "unknown field"
-            errors.append(FieldError(json_path("", loc), message, line=_line_of(root, loc)))
-        errors.sort(key=lambda e: e.line or 0)
-        noun = "error" if len(errors) == 1 else "errors"
-        raise InvalidInput(f"{source} has {len(errors)} {noun}", errors) from exc
+            errors.append(FieldError(json_path("", loc), message_of(detail), line=_line_of(root, loc)))
+        raise document_invalid(source, errors) from exc
+
+
+def document_invalid(source: str, errors: list[FieldError]) -> InvalidInput:
+    """Every error of a document people wrote, in line order, under one message naming the file."""
+    ordered = sorted(errors, key=lambda e: e.line or 0)
+    noun = "error" if len(ordered) == 1 else "errors"
+    return InvalidInput(f"{source} has {len(ordered)} {noun}", ordered)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion.errors import BastionError, FieldError, InvalidInput, Unauthenticated
-from bastion.ingest.validation import json_path
+from bastion.ingest.validation import json_path, message_of
 
 log = structlog.get_logger(__name__)
 
@@ -53,8 +53,7 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> None:
         details = []
         for item in error.errors():
             loc = [p for p in item["loc"] if p != "body"]
-            message = str(item["msg"]).removeprefix("Value error, ")
-            details.append(FieldError(json_path("", loc), message))
+            details.append(FieldError(json_path("", loc), message_of(item)))
         return render_error(request, InvalidInput("the request is not valid", details))
 
     @app.exception_handler(Exception)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -26,12 +27,16 @@ def json_path(prefix: str, loc: Sequence[str | int]) -> str:
     return path
 
 
+def message_of(detail: Mapping[str, Any]) -> str:
+    """One pydantic error detail's message in Bastion's words: no "Value error, " noise, plain names."""
+    message = str(detail["msg"])
+    for noise in _PREFIXES:
+        message = message.removeprefix(noise)
+    return _RENAMED.get(message, message)
+
+
 def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
-    found = []
-    for detail in error.errors(include_url=False, include_input=False):
-        message = str(detail["msg"])
-        for noise in _PREFIXES:
-            message = message.removeprefix(noise)
-        message = _RENAMED.get(message, message)
-        found.append(FieldError(path=json_path(prefix, detail["loc"]), message=message))
-    return found
+    return [
+        FieldError(path=json_path(prefix, detail["loc"]), message=message_of(detail))
+        for detail in error.errors(include_url=False, include_input=False)
+    ]

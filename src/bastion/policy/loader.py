@@ -27,7 +27,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bastion.domain.policy import Action, Policy
 from bastion.errors import FieldError, InvalidInput, NotFound
-from bastion.yaml_document import yaml_syntax_error
+from bastion.yaml_document import document_invalid, yaml_syntax_error
 
 POLICY_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 MAX_ID_LENGTH = 128
@@ -103,9 +103,7 @@ def parse_policies(text: str, source: str) -> list[Policy]:
 
 
 def _failure(source: str, errors: list[FieldError]) -> InvalidInput:
-    ordered = sorted(errors, key=lambda e: e.line if e.line is not None else 0)
-    noun = "error" if len(ordered) == 1 else "errors"
-    return InvalidInput(f"policy file {source} has {len(ordered)} {noun}", errors=ordered)
+    return document_invalid(f"policy file {source}", errors)
 
 
 def _line(node: Node) -> int:
