@@ -152,3 +152,13 @@ def test_double_review_and_tiebreak(client: TestClient, database: Database, cloc
     assert three["final"] is True and three["actions"][0]["action"] == "remove"
     with database.transaction() as session:
         assert session.get_one(Job, first["id"]).status == "decided"
+
+
+def test_a_bad_decision_body_names_each_field_in_plain_words(
+    client: TestClient, database: Database, clock: FrozenClock
+) -> None:
+    rita = _reviewer(database, clock, "rita")
+    response = client.post("/api/v1/jobs/1/decision", json={"action": "remove", "colour": "red"}, headers=rita)
+    assert response.status_code == 422
+    details = {d["path"]: d["message"] for d in response.json()["error"]["details"]}
+    assert details == {"policy": "required field is missing", "colour": "unknown field"}
