@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from bastion import audit_log
 from bastion.auth.principal import SYSTEM
 from bastion.clock import Clock
 from bastion.policy.loader import default_taxonomy_path, load_policy_file
@@ -40,23 +37,7 @@ def initialise(database: Database, clock: Clock) -> InitReport:
             now = clock()
             summary = load_policies(session, load_policy_file(path), source=path.name, principal=SYSTEM.name, now=now)
             loaded = len(summary.created)
-            audit_log.record(
-                session,
-                principal=SYSTEM.name,
-                action="policies.load",
-                target=path.name,
-                at=now,
-                details={"versions_added": summary.versions_added},
-            )
-        if load_review_config_if_missing(session, now=clock()):
-            audit_log.record(
-                session, principal=SYSTEM.name, action="review_config.load", target=DEFAULT_CONFIG.name, at=clock()
-            )
+        if session.scalar(select(ReviewConfigRow.pk).limit(1)) is None:
+            config = default_review_config()
+            load_review_config(session, config, source=DEFAULT_CONFIG.name, principal=SYSTEM.name, now=clock())
     return InitReport(before, after, loaded)
-
-
-def load_review_config_if_missing(session: Session, *, now: datetime) -> bool:
-    if session.scalar(select(ReviewConfigRow.pk).limit(1)) is not None:
-        return False
-    load_review_config(session, default_review_config(), source=DEFAULT_CONFIG.name, principal=SYSTEM.name, now=now)
-    return True

@@ -9,7 +9,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bastion import audit_log
 from bastion.auth.principal import SYSTEM
 from bastion.cli.console import EXIT_INVALID, console, errors, open_database
 from bastion.clock import system_clock
@@ -90,14 +89,6 @@ def policies_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
     database = open_database()
     with database.transaction() as session:
         summary = load_policies(session, policies, source=file.name, principal=SYSTEM.name, now=now)
-        audit_log.record(
-            session,
-            principal=SYSTEM.name,
-            action="policies.load",
-            target=file.name,
-            at=now,
-            details={"versions_added": summary.versions_added},
-        )
     console.print(
         f"loaded {len(policies)} policies from {escape(file.name)}: {len(summary.created)} new, "
         f"{len(summary.changed)} changed, {len(summary.unchanged)} unchanged, {len(summary.retired)} retired"

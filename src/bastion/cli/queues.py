@@ -8,7 +8,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bastion import audit_log
 from bastion.auth.principal import SYSTEM
 from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
@@ -26,15 +25,6 @@ def queues_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, re
     now = system_clock()
     with open_database().transaction() as session:
         loaded = load_review_config(session, config, source=file.name, principal=SYSTEM.name, now=now)
-        if loaded is not None:
-            audit_log.record(
-                session,
-                principal=SYSTEM.name,
-                action="review_config.load",
-                target=file.name,
-                at=now,
-                details={"version": loaded.version},
-            )
     if loaded is None:
         console.print("unchanged: the store already has this configuration")
     else:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bastion import audit_log
 from bastion.clock import as_utc
 from bastion.domain.policy import Action, Policy
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -107,13 +108,22 @@ def load_policies(
     except IntegrityError as exc:
         raise Conflict("another policy load added versions at the same time; load again") from exc
     _newest.forget(session)
-    return PolicyLoadSummary(
+    summary = PolicyLoadSummary(
         created=tuple(created),
         changed=tuple(changed),
         unchanged=tuple(unchanged),
         retired=tuple(retired),
         reinstated=tuple(reinstated),
     )
+    audit_log.record(
+        session,
+        principal=principal,
+        action="policies.load",
+        target=source,
+        at=now,
+        details={"versions_added": summary.versions_added},
+    )
+    return summary
 
 
 def current_policies(session: Session) -> dict[str, PolicyRecord]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bastion import audit_log
 from bastion.errors import ConfigurationError
 from bastion.review.config import ReviewConfig
 from bastion.store.newest import NewestVersion
@@ -28,7 +29,9 @@ _newest: NewestVersion[int] = NewestVersion()
 def load_review_config(
     session: Session, config: ReviewConfig, *, source: str, principal: str, now: datetime
 ) -> LoadedConfig | None:
-    """Store `config` as a new version, unless it equals the newest; returns the new version or None."""
+    """Store `config` as a new version, unless it equals the newest; returns the new version or None.
+
+    A new version is recorded in the audit log."""
     document = json.loads(config.model_dump_json())
     newest = session.scalars(select(ReviewConfigRow).order_by(ReviewConfigRow.version.desc()).limit(1)).first()
     if newest is not None and newest.document == document:
@@ -39,6 +42,9 @@ def load_review_config(
     )
     session.flush()
     _newest.forget(session)
+    audit_log.record(
+        session, principal=principal, action="review_config.load", target=source, at=now, details={"version": version}
+    )
     return LoadedConfig(version, config)
 
 
