@@ -169,7 +169,7 @@ def http() -> Iterator[httpx.Client]:
 
 
 def _pass(database: Database, receiver: Receiver, clock: FrozenClock, http: httpx.Client) -> DeliveryReport:
-    return deliver_due(database, url=receiver.url, secret=SECRET, now=clock(), client=http)
+    return deliver_due(database, WebhookTarget(receiver.url, SECRET), now=clock(), client=http)
 
 
 def _actions(database: Database, now: datetime, count: int = 1, action: str = "remove") -> list[int]:
@@ -529,7 +529,7 @@ def test_an_unreachable_platform_is_retried(database: Database, clock: FrozenClo
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    report = deliver_due(database, url=f"http://127.0.0.1:{port}/hooks", secret=SECRET, now=clock(), client=http)
+    report = deliver_due(database, WebhookTarget(f"http://127.0.0.1:{port}/hooks", SECRET), now=clock(), client=http)
     assert report == DeliveryReport(retrying=1)
     row = _delivery(database, action)
     assert row.status == "pending" and row.last_error == "ConnectError"
@@ -607,7 +607,7 @@ def test_two_workers_never_send_the_same_message(database: Database, clock: Froz
     def work() -> None:
         with httpx.Client(timeout=5) as own:
             start.wait()
-            reports.append(deliver_due(database, url=receiver.url, secret=SECRET, now=clock(), client=own))
+            reports.append(deliver_due(database, WebhookTarget(receiver.url, SECRET), now=clock(), client=own))
 
     workers = [threading.Thread(target=work) for _ in range(2)]
     for worker in workers:

@@ -45,17 +45,13 @@ def deliver(
     database = open_database()
     with make_client(timeout) as client:
         if once:
-            report = deliver_due(
-                database, url=target.url, secret=target.secret, now=system_clock(), client=client, limit=limit
-            )
+            report = deliver_due(database, target, now=system_clock(), client=client, limit=limit)
             console.print(_summary(report))
             return
         console.print(f"delivering to [bold]{escape(target.origin)}[/] every {interval:g} s (Ctrl+C to stop)")
         stop = _stop_on_signals()
         while not stop.is_set():
-            report = deliver_due(
-                database, url=target.url, secret=target.secret, now=system_clock(), client=client, limit=limit
-            )
+            report = deliver_due(database, target, now=system_clock(), client=client, limit=limit)
             if report.sent:
                 console.print(f"{system_clock():%H:%M:%S} {_summary(report)}")
             if report.sent < limit:

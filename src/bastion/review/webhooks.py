@@ -149,16 +149,14 @@ class _Outcome:
 
 def deliver_due(
     database: Database,
+    target: WebhookTarget,
     *,
-    url: str,
-    secret: str,
     now: datetime,
     client: httpx.Client,
     limit: int = 100,
     schedule: Callable[[int], timedelta] = backoff,
 ) -> DeliveryReport:
     """Send up to `limit` due messages, each in its own claim-send-record cycle; see the module notes."""
-    target = WebhookTarget(url, secret)
     tally = {verdict: 0 for verdict in ("delivered", "retrying", "dead", "superseded")}
     remaining = limit
     while remaining > 0:
@@ -338,8 +336,7 @@ class DeliveryWorker:
     def run_once(self) -> DeliveryReport:
         report = deliver_due(
             self.database,
-            url=self.target.url,
-            secret=self.target.secret,
+            self.target,
             now=self.clock(),
             client=self._client,
             limit=self.limit,
