@@ -49,7 +49,7 @@ def file_appeal(session: Session, request: AppealRequest, *, now: datetime, prin
     if action.reversed_at is not None:
         raise Conflict(f"action {action.pk} was already reversed")
     target = target_of(session, action.subject_type, action.subject_pk)
-    job = _appeal_job(session, action, now=now)
+    job = _appeal_job(session, action, now=now, principal=principal)
     appeal = Appeal(
         external_id=request.id,
         action_pk=action.pk,
@@ -84,7 +84,7 @@ def file_appeal(session: Session, request: AppealRequest, *, now: datetime, prin
     return appeal, True
 
 
-def _appeal_job(session: Session, action: EnforcementAction, *, now: datetime) -> Job:
+def _appeal_job(session: Session, action: EnforcementAction, *, now: datetime, principal: str) -> Job:
     loaded = current_review_config(session)
     queue = loaded.config.queue(loaded.config.appeals_queue)
     existing = open_job(session, queue.name, action.subject_type, action.subject_pk)
@@ -114,7 +114,7 @@ def _appeal_job(session: Session, action: EnforcementAction, *, now: datetime) -
     session.flush()
     append_events(
         session,
-        [NewEvent(EventKind.JOB_CREATED, EventEntity.JOB, job.pk, now, "system:bastion", {"queue": queue.name})],
+        [NewEvent(EventKind.JOB_CREATED, EventEntity.JOB, job.pk, now, principal, {"queue": queue.name})],
         recorded_at=now,
     )
     return job
