@@ -7,6 +7,7 @@ it ("submit and next"), so the reviewer never waits on an empty screen between j
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -192,23 +193,25 @@ def release_job(
     return _job_action(request, context, job_id, principal, "release", reason)
 
 
+# What each console button calls, and the form field its text goes to.
+_JOB_ACTIONS: dict[str, tuple[Callable[..., Job], str]] = {
+    "skip": (claims.skip, "reason"),
+    "escalate": (claims.escalate, "note"),
+    "hold": (claims.hold, "note"),
+    "release": (claims.release, "reason"),
+}
+
+
 def _job_action(
     request: Request, context: AppContext, job_id: int, principal: Principal, kind: str, text: str
 ) -> Response:
     """Skip, escalate and hold move on to the next job; release goes back to the queues (a break)."""
     now = context.clock()
-    field = "note" if kind in ("escalate", "hold") else "reason"
+    act, field = _JOB_ACTIONS[kind]
     try:
         with context.database.transaction() as session:
             queue = claims.visible_job(session, job_id, principal).queue
-            if kind == "skip":
-                claims.skip(session, job_id, principal, now=now, reason=text)
-            elif kind == "escalate":
-                claims.escalate(session, job_id, principal, now=now, note=text)
-            elif kind == "hold":
-                claims.hold(session, job_id, principal, now=now, note=text)
-            else:
-                claims.release(session, job_id, principal, now=now, reason=text)
+            act(session, job_id, principal, now=now, **{field: text})
     except InvalidInput as error:
         form = {field: text}
         return _console(
