@@ -22,13 +22,13 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from bastion.api.app import create_app
-from bastion.api.context import AppContext
+from bastion.assembly import create_app
 from bastion.auth.apikeys import create_api_key
 from bastion.auth.users import add_user
 from bastion.clock import FrozenClock
 from bastion.config import Settings
 from bastion.domain.access import Role
+from bastion.http.context import AppContext
 from bastion.setup import initialise
 from bastion.store.database import Database
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable

@@ -8,7 +8,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
-from bastion.api.app import PUBLIC_ROUTES, _refuse_unguarded_routes, api_routes, create_app
+from bastion.assembly import PUBLIC_ROUTES, _refuse_unguarded_routes, api_routes, create_app
 from bastion.clock import FrozenClock
 from bastion.domain.access import ROLE_PERMISSIONS, Permission, Role
 from bastion.errors import ConfigurationError

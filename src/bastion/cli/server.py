@@ -47,8 +47,8 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
     # The web stack is imported here, not with the command line: other commands never need it.
     import uvicorn
 
-    from bastion.api.app import create_app
-    from bastion.api.context import AppContext
+    from bastion.assembly import create_app
+    from bastion.http.context import AppContext
 
     worker = None
     if config.webhook_url:
@@ -62,7 +62,7 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
         if workers > 1:
             # Each worker process builds its own app, engine and pool from the same settings.
             uvicorn.run(
-                "bastion.api.app:app_from_settings",
+                "bastion.assembly:app_from_settings",
                 factory=True,
                 workers=workers,
                 host=host,

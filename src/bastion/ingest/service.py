@@ -101,7 +101,7 @@ def ingest(
                 events.append(event)
     append_events(session, events, recorded_at=now)
     if kind is IngestKind.REPORTS and created:
-        plugin_manager().hook.bastion_reports_filed(
+        plugin_manager().hook.reports_stored(
             session=session, report_pks=sorted(created.values()), now=now, principal=principal
         )
     return IngestResult(kind, tuple(outcomes[i] for i in sorted(outcomes)))

@@ -1,6 +1,6 @@
 """Intake: reports (and, later, rule effects) open review jobs, or attach to the subject's open job.
 
-Runs in the transaction that stored the reports (the `bastion_reports_filed` hook), so a report and
+Runs in the transaction that stored the reports (the review area's `reports_stored` hook), so a report and
 its job commit together.
 """
 
@@ -18,7 +18,6 @@ from bastion.clock import as_utc
 from bastion.domain.events import EventEntity, EventKind, NewEvent
 from bastion.domain.policy import harm_type
 from bastion.domain.subjects import SubjectType
-from bastion.plugins import hookimpl
 from bastion.policy.service import current_policies
 from bastion.review.config import QueueSpec
 from bastion.review.config_store import current_review_config
@@ -51,8 +50,7 @@ class NewWork:
     rule_version: int | None = None
 
 
-@hookimpl
-def bastion_reports_filed(session: Session, report_pks: Sequence[int], now: datetime, principal: str) -> None:
+def open_jobs_for_reports(session: Session, report_pks: Sequence[int], *, now: datetime, principal: str) -> None:
     reports = list(session.scalars(select(Report).where(Report.pk.in_(report_pks)).order_by(Report.pk)))
     trust = reporter_trust_of(session, {r.reporter_id for r in reports if r.reporter_id})
     work = []

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from bastion.api.context import AppContext, app_context
-from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
+from bastion.http.context import AppContext, app_context
+from bastion.http.security import requires
 from bastion.review.webhook_signing import MAX_ATTEMPTS
 from bastion.review.webhooks import dead_letters, delivery_counts, receiver_origin, replay
 from bastion.web.rendering import render_page

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
-from bastion.api.context import AppContext, app_context
-from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.policy import Action
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
+from bastion.http.context import AppContext, app_context
+from bastion.http.security import requires
 from bastion.policy.service import current_policies
 from bastion.review import charts, claims
 from bastion.review.claims import exposure_today

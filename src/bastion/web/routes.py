@@ -11,13 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from bastion import audit_log
-from bastion.api.context import AppContext, app_context
-from bastion.api.security import SESSION_COOKIE, requires
 from bastion.auth.principal import Principal
 from bastion.auth.sessions import log_in, log_out
 from bastion.auth.tokens import same
 from bastion.domain.access import Permission
 from bastion.errors import Unauthenticated
+from bastion.http.context import AppContext, app_context
+from bastion.http.security import SESSION_COOKIE, requires
 from bastion.policy.service import current_policies
 from bastion.store.schema import Actor, ContentItem, Event, Report, User
 from bastion.subjects import view_actor, view_content

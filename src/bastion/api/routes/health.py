@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import text
 
 from bastion import __version__
-from bastion.api.context import AppContext, app_context
+from bastion.http.context import AppContext, app_context
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 

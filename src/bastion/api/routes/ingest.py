@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from bastion.api.context import app_context
-from bastion.api.errors import error_body
-from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.subjects import IngestKind
 from bastion.errors import FieldError, InvalidInput, PayloadTooLarge
+from bastion.http.context import app_context
+from bastion.http.errors import error_body
+from bastion.http.security import requires
 from bastion.ingest.outcome import IngestResult
 from bastion.ingest.service import MAX_BATCH, PAYLOADS, ingest_batch, items_path
 

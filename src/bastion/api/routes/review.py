@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from bastion import audit_log
-from bastion.api.context import AppContext, app_context
-from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
+from bastion.http.context import AppContext, app_context
+from bastion.http.security import requires
 from bastion.review import claims
 from bastion.review.appeals import AppealRequest, file_appeal
 from bastion.review.decisions import Choice, decide

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.encoders import jsonable_encoder
 
-from bastion.api.context import AppContext, app_context
-from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
+from bastion.http.context import AppContext, app_context
+from bastion.http.security import requires
 from bastion.subjects import actor_json, content_json, view_actor, view_content
 
 router = APIRouter(prefix="/api/v1", tags=["subjects"])

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
-from bastion.api.context import AppContext, app_context
-from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
+from bastion.http.context import AppContext, app_context
+from bastion.http.security import requires
 from bastion.review.config_store import current_review_config
 from bastion.review.preferences import Preferences, preferences_of, save_preferences
 from bastion.review.supervisor import OverviewFilters, overview

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 
-from bastion.api.context import AppContext, app_context
-from bastion.api.security import requires
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
+from bastion.http.context import AppContext, app_context
+from bastion.http.security import requires
 from bastion.review.outbox import DeliveryStatus
 from bastion.review.webhooks import delivery_counts, list_deliveries, record_of, replay
 

@@ -28,10 +28,16 @@ def wants_json(request: Request) -> bool:
 
 
 HtmlErrorPage = Callable[[Request, BastionError], Response]
+UnexpectedErrorPage = Callable[[Request, Exception], Response]
 
 
-def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> None:
-    """Route every error through one renderer; `html_page` draws it for people (the web layer)."""
+def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> UnexpectedErrorPage:
+    """Route every error through one renderer; `html_page` draws it for people (the web layer).
+
+    Returns the renderer of unexpected errors, for the outermost middleware (`bastion.http.headers`) to
+    call: a handler registered for `Exception` would run outside every middleware, so its 500 would miss
+    the security headers, and Starlette would re-raise the error and drop the connection.
+    """
 
     def render_error(request: Request, error: BastionError) -> Response:
         if error.http_status >= 500:
@@ -56,8 +62,7 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> None:
             details.append(FieldError(json_path("", loc), message_of(item)))
         return render_error(request, InvalidInput("the request is not valid", details))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> Response:
+    def unexpected(request: Request, error: Exception) -> Response:
         # Never echo the exception: it may hold content or SQL. The type is enough to find it in logs.
         log.error("unexpected_error", path=request.url.path, error_type=type(error).__name__)
         internal = BastionError("something went wrong on our side; nothing was changed")
@@ -70,3 +75,5 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> None:
         wrapped.http_status = error.status_code
         wrapped.code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return render_error(request, wrapped)
+
+    return unexpected

@@ -14,13 +14,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bastion import audit_log
-from bastion.api.context import app_context
 from bastion.auth.apikeys import authenticate_api_key
 from bastion.auth.principal import Principal
 from bastion.auth.sessions import active_session
 from bastion.auth.tokens import same
 from bastion.domain.access import Permission
 from bastion.errors import Forbidden, Unauthenticated
+from bastion.http.context import app_context
 
 SESSION_COOKIE = "bastion_session"
 CSRF_HEADER = "x-csrf-token"

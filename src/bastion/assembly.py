@@ -1,28 +1,31 @@
-"""The application: REST API, web pages and static files, with deny-by-default enforced at start-up."""
+"""The composition root: the web app and the command line, assembled from the registered areas.
+
+Nothing else imports the areas: each area (built in or a plugin, see `bastion.plugins`) contributes its
+routers, navigation entries, page templates and commands through hooks, and this module puts them together,
+then refuses to start if any route lacks an access rule (deny by default).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from bastion import __version__
-from bastion.api.context import AppContext
-from bastion.api.errors import install_error_handlers
-from bastion.api.routes import health, ingest, review, subjects, supervisor, webhooks
-from bastion.api.security import is_guarded
 from bastion.clock import system_clock
 from bastion.config import settings
 from bastion.errors import ConfigurationError
+from bastion.http.context import AppContext
+from bastion.http.errors import install_error_handlers
+from bastion.http.headers import SecurityHeaders
+from bastion.http.security import is_guarded
+from bastion.plugins import in_registration_order
 from bastion.store.database import Database
-from bastion.web import admin_routes, review_routes
-from bastion.web import routes as web_routes
-from bastion.web.rendering import error_page
+from bastion.web.rendering import error_page, page_templates
 
 # The only routes anyone may call without credentials.
 PUBLIC_ROUTES = frozenset(
@@ -46,7 +49,7 @@ def content_security_policy(media_origins: list[str]) -> str:
     )
 
 
-STATIC = Path(__file__).parent.parent / "web" / "static"
+STATIC = Path(__file__).parent / "web" / "static"
 
 
 def app_from_settings() -> FastAPI:
@@ -65,34 +68,21 @@ def create_app(context: AppContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = context
-    install_error_handlers(app, error_page)
-    for router in (
-        health.router,
-        ingest.router,
-        subjects.router,
-        review.router,
-        supervisor.router,
-        webhooks.router,
-        web_routes.router,
-        review_routes.router,
-        admin_routes.router,
-    ):
-        app.include_router(router)
+    app.state.navigation = tuple(item for items in in_registration_order("navigation") for item in items)
+    app.state.templates = page_templates([f for folders in in_registration_order("template_folders") for f in folders])
+    unexpected = install_error_handlers(app, error_page)
+    for routers in in_registration_order("routers"):
+        for router in routers:
+            app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _refuse_unguarded_routes(app)
-    policy = content_security_policy(context.settings.media_origins)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    headers = {
+        "Content-Security-Policy": content_security_policy(context.settings.media_origins),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+    }
+    app.add_middleware(SecurityHeaders, headers=headers, unexpected=unexpected)
     return app
 
 

@@ -1,0 +1,75 @@
+"""What the after-commit hooks are told: one frozen record per kind of fact, with the platform's own ids.
+
+These are what a plugin sees, so they carry no session, no ORM object and no content text: ids, names and
+times. Each is sent only after the transaction that made it true has committed, so a plugin never hears of
+something that was then rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ContentIngested:
+    """One committed batch of content items (an API call, or one chunk of an import)."""
+
+    content_ids: tuple[str, ...]  # the platform's ids of the items stored new in this batch
+    unchanged: int  # items of the batch that were already stored (sent again)
+    principal: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReportFiled:
+    report_id: str
+    subject_type: str  # "content" or "actor"
+    subject_id: str
+    policy_id: str | None
+    principal: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class JobCreated:
+    job_pk: int
+    queue: str
+    kind: str  # review, escalation or appeal
+    subject_type: str
+    subject_pk: int
+    harm_type: str | None
+    principal: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionMade:
+    decision_pk: int
+    job_pk: int
+    queue: str
+    reviewer: str
+    verdict: str
+    policy_id: str | None
+    action: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ActionTaken:
+    action_pk: int
+    kind: str  # remove, label, suspend, … or restore
+    subject_type: str
+    subject_pk: int
+    policy_id: str | None
+    principal: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AppealDecided:
+    appeal_id: str
+    job_pk: int
+    outcome: str  # upheld or overturned
+    principal: str
+    at: datetime

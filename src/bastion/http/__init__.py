@@ -1,0 +1,1 @@
+"""The web edge shared by the REST API and the pages: request context, authentication, error rendering."""
