@@ -64,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from tests.review.jobs_factory import make_jobs, make_reviewers  # noqa: E402
+from tests.review.jobs_factory import lift_exposure_caps, make_jobs, make_reviewers  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 
 from bastion.auth.principal import Principal  # noqa: E402
@@ -102,9 +102,9 @@ NAIVE_CLAIM = (
     " WHERE pk = %(job)s"
 )
 DECISION = """
-INSERT INTO decisions (job_pk, reviewer_pk, round, policy_id, policy_version, action, rationale, seconds_spent,
-                       decided_at, final)
-VALUES (%(job)s, %(me)s, 1, NULL, NULL, 'no_action', '', 0, %(now)s, true)
+INSERT INTO decisions (job_pk, reviewer_pk, round, policy_id, policy_version, harm_type, action, rationale,
+                       seconds_spent, decided_at, final)
+VALUES (%(job)s, %(me)s, 1, NULL, NULL, 'unclassified', 'no_action', '', 0, %(now)s, true)
 """
 GUARDED_DONE = (
     "UPDATE jobs SET status = 'decided', reviews_done = reviews_done + 1, lease_owner = NULL,"
@@ -417,6 +417,7 @@ def run_once(server: Server, way: str, workers: int, jobs: int, think_ms: float 
     try:
         initialise(database, system_clock)
         now = system_clock()
+        lift_exposure_caps(database, now)
         make_jobs(database, jobs, queue=QUEUE, now=now)
         reviewers = make_reviewers(database, workers, now, prefix=f"bench-{way}")
         make_jobs(database, len(reviewers), queue=WARMUP_QUEUE, now=now)

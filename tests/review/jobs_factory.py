@@ -22,7 +22,7 @@ from bastion.domain.access import Role
 from bastion.domain.events import EventEntity, EventKind, NewEvent
 from bastion.domain.policy import harm_type
 from bastion.policy.service import current_policies
-from bastion.review.config_store import current_review_config
+from bastion.review.config_store import current_review_config, load_review_config
 from bastion.review.jobs import JobStatus
 from bastion.review.priority import PriorityInputs, base_priority, claim_rank, priority_terms
 from bastion.store.database import Database
@@ -106,7 +106,7 @@ def make_jobs(
                 "subject_type": "content",
                 "status": JobStatus.OPEN.value,
                 "policy_hint": policy_id,
-                "harm_type": harm_type(policy_id) if policy_id else None,
+                "harm_type": harm_type(policy_id),
                 "severity": severity,
                 "language": LANGUAGE,
                 "country": COUNTRY,
@@ -137,6 +137,15 @@ def make_jobs(
             )
             job_pks += pks
     return job_pks
+
+
+def lift_exposure_caps(database: Database, now: datetime) -> None:
+    """Load the current review configuration without daily exposure caps: every job counts towards a cap
+    (unclassified work under the default one), and a test or benchmark that has a few reviewers drain
+    thousands of jobs is about claiming, not wellness."""
+    with database.transaction() as session:
+        config = current_review_config(session).config.model_copy(update={"daily_exposure_caps": {}})
+        load_review_config(session, config, source="uncapped", principal="system:test", now=now)
 
 
 def make_reviewers(

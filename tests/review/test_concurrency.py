@@ -26,7 +26,7 @@ from bastion.review.decisions import Choice, decide
 from bastion.review.intake import NewWork, open_jobs
 from bastion.store.database import Database
 from bastion.store.schema import Decision, Event, Job
-from tests.review.jobs_factory import make_jobs, make_reviewers
+from tests.review.jobs_factory import lift_exposure_caps, make_jobs, make_reviewers
 
 JOBS = 5_000
 REVIEWERS = {"postgresql": 32, "sqlite": 8}
@@ -92,6 +92,7 @@ def _drain(database: Database, clock: FrozenClock, reviewers: list[Principal], l
 @pytest.mark.timeout(240)
 def test_many_reviewers_decide_every_job_exactly_once(database: Database, clock: FrozenClock) -> None:
     workers = REVIEWERS[database.dialect]
+    lift_exposure_caps(database, clock())
     jobs = set(make_jobs(database, JOBS, queue=QUEUE, now=clock()))
     reviewers = make_reviewers(database, workers + DYING, clock())
     living, dying = reviewers[:workers], reviewers[workers:]

@@ -22,12 +22,12 @@ def _capped_store(database: Database, clock: FrozenClock) -> None:
         load_review_config(session, config, source="test", principal="test", now=clock())
     make_jobs(database, 4, now=clock(), policy_id="spam")
     make_jobs(database, 5, now=clock(), policy_id="scams_and_fraud")
-    make_jobs(database, 4, now=clock())  # no harm type: never capped
+    make_jobs(database, 4, now=clock())  # no policy: "unclassified", under the default cap
 
 
-def _work_until_empty(database: Database, reviewer: Principal, clock: FrozenClock) -> Counter[str | None]:
+def _work_until_empty(database: Database, reviewer: Principal, clock: FrozenClock) -> Counter[str]:
     """Claim and decide until nothing is offered; the harm types decided."""
-    seen: Counter[str | None] = Counter()
+    seen: Counter[str] = Counter()
     while True:
         with database.transaction() as session:
             job = claim_next_job(session, "general", reviewer, now=clock())
@@ -44,16 +44,17 @@ def test_a_reviewer_stops_getting_a_harm_type_at_its_cap(database: Database, clo
     _capped_store(database, clock)
     first, second = make_reviewers(database, 2, clock())
 
-    # spam has a cap of its own; scams_and_fraud falls under the default; jobs with no harm type never stop.
-    assert _work_until_empty(database, first, clock) == Counter({"spam": 2, "scams_and_fraud": 3, None: 4})
+    # spam has a cap of its own; scams_and_fraud and unclassified work fall under the default.
+    assert _work_until_empty(database, first, clock) == Counter({"spam": 2, "scams_and_fraud": 3, "unclassified": 3})
     with database.transaction() as session:
         assert exposure_today(session, current_review_config(session).config, first.user_pk or 0, clock()) == {
             "spam": (2, 2),
             "scams_and_fraud": (3, 3),
+            "unclassified": (3, 3),
         }
 
     # Caps are per reviewer: a colleague gets what is left.
-    assert _work_until_empty(database, second, clock) == Counter({"spam": 2, "scams_and_fraud": 2})
+    assert _work_until_empty(database, second, clock) == Counter({"spam": 2, "scams_and_fraud": 2, "unclassified": 1})
 
 
 def test_the_cap_counts_only_today(database: Database, clock: FrozenClock) -> None:
@@ -63,4 +64,4 @@ def test_the_cap_counts_only_today(database: Database, clock: FrozenClock) -> No
 
     clock.advance(timedelta(days=1))
     # A new day (UTC): yesterday's decisions no longer count, and the rest of the spam comes back.
-    assert _work_until_empty(database, reviewer, clock) == Counter({"spam": 2, "scams_and_fraud": 2})
+    assert _work_until_empty(database, reviewer, clock) == Counter({"spam": 2, "scams_and_fraud": 2, "unclassified": 1})

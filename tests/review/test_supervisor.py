@@ -15,6 +15,7 @@ from bastion.api.routes import supervisor as supervisor_api
 from bastion.auth.users import add_user, find_user, principal_of
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
+from bastion.domain.policy import harm_type
 from bastion.review import charts
 from bastion.review.config import Wellness
 from bastion.review.config_store import current_review_config
@@ -80,7 +81,7 @@ class Store:
                 subject_pk=content.pk,
                 status=status,
                 policy_hint=policy,
-                harm_type=policy.split(".")[0] if policy else None,
+                harm_type=harm_type(policy),
                 severity=1,
                 language=language,
                 priority=1.0,
@@ -112,6 +113,7 @@ class Store:
                     reviewer_pk=self.users[by],
                     round=1,
                     policy_id="spam",
+                    harm_type="spam",
                     action="remove",
                     rationale="",
                     seconds_spent=seconds,

@@ -21,12 +21,16 @@ class Action(StrEnum):
     ESCALATE = "escalate"
 
 
-def harm_type(policy_id: str) -> str:
-    """The harm type a policy belongs to: its top-level policy ("hate_speech.slurs" → "hate_speech").
+UNCLASSIFIED = "unclassified"  # the harm type of work that names no policy (a free-text report reason)
+
+
+def harm_type(policy_id: str | None) -> str:
+    """The harm type a policy belongs to: its top-level policy ("hate_speech.slurs" → "hate_speech");
+    `UNCLASSIFIED` when there is no policy, so every job and decision counts towards exposure.
 
     Exposure caps and reviewer specialisms count by harm type.
     """
-    return policy_id.split(".", 1)[0]
+    return policy_id.split(".", 1)[0] if policy_id else UNCLASSIFIED
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.domain.events import EventKind, NewEvent
+from bastion.domain.happened import ContentIngested, ReportFiled
 from bastion.domain.subjects import IngestKind, ItemStatus, SubjectType
 from bastion.errors import FieldError
 from bastion.ingest.language import detect_language
 from bastion.ingest.outcome import IngestResult, ItemOutcome
 from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload, ViewPayload
 from bastion.ingest.validation import field_errors, json_path
-from bastion.plugins import plugin_manager
+from bastion.plugins import announce, plugin_manager
 from bastion.policy.service import current_policies
 from bastion.store.database import Database
 from bastion.store.events import append_events
@@ -100,11 +101,39 @@ def ingest(
             if event is not None:
                 events.append(event)
     append_events(session, events, recorded_at=now)
+    _announce(session, kind, fresh, created, principal, now)
     if kind is IngestKind.REPORTS and created:
         plugin_manager().hook.reports_stored(
             session=session, report_pks=sorted(created.values()), now=now, principal=principal
         )
     return IngestResult(kind, tuple(outcomes[i] for i in sorted(outcomes)))
+
+
+def _announce(
+    session: Session,
+    kind: IngestKind,
+    fresh: Sequence[_Accepted],
+    created: Mapping[str, int],
+    principal: str,
+    now: datetime,
+) -> None:
+    """Tell the after-commit hooks what this batch stored: content as one batch, reports one by one."""
+    if kind is IngestKind.CONTENT and fresh:
+        stored = tuple(item.payload.id for item in fresh if item.payload.id in created)
+        announce(session, ContentIngested(stored, unchanged=len(fresh) - len(stored), principal=principal, at=now))
+    elif kind is IngestKind.REPORTS:
+        for item in fresh:
+            if item.payload.id in created:
+                target = item.payload.target
+                subject_type, subject_id = (
+                    (SubjectType.CONTENT, target.content_id)
+                    if target.content_id
+                    else (SubjectType.ACTOR, target.actor_id)
+                )
+                fact = ReportFiled(
+                    item.payload.id, subject_type.value, subject_id, item.row["policy_id"], principal, now
+                )
+                announce(session, fact)
 
 
 _MODELS: dict[IngestKind, type[Base]] = {

@@ -6,20 +6,26 @@ Upheld: the action stands. Overturned: the action is reversed and the platform t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.domain.events import EventEntity, EventKind, NewEvent
-from bastion.domain.policy import Action, harm_type
+from bastion.domain.happened import AppealDecided
+from bastion.domain.policy import Action
+from bastion.domain.review import AppealStatus, AppealVerdict
+from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
+from bastion.plugins import announce
+from bastion.policy.service import current_policies
 from bastion.review.claims import exclude_reviewer
 from bastion.review.config_store import current_review_config
 from bastion.review.enforcement import reverse, target_of
-from bastion.review.jobs import JobStatus, open_job
-from bastion.review.priority import PriorityInputs, base_priority, claim_rank, priority_terms
+from bastion.review.facts import subject_facts
+from bastion.review.jobs import JobKind, NewJob, create_job, open_job
+from bastion.review.priority import PriorityInputs
 from bastion.store.events import append_events
 from bastion.store.schema import Appeal, Decision, EnforcementAction, Job
 
@@ -56,7 +62,7 @@ def file_appeal(session: Session, request: AppealRequest, *, now: datetime, prin
         actor_pk=target.actor_pk,
         text=(request.text or "")[:5000] or None,
         filed_at=request.filed_at,
-        status="open",
+        status=AppealStatus.OPEN.value,
         job_pk=job.pk,
     )
     session.add(appeal)
@@ -85,47 +91,42 @@ def file_appeal(session: Session, request: AppealRequest, *, now: datetime, prin
 
 
 def _appeal_job(session: Session, action: EnforcementAction, *, now: datetime, principal: str) -> Job:
+    """The appeal's job: ranked and staffed like any job on the appealed policy, in the language of the
+    subject, so the queue's language and double-review rules apply to appeals too."""
     loaded = current_review_config(session)
     queue = loaded.config.queue(loaded.config.appeals_queue)
     existing = open_job(session, queue.name, action.subject_type, action.subject_pk)
     if existing is not None:
         return existing
-    severity = 1
-    terms = priority_terms(PriorityInputs(severity, 0.0, 0, 0, 1.0), queue.priority_weights)
-    base = base_priority(terms)
-    job = Job(
-        queue=queue.name,
-        kind="appeal",
-        subject_type=action.subject_type,
-        subject_pk=action.subject_pk,
-        status=JobStatus.OPEN.value,
-        policy_hint=action.policy_id,
-        harm_type=harm_type(action.policy_id) if action.policy_id else None,
-        severity=severity,
-        priority=base,
-        priority_terms=terms,
-        claim_rank=claim_rank(base, now, queue.sla_hours, queue.priority_weights),
-        reviews_required=queue.reviews_required,
-        created_at=now,
-        sla_due_at=now + timedelta(hours=queue.sla_hours),
-        config_version=loaded.version,
+    subject_type = SubjectType(action.subject_type)
+    fact = subject_facts(session, subject_type, {action.subject_pk}).get(action.subject_pk)
+    record = current_policies(session).get(action.policy_id) if action.policy_id else None
+    severity = record.policy.severity if record else 1
+    inputs = PriorityInputs(severity, 0.0, fact.views if fact else 0, fact.followers if fact else 0, 1.0)
+    new = NewJob(
+        JobKind.APPEAL,
+        subject_type,
+        action.subject_pk,
+        action.policy_id,
+        inputs,
+        language=fact.language if fact else None,
+        country=fact.country if fact else None,
+        surface=fact.surface if fact else None,
     )
-    session.add(job)
-    session.flush()
-    append_events(
-        session,
-        [NewEvent(EventKind.JOB_CREATED, EventEntity.JOB, job.pk, now, principal, {"queue": queue.name})],
-        recorded_at=now,
-    )
+    events: list[NewEvent] = []
+    job = create_job(session, queue, new, config_version=loaded.version, now=now, principal=principal, events=events)
+    append_events(session, events, recorded_at=now)
     return job
 
 
 def resolve(session: Session, job: Job, verdict: Decision, *, now: datetime, principal: str) -> list[EnforcementAction]:
     """Close every open appeal on this job: uphold, or overturn and restore."""
     taken = []
-    for appeal in session.scalars(select(Appeal).where(Appeal.job_pk == job.pk, Appeal.status == "open")):
-        overturned = verdict.action == "overturn"
-        appeal.status = "overturned" if overturned else "upheld"
+    for appeal in session.scalars(
+        select(Appeal).where(Appeal.job_pk == job.pk, Appeal.status == AppealStatus.OPEN.value)
+    ):
+        overturned = verdict.action == AppealVerdict.OVERTURN
+        appeal.status = (AppealStatus.OVERTURNED if overturned else AppealStatus.UPHELD).value
         appeal.resolved_at = now
         if overturned:
             original = session.get_one(EnforcementAction, appeal.action_pk)
@@ -154,4 +155,5 @@ def resolve(session: Session, job: Job, verdict: Decision, *, now: datetime, pri
             ],
             recorded_at=now,
         )
+        announce(session, AppealDecided(appeal.external_id, job.pk, appeal.status, principal, now))
     return taken

@@ -26,8 +26,7 @@ from bastion.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFou
 from bastion.review.access import is_vendor_only, may_work, require_queue_access
 from bastion.review.config import DEFAULT_CAP, ReviewConfig
 from bastion.review.config_store import current_review_config
-from bastion.review.jobs import OPEN_STATES, JobStatus, open_job
-from bastion.review.priority import claim_rank
+from bastion.review.jobs import OPEN_STATES, JobStatus, open_job, requeue
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Decision, Job, JobExclusion, JobReport, User
 from bastion.store.upsert import insert_ignoring_duplicates, table_of
@@ -311,13 +310,8 @@ def escalate(session: Session, job_pk: int, reviewer: Principal, *, now: datetim
         _event(session, job, EventKind.JOB_ESCALATED, reviewer, now, to_job=existing.pk, note=note[:500])
         return existing
     _reopen(job)
-    job.queue = target.name
-    job.kind = target.kind
+    requeue(job, target, now=now)
     job.note = note[:2000]
-    job.sla_due_at = now + timedelta(hours=target.sla_hours)
-    job.reviews_required = max(job.reviews_required, target.reviews_for(job.severity))
-    # Ranked afresh in its new queue, whose age counts from the escalation.
-    job.claim_rank = claim_rank(job.priority, now, target.sla_hours, target.priority_weights)
     _event(session, job, EventKind.JOB_ESCALATED, reviewer, now, to_queue=target.name, note=note[:500])
     return job
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from bastion.domain.policy import Action
+from bastion.domain.review import JobKind
 from bastion.errors import NotFound
 from bastion.yaml_document import validate_yaml
 
@@ -49,7 +50,7 @@ class Wellness(Strict):
 class QueueSpec(Strict):
     name: QueueName
     title: str
-    kind: Literal["review", "escalation", "appeal"] = "review"
+    kind: JobKind = JobKind.REVIEW
     policies: tuple[str, ...] = ("*",)
     languages: tuple[str, ...] = ()  # empty: any language
     vendors: tuple[str, ...] = ()  # vendors whose reviewers may work this queue; in-house reviewers always may

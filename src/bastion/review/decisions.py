@@ -16,9 +16,12 @@ from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.clock import as_utc
 from bastion.domain.events import EventEntity, EventKind, NewEvent
-from bastion.domain.policy import Action
+from bastion.domain.happened import DecisionMade
+from bastion.domain.policy import Action, harm_type
+from bastion.domain.review import AppealVerdict, DecisionNeed
 from bastion.domain.subjects import SubjectType
 from bastion.errors import FieldError, InvalidInput
+from bastion.plugins import announce
 from bastion.policy.service import PolicyRecord, current_policies
 from bastion.review import appeals
 from bastion.review.claims import exclude_reviewer, leased_job
@@ -32,7 +35,7 @@ from bastion.store.upsert import table_of
 
 NO_VIOLATION = "none"
 NO_ACTION = "no_action"
-APPEAL_VERDICTS = ("uphold", "overturn")
+APPEAL_VERDICTS = tuple(v.value for v in AppealVerdict)
 MAX_RATIONALE = 5_000
 
 
@@ -51,7 +54,7 @@ class DecisionOutcome:
     decision: Decision
     final: bool
     actions: list[EnforcementAction]
-    needs: str | None = None  # "second review" or "tiebreak" while the job stays open
+    needs: DecisionNeed | None = None  # while the job stays open
 
 
 def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *, now: datetime) -> DecisionOutcome:
@@ -72,7 +75,7 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
         round=job.reviews_done + 1,
         policy_id=record.policy.id if record else None,
         policy_version=record.version if record else None,
-        harm_type=job.harm_type,
+        harm_type=harm_type(record.policy.id) if record else job.harm_type,
         action=_action_of(job, choice),
         rationale=choice.rationale.strip()[:MAX_RATIONALE],
         seconds_spent=max(0.0, float(spent)),
@@ -96,10 +99,14 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
     ]
     actions: list[EnforcementAction] = []
     if verdict is None:
-        required = len(all_rounds) + 1 if needs == "tiebreak" else job.reviews_required
+        required = len(all_rounds) + 1 if needs is DecisionNeed.TIEBREAK else job.reviews_required
         session.execute(_REOPEN_JOB, {"job_pk": job.pk, "required": required})
         exclude_reviewer(session, job.pk, reviewer.user_pk)  # the next round needs someone else
-        events.append(NewEvent(EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs}))
+        events.append(
+            NewEvent(
+                EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs and needs.value}
+            )
+        )
     else:
         verdict.final = True
         chosen = policies.get(verdict.policy_id) if verdict.policy_id else None
@@ -111,7 +118,17 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
     session.expire(job)  # changed by the statements above, not through the object
     append_events(session, events, recorded_at=now)
     _audit(session, reviewer, decision, now)
+    settled = _verdict_of(verdict, needs)
+    made = DecisionMade(
+        decision.pk, job_pk, queue.name, reviewer.name, settled, decision.policy_id, decision.action, now
+    )
+    announce(session, made)
     return DecisionOutcome(decision, verdict is not None, actions, needs)
+
+
+def _verdict_of(verdict: Decision | None, needs: DecisionNeed | None) -> str:
+    """What the decision settled: the job's final verdict, or which further round it needs."""
+    return "final" if verdict is not None else f"needs {needs and needs.value}"
 
 
 _decisions, _jobs = table_of(Decision), table_of(Job)
@@ -181,10 +198,10 @@ def _validate(
     return record
 
 
-def _consensus(rounds: list[Decision], required: int) -> tuple[Decision | None, str | None]:
+def _consensus(rounds: list[Decision], required: int) -> tuple[Decision | None, DecisionNeed | None]:
     """The decision that stands, or what is still needed. Two reviews must agree; a third breaks a tie."""
     if len(rounds) < required:
-        return None, "second review"
+        return None, DecisionNeed.SECOND_REVIEW
     if required == 1:
         return rounds[-1], None
     votes = Counter((d.policy_id, d.action) for d in rounds)
@@ -193,7 +210,7 @@ def _consensus(rounds: list[Decision], required: int) -> tuple[Decision | None, 
         return next(d for d in reversed(rounds) if (d.policy_id, d.action) == policy_action), None
     if len(rounds) >= 3:
         return rounds[-1], None  # no majority even after the tiebreak: the tiebreaker's decision stands
-    return None, "tiebreak"
+    return None, DecisionNeed.TIEBREAK
 
 
 def _enforce(

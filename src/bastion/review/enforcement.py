@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bastion.domain.events import EventKind, NewEvent
+from bastion.domain.happened import ActionTaken
 from bastion.domain.policy import Action
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, NotFound
+from bastion.plugins import announce
 from bastion.policy.service import PolicyRecord
 from bastion.review.config import StrikePolicy
 from bastion.review.outbox import enqueue
@@ -111,6 +113,7 @@ def take_action(
         [NewEvent(EventKind.ACTION_TAKEN, subject_type, subject_pk, now, principal, {"action": action, "id": row.pk})],
         recorded_at=now,
     )
+    announce(session, ActionTaken(row.pk, action, subject_type.value, subject_pk, row.policy_id, principal, now))
     return row
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from bastion.policy.service import current_policies
 from bastion.review.config import QueueSpec
 from bastion.review.config_store import current_review_config
 from bastion.review.facts import SubjectFacts, subject_facts
-from bastion.review.jobs import JobStatus, open_job
+from bastion.review.jobs import JobKind, NewJob, create_job, open_job
 from bastion.review.priority import (
     UNKNOWN_REPORTER_TRUST,
     PriorityInputs,
@@ -107,9 +107,22 @@ def open_jobs(session: Session, work: Sequence[NewWork], *, now: datetime, princ
         )
         job = open_job(session, queue.name, item.subject_type.value, item.subject_pk)
         if job is None:
-            job = _new_job(session, item, fact, queue, severity, loaded.version, now)
-            events.append(
-                NewEvent(EventKind.JOB_CREATED, EventEntity.JOB, job.pk, now, principal, {"queue": queue.name})
+            inputs = PriorityInputs(severity, item.confidence, fact.views, fact.followers, item.weighted_reports)
+            new = NewJob(
+                JobKind.REVIEW,
+                item.subject_type,
+                item.subject_pk,
+                item.policy_id,
+                inputs,
+                language=fact.language,
+                country=fact.country,
+                surface=fact.surface,
+                report_count=1 if item.report_pk is not None else 0,
+                rule_id=item.rule_id,
+                rule_version=item.rule_version,
+            )
+            job = create_job(
+                session, queue, new, config_version=loaded.version, now=now, principal=principal, events=events
             )
         else:
             _attach(job, item, fact, queue, severity)
@@ -126,52 +139,6 @@ def open_jobs(session: Session, work: Sequence[NewWork], *, now: datetime, princ
     return job_pks
 
 
-def _terms(queue: QueueSpec, severity: int, confidence: float, fact: SubjectFacts, weighted: float) -> dict[str, float]:
-    return priority_terms(
-        PriorityInputs(severity, confidence, fact.views, fact.followers, weighted), queue.priority_weights
-    )
-
-
-def _new_job(
-    session: Session,
-    item: NewWork,
-    fact: SubjectFacts,
-    queue: QueueSpec,
-    severity: int,
-    config_version: int,
-    now: datetime,
-) -> Job:
-    terms = _terms(queue, severity, item.confidence, fact, item.weighted_reports)
-    base = base_priority(terms)
-    job = Job(
-        queue=queue.name,
-        kind=queue.kind,
-        subject_type=item.subject_type.value,
-        subject_pk=item.subject_pk,
-        status=JobStatus.OPEN,
-        policy_hint=item.policy_id,
-        harm_type=harm_type(item.policy_id) if item.policy_id else None,
-        severity=severity,
-        language=fact.language,
-        country=fact.country,
-        surface=fact.surface,
-        priority=base,
-        priority_terms=terms | {"weighted_reports": item.weighted_reports, "confidence_input": item.confidence},
-        claim_rank=claim_rank(base, now, queue.sla_hours, queue.priority_weights),
-        report_count=1 if item.report_pk is not None else 0,
-        reviews_required=queue.reviews_for(severity),
-        reviews_done=0,
-        created_at=now,
-        sla_due_at=now + timedelta(hours=queue.sla_hours),
-        rule_id=item.rule_id,
-        rule_version=item.rule_version,
-        config_version=config_version,
-    )
-    session.add(job)
-    session.flush()
-    return job
-
-
 def _attach(job: Job, item: NewWork, fact: SubjectFacts, queue: QueueSpec, severity: int) -> None:
     """A new report on a subject with an open job: more reports, maybe a sharper policy, higher priority."""
     previous = job.priority_terms or {}
@@ -179,10 +146,11 @@ def _attach(job: Job, item: NewWork, fact: SubjectFacts, queue: QueueSpec, sever
     confidence = max(float(previous.get("confidence_input", 0.0)), item.confidence)
     if severity > job.severity or job.policy_hint is None:
         job.policy_hint = item.policy_id or job.policy_hint
-        job.harm_type = harm_type(job.policy_hint) if job.policy_hint else None
+        job.harm_type = harm_type(job.policy_hint)
         job.severity = max(job.severity, severity)
         job.reviews_required = max(job.reviews_required, queue.reviews_for(job.severity))
-    terms = _terms(queue, job.severity, confidence, fact, weighted)
+    inputs = PriorityInputs(job.severity, confidence, fact.views, fact.followers, weighted)
+    terms = priority_terms(inputs, queue.priority_weights)
     base = base_priority(terms)
     job.claim_rank = claim_rank(base, as_utc(job.created_at), queue.sla_hours, queue.priority_weights)
     job.priority = base

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from alembic import context
 
+from bastion.errors import IntegrityBroken
 from bastion.store.schema import Base
 
 config = context.config
 engine = config.attributes["engine"]
 
 with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch migrations rebuild a SQLite table by copy, drop and rename, which foreign keys pointing
+        # at it would refuse. The pragma only takes effect outside a transaction, so it is set on the
+        # driver's connection before SQLAlchemy begins one; `foreign_key_check` below proves nothing broke.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -18,4 +25,10 @@ with engine.connect() as connection:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise IntegrityBroken(f"the migration left {len(broken)} rows whose foreign keys point nowhere")
     connection.commit()
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

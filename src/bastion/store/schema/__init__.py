@@ -1,0 +1,51 @@
+"""The relational schema of Bastion's store (SQLAlchemy 2, typed), one module per area.
+
+Naming: `*_pk` columns are Bastion's own surrogate keys; `external_id` is the platform's own id,
+unique per subject type. Timestamps are stored in UTC. Every table shares `Base.metadata`, which the
+migrations compare against; importing this package registers them all.
+"""
+
+from bastion.store.schema.access import ApiKey, AuditHead, AuditPending, AuditRecord, User, WebSession
+from bastion.store.schema.base import Base, Document, Key, Moment
+from bastion.store.schema.review import (
+    Appeal,
+    Decision,
+    EnforcementAction,
+    Job,
+    JobExclusion,
+    JobReport,
+    ReviewConfig,
+    ReviewerPreference,
+    Strike,
+    WebhookDelivery,
+)
+from bastion.store.schema.subjects import Actor, ContentItem, Event, PolicyVersion, Report, View
+
+__all__ = [
+    "Actor",
+    "ApiKey",
+    "Appeal",
+    "AuditHead",
+    "AuditPending",
+    "AuditRecord",
+    "Base",
+    "ContentItem",
+    "Decision",
+    "Document",
+    "EnforcementAction",
+    "Event",
+    "Job",
+    "JobExclusion",
+    "JobReport",
+    "Key",
+    "Moment",
+    "PolicyVersion",
+    "Report",
+    "ReviewConfig",
+    "ReviewerPreference",
+    "Strike",
+    "User",
+    "View",
+    "WebSession",
+    "WebhookDelivery",
+]

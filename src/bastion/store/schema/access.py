@@ -1,0 +1,99 @@
+"""Who may use Bastion and what they did: users, API keys, web sessions, the hash-chained audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bastion.store.schema.base import Base, Document, Key
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    roles: Mapped[list[str]] = mapped_column(Document)
+    vendor: Mapped[str | None] = mapped_column(String(128))
+    languages: Mapped[list[str]] = mapped_column(Document, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(32))
+    user_pk: Mapped[int | None] = mapped_column(ForeignKey("users.pk"))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.pk"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class AuditRecord(Base):
+    """One row of the hash-chained audit log: who did or saw what, when."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    principal: Mapped[str] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(512))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditPending(Base):
+    """An audit row waiting for its transaction's commit (PostgreSQL): a deferred trigger then moves it
+    into the chain. Never holds a committed row; SQLite does not use it."""
+
+    __tablename__ = "audit_pending"
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    principal: Mapped[str] = mapped_column(String(256))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(512))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    middle: Mapped[str] = mapped_column(Text)  # the canonical JSON the row's hash covers, bar seq and link
+
+
+class AuditHead(Base):
+    """The single row holding the chain's last sequence number and hash; also its append lock."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Key)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)  # the last row's link
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- review operations -------------------------------------------------------------------------------
