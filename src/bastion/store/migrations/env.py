@@ -16,7 +16,7 @@ with engine.connect() as connection:
         # Batch migrations rebuild a SQLite table by copy, drop and rename, which foreign keys pointing
         # at it would refuse. The pragma only takes effect outside a transaction, so it is set on the
         # driver's connection before SQLAlchemy begins one; `foreign_key_check` below proves nothing broke.
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -31,4 +31,4 @@ with engine.connect() as connection:
                 raise IntegrityBroken(f"the migration left {len(broken)} rows whose foreign keys point nowhere")
     connection.commit()
     if sqlite:
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
