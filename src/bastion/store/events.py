@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.domain.events import NewEvent
 from bastion.domain.subjects import SubjectType
+from bastion.store.bulk import insert_rows
 from bastion.store.schema import Event
 from bastion.store.upsert import table_of
 
@@ -18,25 +19,16 @@ def append_events(session: Session, events: Sequence[NewEvent], *, recorded_at: 
     """Write events in the caller's transaction, so a fact and the state it changes commit together."""
     if not events:
         return
-    # Core insert on the table: the ORM's bulk path costs more than the row building itself.
-    session.execute(
-        _INSERT,
-        [
-            {
-                "kind": e.kind,
-                "subject_type": str(e.subject_type),
-                "subject_pk": e.subject_pk,
-                "occurred_at": e.occurred_at,
-                "recorded_at": recorded_at,
-                "principal": e.principal,
-                "data": e.data,
-            }
-            for e in events
-        ],
-    )
+    # One bulk statement whatever the count: an import writes thousands of events per transaction.
+    rows = [
+        (str(e.kind), str(e.subject_type), e.subject_pk, e.occurred_at, recorded_at, e.principal, e.data)
+        for e in events
+    ]
+    insert_rows(session, _TABLE, _COLUMNS, rows)
 
 
-_INSERT = insert(table_of(Event))
+_TABLE = table_of(Event)
+_COLUMNS = ("kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data")
 
 
 def subject_history(session: Session, subject_type: SubjectType, subject_pk: int, limit: int = 500) -> list[Event]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Table, select
@@ -11,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bastion.store.bulk import insert_rows
 from bastion.store.schema import Base
 
 
@@ -35,13 +37,16 @@ def insert_ignoring_duplicates(dialect: str, model: type[Base], key: tuple[str, 
 def insert_new(
     session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], *, key: str = "external_id"
 ) -> dict[str, int]:
-    """Insert the rows whose `key` is not stored yet; returns {key: pk} of the rows this call created."""
+    """Insert the rows whose `key` is not stored yet; returns {key: pk} of the rows this call created.
+
+    Every row has the same fields. Many rows go through one bulk statement (see `bastion.store.bulk`).
+    """
     if not rows:
         return {}
-    table = table_of(model)
-    statement = insert_ignoring_duplicates(session.get_bind().dialect.name, model, (key,))
-    created = session.execute(statement.returning(table.c[key], table.c.pk), list(rows))
-    return {str(k): int(pk) for k, pk in created}
+    columns = tuple(rows[0])
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    created = insert_rows(session, table_of(model), columns, [values(row) for row in rows], skip_existing=key)
+    return {str(k): pk for k, pk in created}
 
 
 def existing_keys(

@@ -1,0 +1,98 @@
+"""Bulk inserts store exactly what SQLAlchemy's types store, skip known keys, and stay in the transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bastion.store.bulk import insert_rows
+from bastion.store.database import Database
+from bastion.store.schema import Actor, ContentItem, Event
+from bastion.store.upsert import insert_new, table_of
+
+AT = datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=timezone(timedelta(hours=2)))
+
+
+def _actor(external_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "external_id": external_id,
+        "created_at": AT,
+        "country": "BR",
+        "language": None,
+        "attributes": {"tier": "gold", "n": [1, 2]},
+        "received_at": datetime(2026, 3, 5, tzinfo=UTC),
+    } | extra
+
+
+def _raw(database: Database, table: str, where: str) -> tuple[Any, ...]:
+    """A row as the database holds it, read below SQLAlchemy's types."""
+    with database.transaction() as session:
+        row = session.connection().exec_driver_sql(f"SELECT * FROM {table} WHERE {where}").one()
+    return tuple(row[1:])  # without the key
+
+
+def test_bulk_rows_are_stored_as_sqlalchemy_stores_them(database: Database) -> None:
+    with database.transaction() as session:
+        session.execute(insert(Actor), [_actor("through-sqlalchemy")])
+        insert_new(session, Actor, [_actor("in-bulk")])
+        actor_pk = session.scalar(select(Actor.pk).where(Actor.external_id == "in-bulk"))
+        content = {
+            "actor_pk": actor_pk,
+            "type": "post",
+            "text": "hello",
+            "media_url": None,
+            "media_pdq": None,
+            "language": "en",
+            "language_detected": True,
+            "country": None,
+            "surface": "feed",
+            "created_at": datetime(2026, 1, 1, 12, 0),  # naive: taken to be UTC, as the Moment type does
+            "views": 3,
+            "received_at": AT,
+        }
+        session.execute(insert(ContentItem), [content | {"external_id": "c-sqlalchemy"}])
+        insert_new(session, ContentItem, [content | {"external_id": "c-bulk"}])
+
+    through, bulk = (
+        _raw(database, "actors", "external_id = 'through-sqlalchemy'"),
+        _raw(database, "actors", "external_id = 'in-bulk'"),
+    )
+    assert bulk[1:] == through[1:]
+    through, bulk = (
+        _raw(database, "content_items", "external_id = 'c-sqlalchemy'"),
+        _raw(database, "content_items", "external_id = 'c-bulk'"),
+    )
+    assert bulk[1:] == through[1:]
+    with database.transaction() as session:
+        stored = session.scalars(select(Actor).where(Actor.external_id == "in-bulk")).one()
+        assert (stored.created_at, stored.attributes) == (AT.astimezone(UTC), {"tier": "gold", "n": [1, 2]})
+
+
+def test_known_keys_are_skipped_and_only_new_rows_come_back(database: Database) -> None:
+    with database.transaction() as session:
+        first = insert_new(session, Actor, [_actor(f"a{i}") for i in range(3)])
+    # More rows than one SQLite statement takes, and some already stored.
+    rows = [_actor(f"a{i}") for i in range(1_234)]
+    with database.transaction() as session:
+        second = insert_new(session, Actor, rows)
+        assert session.scalar(select(func.count()).select_from(Actor)) == 1_234
+    assert set(first) == {"a0", "a1", "a2"}
+    assert set(second) == {f"a{i}" for i in range(3, 1_234)}
+    assert len(set(second.values()) | set(first.values())) == 1_234
+
+
+def test_a_rolled_back_transaction_keeps_no_bulk_rows(database: Database) -> None:
+    events = table_of(Event)
+    columns = ("kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data")
+    row = ("content.created", "content", 1, AT, AT, "t", {"id": "c1"})
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        insert_new(session, Actor, [_actor("gone")])
+        insert_rows(session, events, columns, [row] * 700)
+        raise RuntimeError("interrupted")
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Actor)) == 0
+        assert session.scalar(select(func.count()).select_from(Event)) == 0
+        assert insert_rows(session, events, columns, []) == []
