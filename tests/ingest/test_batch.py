@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +16,13 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
+from bastion import audit_log
 from bastion.clock import FrozenClock
 from bastion.domain.subjects import IngestKind
+from bastion.errors import InvalidInput
 from bastion.ingest.batch import import_file
 from bastion.store.database import Database
-from bastion.store.schema import ContentItem, Event, Report
+from bastion.store.schema import AuditRecord, ContentItem, Event, Report
 
 
 def _jsonl(path: Path, rows: list[Any]) -> Path:
@@ -106,21 +112,73 @@ def test_a_crash_mid_file_keeps_whole_chunks_and_a_rerun_completes(
     path = _jsonl(tmp_path / "content.jsonl", [_content(i) for i in range(250)])
     from bastion.ingest import service
 
-    real_ingest = service.ingest
+    real_store = service.store_batch
     calls = {"n": 0}
 
     def crash_on_third_chunk(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
-        result = real_ingest(*args, **kwargs)  # the rows are written in the chunk's transaction...
+        result = real_store(*args, **kwargs)  # the rows are written in the chunk's transaction...
         if calls["n"] == 3:
             raise KeyboardInterrupt  # ...and then the process is interrupted before it commits
         return result
 
-    monkeypatch.setattr(service, "ingest", crash_on_third_chunk)
+    monkeypatch.setattr(service, "store_batch", crash_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):
         import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=100)
     assert _count(database, ContentItem) == 200  # two whole chunks, nothing of the third
-    monkeypatch.setattr(service, "ingest", real_ingest)
+    monkeypatch.setattr(service, "store_batch", real_store)
+    assert not [t for t in threading.enumerate() if t.name == "bastion-import-reader"]
     rerun = import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=100)
     assert (rerun.created, rerun.duplicates) == (50, 200)
     assert _count(database, ContentItem) == 250
+
+
+def test_a_killed_import_leaves_whole_chunks_with_their_events_and_audit_rows(
+    database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """The importing process is killed (SIGKILL) while a reader thread works ahead of the store."""
+    import_file(
+        database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
+    )
+    rows, chunk = 20_000, 500
+    path = _jsonl(tmp_path / "content.jsonl", [_content(i) for i in range(rows)])
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bastion.clock import system_clock\n"
+        "from bastion.domain.subjects import IngestKind\n"
+        "from bastion.ingest.batch import import_file\n"
+        "from bastion.store.database import Database\n"
+        "import_file(Database(sys.argv[1]), Path(sys.argv[2]), IngestKind.CONTENT, principal='system:test',"
+        f" clock=system_clock, chunk_size={chunk})\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, database.url, str(path)])
+    try:
+        deadline = time.monotonic() + 120
+        while _count(database, ContentItem) < 2 * chunk:
+            assert process.poll() is None, "the import ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        process.kill()
+        process.wait()
+    stored = _count(database, ContentItem)
+    assert stored < rows, "the import finished before it was killed; give it more rows"
+    assert stored % chunk == 0
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).where(Event.kind == "content.created")) == stored
+        assert session.scalar(select(func.count()).where(AuditRecord.action == "import.content")) == stored // chunk
+        audit_log.verify(session)
+    rerun = import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=chunk)
+    assert (rerun.created, rerun.duplicates) == (rows - stored, stored)
+    assert _count(database, Event) - len(ACTORS) == rows
+
+
+def test_an_error_while_reading_ahead_is_raised_to_the_caller(
+    database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet at all")
+    with pytest.raises(InvalidInput, match=r"cannot read bad\.parquet"):
+        import_file(database, bad, IngestKind.CONTENT, principal="system:test", clock=clock)
+    assert not [t for t in threading.enumerate() if t.name == "bastion-import-reader"]

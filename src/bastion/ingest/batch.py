@@ -2,23 +2,32 @@
 
 A chunk commits whole or not at all, so a crash mid-file leaves only whole chunks behind; importing
 the file again completes it and changes nothing that was already stored.
+
+Reading and validating a chunk (JSON, pydantic, language identification) needs no database, so a
+thread does it one chunk ahead while the store writes the chunk before. The store's work (SQLite's
+C code, or a PostgreSQL server waited on) lets go of the interpreter, so the two overlap. Chunks are
+still stored one at a time, in file order, each in its own transaction.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar, cast
 
 from bastion.clock import Clock
 from bastion.domain.subjects import IngestKind
 from bastion.errors import FieldError
 from bastion.ingest.readers import FileFormat, ProgressSink, SourceRecord, format_of, read_records
-from bastion.ingest.service import ingest_batch
+from bastion.ingest.service import ValidatedBatch, record_batch, validate_batch
 from bastion.store.database import Database
 
 MAX_KEPT_ERRORS = 1_000
 IMPORT_CHUNK = 5_000  # rows per transaction; larger than an API batch, as files are trusted to be big
+CHUNKS_AHEAD = 1  # validated chunks waiting for the store: more would only hold more memory
 
 
 @dataclass
@@ -50,8 +59,10 @@ def import_file(
 ) -> ImportSummary:
     summary = ImportSummary(path=path.name, kind=kind)
     records = read_records(path, file_format or format_of(path), progress)
-    for chunk in _chunks(records, chunk_size):
-        _import_chunk(database, chunk, kind, summary, principal=principal, clock=clock, source=path.name)
+    validated = (_validated(chunk, kind) for chunk in _chunks(records, chunk_size))
+    with _ReadAhead(validated, CHUNKS_AHEAD) as ready:
+        for chunk, batch in ready:
+            _import_chunk(database, chunk, batch, summary, principal=principal, clock=clock, source=path.name)
     return summary
 
 
@@ -66,10 +77,73 @@ def _chunks(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceR
         yield chunk
 
 
+def _validated(chunk: list[SourceRecord], kind: IngestKind) -> tuple[list[SourceRecord], ValidatedBatch]:
+    """The chunk and its readable records validated (indexes in the batch count readable records only)."""
+    return chunk, validate_batch(kind, [r.value for r in chunk if r.value is not None], lambda _index: "")
+
+
+T = TypeVar("T")
+
+
+class _ReadAhead(Generic[T]):
+    """Iterates `items` as a thread produces them, up to `depth` ahead; the thread's errors are raised here.
+
+    Leaving the `with` block early (an error, an interrupt) stops the thread at its next item.
+    """
+
+    _DONE = object()
+
+    def __init__(self, items: Iterator[T], depth: int) -> None:
+        self._items = items
+        self._ready: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, name="bastion-import-reader", daemon=True)
+
+    def __enter__(self) -> _ReadAhead[T]:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            item = self._ready.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield cast(T, item)
+
+    def _produce(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put(item):
+                    return
+            self._put(self._DONE)
+        except BaseException as error:  # handed to the consumer, which raises it
+            self._put(_Failed(error))
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
 def _import_chunk(
     database: Database,
     chunk: list[SourceRecord],
-    kind: IngestKind,
+    batch: ValidatedBatch,
     summary: ImportSummary,
     *,
     principal: str,
@@ -83,15 +157,13 @@ def _import_chunk(
             summary.add_error(record.error)
     if not readable:
         return
-    result = ingest_batch(
+    result = record_batch(
         database,
-        kind,
-        [r.value for r in readable],
+        batch,
         principal=principal,
         now=clock(),
-        action=f"import.{kind.value}",
+        action=f"import.{batch.kind.value}",
         target=source,
-        item_path=lambda _index: "",
         audit_details={"first_line": chunk[0].line},
     )
     summary.created += result.created

@@ -43,11 +43,66 @@ def items_path(index: int) -> str:
     return f"items[{index}]"
 
 
+@dataclass(frozen=True)
+class ValidItem:
+    """An item that passed validation: its payload and, for content sent without one, the language found."""
+
+    index: int
+    payload: Any
+    language: str | None = None
+    language_detected: bool = False
+
+
+@dataclass(frozen=True)
+class ValidatedBatch:
+    """A batch checked on its own, before the store is asked anything: the valid items and the errors.
+
+    Validation needs no database, so a batch importer can validate the next chunk while the store
+    writes this one.
+    """
+
+    kind: IngestKind
+    valid: list[ValidItem]
+    errors: dict[int, ItemOutcome]
+    item_path: Callable[[int], str] = items_path
+
+
 @dataclass
 class _Accepted:
     index: int
     payload: Any
     row: dict[str, Any]
+
+
+def validate_batch(
+    kind: IngestKind, items: Sequence[object], item_path: Callable[[int], str] = items_path
+) -> ValidatedBatch:
+    """Validate every item's fields and find the language of content sent without one (no I/O)."""
+    model = PAYLOADS[kind]
+    errors: dict[int, ItemOutcome] = {}
+    valid: list[ValidItem] = []
+    for index, raw in enumerate(items):
+        if not isinstance(raw, Mapping):
+            error = FieldError(item_path(index), "must be a JSON object")
+            errors[index] = ItemOutcome(index, None, ItemStatus.ERROR, (error,))
+            continue
+        try:
+            payload: Any = model.model_validate(raw)
+        except ValidationError as exc:
+            ident = raw.get("id")
+            errors[index] = ItemOutcome(
+                index,
+                str(ident) if ident is not None else None,
+                ItemStatus.ERROR,
+                tuple(field_errors(exc, item_path(index))),
+            )
+            continue
+        if kind is IngestKind.CONTENT and payload.language is None and payload.text:
+            language = detect_language(payload.text)
+            valid.append(ValidItem(index, payload, language, language is not None))
+        else:
+            valid.append(ValidItem(index, payload))
+    return ValidatedBatch(kind, valid, errors, item_path)
 
 
 def ingest(
@@ -61,26 +116,22 @@ def ingest(
     item_path: Callable[[int], str] = items_path,
 ) -> IngestResult:
     """Validate and store a batch; each item is created, a duplicate (its id is known), or an error."""
-    model = PAYLOADS[kind]
-    outcomes: dict[int, ItemOutcome] = {}
-    payloads: list[tuple[int, Any]] = []
-    for index, raw in enumerate(items):
-        if not isinstance(raw, Mapping):
-            error = FieldError(item_path(index), "must be a JSON object")
-            outcomes[index] = ItemOutcome(index, None, ItemStatus.ERROR, (error,))
-            continue
-        try:
-            payloads.append((index, model.model_validate(raw)))
-        except ValidationError as exc:
-            ident = raw.get("id")
-            outcomes[index] = ItemOutcome(
-                index,
-                str(ident) if ident is not None else None,
-                ItemStatus.ERROR,
-                tuple(field_errors(exc, item_path(index))),
-            )
+    batch = validate_batch(kind, items, item_path)
+    return store_batch(session, batch, principal=principal, now=now, policy_ids=policy_ids)
 
-    accepted = _resolve(session, kind, payloads, outcomes, item_path, policy_ids, now)
+
+def store_batch(
+    session: Session,
+    batch: ValidatedBatch,
+    *,
+    principal: str,
+    now: datetime,
+    policy_ids: frozenset[str] = frozenset(),
+) -> IngestResult:
+    """Store a validated batch in the caller's transaction: resolve references, skip known ids, log events."""
+    kind = batch.kind
+    outcomes = dict(batch.errors)
+    accepted = _resolve(session, batch, outcomes, policy_ids, now)
     fresh: list[_Accepted] = []
     seen: set[str] = set()
     for item in accepted:
@@ -146,35 +197,33 @@ _MODELS: dict[IngestKind, type[Base]] = {
 
 def _resolve(
     session: Session,
-    kind: IngestKind,
-    payloads: list[tuple[int, Any]],
+    batch: ValidatedBatch,
     outcomes: dict[int, ItemOutcome],
-    item_path: Callable[[int], str],
     policy_ids: frozenset[str],
     now: datetime,
 ) -> list[_Accepted]:
     """Look up the subjects items refer to and build their rows; unknown references become errors."""
+    kind, valid = batch.kind, batch.valid
     actor_refs: dict[str, int] = {}
     content_refs: dict[str, int] = {}
     if kind is IngestKind.CONTENT:
-        actor_refs = existing_keys(session, Actor, [p.actor_id for _, p in payloads])
+        actor_refs = existing_keys(session, Actor, [v.payload.actor_id for v in valid])
     elif kind is IngestKind.REPORTS:
-        actor_refs = existing_keys(session, Actor, [p.target.actor_id for _, p in payloads if p.target.actor_id])
-        content_refs = existing_keys(
-            session, ContentItem, [p.target.content_id for _, p in payloads if p.target.content_id]
-        )
+        targets = [v.payload.target for v in valid]
+        actor_refs = existing_keys(session, Actor, [t.actor_id for t in targets if t.actor_id])
+        content_refs = existing_keys(session, ContentItem, [t.content_id for t in targets if t.content_id])
     elif kind is IngestKind.VIEWS:
-        content_refs = existing_keys(session, ContentItem, [p.content_id for _, p in payloads])
+        content_refs = existing_keys(session, ContentItem, [v.payload.content_id for v in valid])
 
     accepted = []
-    for index, payload in payloads:
+    for item in valid:
         try:
-            row = _row(kind, payload, actor_refs, content_refs, policy_ids, now)
+            row = _row(kind, item, actor_refs, content_refs, policy_ids, now)
         except _UnknownReference as missing:
-            error = FieldError(json_path(item_path(index), missing.field.split(".")), missing.message)
-            outcomes[index] = ItemOutcome(index, payload.id, ItemStatus.ERROR, (error,))
+            error = FieldError(json_path(batch.item_path(item.index), missing.field.split(".")), missing.message)
+            outcomes[item.index] = ItemOutcome(item.index, item.payload.id, ItemStatus.ERROR, (error,))
             continue
-        accepted.append(_Accepted(index, payload, row))
+        accepted.append(_Accepted(item.index, item.payload, row))
     return accepted
 
 
@@ -187,12 +236,13 @@ class _UnknownReference(Exception):
 
 def _row(
     kind: IngestKind,
-    payload: Any,
+    item: ValidItem,
     actor_refs: Mapping[str, int],
     content_refs: Mapping[str, int],
     policy_ids: frozenset[str],
     now: datetime,
 ) -> dict[str, Any]:
+    payload = item.payload
     if kind is IngestKind.ACTORS:
         return {
             "external_id": payload.id,
@@ -205,10 +255,6 @@ def _row(
     if kind is IngestKind.CONTENT:
         if payload.actor_id not in actor_refs:
             raise _UnknownReference("actor_id", "actor")
-        language, detected = payload.language, False
-        if language is None and payload.text:
-            language = detect_language(payload.text)
-            detected = language is not None
         return {
             "external_id": payload.id,
             "actor_pk": actor_refs[payload.actor_id],
@@ -216,8 +262,8 @@ def _row(
             "text": payload.text,
             "media_url": payload.media.url if payload.media else None,
             "media_pdq": payload.media.pdq.lower() if payload.media and payload.media.pdq else None,
-            "language": language,
-            "language_detected": detected,
+            "language": payload.language if payload.language is not None else item.language,
+            "language_detected": item.language_detected,
             "country": payload.country,
             "surface": payload.surface,
             "created_at": payload.created_at,
@@ -292,13 +338,31 @@ def ingest_batch(
     item_path: Callable[[int], str] = items_path,
     audit_details: Mapping[str, Any] | None = None,
 ) -> IngestResult:
-    """One batch in one transaction, recorded in the audit log when anything was accepted.
+    """Validate a batch, then store it in one transaction (see `record_batch`).
 
-    The API (`action` "ingest.*") and the batch importer ("import.*") both come through here.
+    The API (`action` "ingest.*") and the simulator come through here, the batch importer through
+    `record_batch` with chunks it validated ahead.
     """
+    batch = validate_batch(kind, items, item_path)
+    return record_batch(
+        database, batch, principal=principal, now=now, action=action, target=target, audit_details=audit_details
+    )
+
+
+def record_batch(
+    database: Database,
+    batch: ValidatedBatch,
+    *,
+    principal: str,
+    now: datetime,
+    action: str,
+    target: str,
+    audit_details: Mapping[str, Any] | None = None,
+) -> IngestResult:
+    """One validated batch in one transaction, recorded in the audit log when anything was accepted."""
     with database.transaction() as session:
-        policy_ids = frozenset(current_policies(session)) if kind is IngestKind.REPORTS else frozenset()
-        result = ingest(session, kind, items, principal=principal, now=now, policy_ids=policy_ids, item_path=item_path)
+        policy_ids = frozenset(current_policies(session)) if batch.kind is IngestKind.REPORTS else frozenset()
+        result = store_batch(session, batch, principal=principal, now=now, policy_ids=policy_ids)
         if result.accepted:
             audit_log.record(
                 session,
