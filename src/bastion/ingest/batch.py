@@ -61,8 +61,8 @@ def import_file(
     records = read_records(path, file_format or format_of(path), progress)
     validated = (_validated(chunk, kind) for chunk in _chunks(records, chunk_size))
     with _ReadAhead(validated, CHUNKS_AHEAD) as ready:
-        for chunk, batch in ready:
-            _import_chunk(database, chunk, batch, summary, principal=principal, clock=clock, source=path.name)
+        for chunk in ready:
+            _import_chunk(database, chunk, summary, principal=principal, clock=clock, source=path.name)
     return summary
 
 
@@ -77,9 +77,26 @@ def _chunks(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceR
         yield chunk
 
 
-def _validated(chunk: list[SourceRecord], kind: IngestKind) -> tuple[list[SourceRecord], ValidatedBatch]:
-    """The chunk and its readable records validated (indexes in the batch count readable records only)."""
-    return chunk, validate_batch(kind, [r.value for r in chunk if r.value is not None], lambda _index: "")
+@dataclass(frozen=True)
+class _ValidatedChunk:
+    """A chunk of the file after validation; its raw records are let go, only their lines are kept."""
+
+    rows: int
+    first_line: int
+    lines: list[int]  # the line of each readable record, by its index in the batch
+    unreadable: list[FieldError]
+    batch: ValidatedBatch
+
+
+def _validated(chunk: list[SourceRecord], kind: IngestKind) -> _ValidatedChunk:
+    readable = [r for r in chunk if r.value is not None]
+    return _ValidatedChunk(
+        rows=len(chunk),
+        first_line=chunk[0].line,
+        lines=[r.line for r in readable],
+        unreadable=[r.error for r in chunk if r.error is not None],
+        batch=validate_batch(kind, [r.value for r in readable], lambda _index: ""),
+    )
 
 
 T = TypeVar("T")
@@ -142,33 +159,30 @@ class _Failed:
 
 def _import_chunk(
     database: Database,
-    chunk: list[SourceRecord],
-    batch: ValidatedBatch,
+    chunk: _ValidatedChunk,
     summary: ImportSummary,
     *,
     principal: str,
     clock: Clock,
     source: str,
 ) -> None:
-    summary.rows += len(chunk)
-    readable = [r for r in chunk if r.value is not None]
-    for record in chunk:
-        if record.error is not None:
-            summary.add_error(record.error)
-    if not readable:
+    summary.rows += chunk.rows
+    for error in chunk.unreadable:
+        summary.add_error(error)
+    if not chunk.lines:
         return
     result = record_batch(
         database,
-        batch,
+        chunk.batch,
         principal=principal,
         now=clock(),
-        action=f"import.{batch.kind.value}",
+        action=f"import.{chunk.batch.kind.value}",
         target=source,
-        audit_details={"first_line": chunk[0].line},
+        audit_details={"first_line": chunk.first_line},
     )
     summary.created += result.created
     summary.duplicates += result.duplicates
     for outcome in result.outcomes:
-        line = readable[outcome.index].line
+        line = chunk.lines[outcome.index]
         for error in outcome.errors:
             summary.add_error(FieldError(error.path, error.message, line=line))

@@ -6,8 +6,8 @@ is also one statement with a placeholder per value, which psycopg parses again o
 each value is converted once, by a converter chosen per column, to exactly what SQLAlchemy would
 have sent, and a chunk travels as:
 
-- SQLite: multi-row `INSERT … VALUES (…), (…), …` statements of a few hundred rows when rows must
-  come back (`RETURNING`), one `executemany` when nothing has to;
+- SQLite: one `executemany` of a prepared single-row insert (a multi-row `VALUES … RETURNING` costs
+  SQLite half as much again); the keys created are read back by range, above the largest before;
 - PostgreSQL: one `INSERT … SELECT … FROM unnest(array, array, …)` with one array per column. The
   statement is short and the same for every chunk, so psycopg parses it once and the server keeps
   it prepared; its cost does not grow with the number of rows.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -30,19 +31,21 @@ from bastion.clock import as_utc
 from bastion.store.schema import Moment
 
 Convert = Callable[[Any], Any]
-SQLITE_ROWS_PER_STATEMENT = 500
-SQLITE_MAX_VARIABLES = 32_766  # SQLite's limit since 3.32; older ones allow 999 (see _sqlite_rows)
 
 
-def sqlite_moment(value: Any) -> str | None:
+def sqlite_moment(value: datetime | None) -> str | None:
     """A point in time as SQLAlchemy stores it on SQLite: UTC, no zone, microseconds always shown."""
     if value is None:
         return None
-    return as_utc(value).isoformat(" ", "microseconds")[:26]
+    if value.tzinfo is not UTC:
+        value = as_utc(value)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
-def _utc_or_none(value: Any) -> Any:
-    return None if value is None else as_utc(value)
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is UTC:
+        return value
+    return as_utc(value)
 
 
 def _json_text(value: Any) -> str:
@@ -63,24 +66,18 @@ def _converters(dialect: str, table: Table, columns: tuple[str, ...]) -> tuple[C
     return tuple(_converter(dialect, table, column) for column in columns)
 
 
-def driver_rows(
+def driver_columns(
     dialect: str, table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
-) -> list[tuple[Any, ...]]:
-    """Each row's values (in `columns` order) as the driver takes them for this table's column types."""
-    converters = _converters(dialect, table, columns)
-    converted = [(i, c) for i, c in enumerate(converters) if c is not None]
-    if not converted:
-        return [tuple(row) for row in rows]
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, convert in converted:
-            values[i] = convert(values[i])
-        out.append(tuple(values))
-    return out
+) -> list[list[Any]]:
+    """The rows' values column by column (in `columns` order), as the driver takes them for each column's type."""
+    values = [list(column) for column in zip(*rows, strict=True)]
+    for i, convert in enumerate(_converters(dialect, table, columns)):
+        if convert is not None:
+            values[i] = [convert(value) for value in values[i]]
+    return values
 
 
-def _insert_sql(table: Table, columns: tuple[str, ...], source: str, key: str | None) -> str:
+def _insert_sql(table: Table, columns: tuple[str, ...], source: str, key: str | None, *, returning: bool = True) -> str:
     """`INSERT INTO table (columns) <source>`, skipping rows whose `key` is stored when a key is given.
 
     Only names from the schema (`table.c` checks them) go into the text; values are always bound.
@@ -88,14 +85,25 @@ def _insert_sql(table: Table, columns: tuple[str, ...], source: str, key: str | 
     names = ", ".join(f'"{table.c[column].name}"' for column in columns)
     statement = " ".join(("INSERT INTO", f'"{table.name}"', f"({names})", source))
     if key is not None:
-        statement += f' ON CONFLICT ("{table.c[key].name}") DO NOTHING RETURNING "{key}", "pk"'
+        statement += f' ON CONFLICT ("{table.c[key].name}") DO NOTHING'
+        if returning:
+            statement += f' RETURNING "{key}", "pk"'
     return statement
 
 
 @lru_cache(maxsize=128)
-def _sqlite_insert(table: Table, columns: tuple[str, ...], rows: int, key: str | None) -> str:
-    one = "(" + ", ".join("?" * len(columns)) + ")"
-    return _insert_sql(table, columns, "VALUES " + ", ".join([one] * rows), key)
+def _sqlite_insert(table: Table, columns: tuple[str, ...], key: str | None) -> str:
+    return _insert_sql(table, columns, "VALUES (" + ", ".join("?" * len(columns)) + ")", key, returning=False)
+
+
+@lru_cache(maxsize=128)
+def _sqlite_range(table: Table, key: str) -> tuple[str, str]:
+    """The largest key before an insert, and the (key, pk) of the rows above a given key after it."""
+    pk, name = table.c.pk.name, table.c[key].name
+    return (
+        " ".join(("SELECT max(", f'"{pk}"', ") FROM", f'"{table.name}"')),
+        " ".join(("SELECT", f'"{name}", "{pk}"', "FROM", f'"{table.name}"', "WHERE", f'"{pk}"', "> ?")),
+    )
 
 
 @lru_cache(maxsize=128)
@@ -104,18 +112,6 @@ def _postgresql_insert(table: Table, columns: tuple[str, ...], key: str | None) 
     # %b: arrays go over in binary; as text, psycopg escapes every element with a regular expression.
     arrays = ", ".join(f"%b::{table.c[column].type.compile(dialect=dialect)}[]" for column in columns)
     return _insert_sql(table, columns, "".join(("SELECT * FROM unnest(", arrays, ")")), key)
-
-
-def _sqlite_rows(session: Session, columns: int) -> int:
-    """Rows per multi-row statement: as many as fit the driver's limit of bound values, at most 500."""
-    limit = SQLITE_MAX_VARIABLES
-    driver = session.connection().connection.driver_connection
-    getlimit = getattr(driver, "getlimit", None)
-    if getlimit is not None:
-        import sqlite3
-
-        limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return max(1, min(SQLITE_ROWS_PER_STATEMENT, limit // columns))
 
 
 def insert_rows(
@@ -135,22 +131,20 @@ def insert_rows(
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
-    values = driver_rows(dialect, table, columns, rows)
+    values = driver_columns(dialect, table, columns, rows)
     connection = session.connection()
     if dialect == "postgresql":
-        arrays = tuple(list(column) for column in zip(*values, strict=True))
-        result = connection.exec_driver_sql(_postgresql_insert(table, columns, skip_existing), arrays)
+        result = connection.exec_driver_sql(_postgresql_insert(table, columns, skip_existing), tuple(values))
         return [(k, int(pk)) for k, pk in result] if skip_existing is not None else []
     if dialect != "sqlite":
         raise NotImplementedError(dialect)  # pragma: no cover - the store supports these two
     if skip_existing is None:
-        connection.exec_driver_sql(_sqlite_insert(table, columns, 1, None), values)
+        connection.exec_driver_sql(_sqlite_insert(table, columns, None), list(zip(*values, strict=True)))
         return []
-    created: list[tuple[Any, int]] = []
-    step = _sqlite_rows(session, len(columns))
-    for start in range(0, len(values), step):
-        part = values[start : start + step]
-        flat = tuple(value for row in part for value in row)
-        result = connection.exec_driver_sql(_sqlite_insert(table, columns, len(part), skip_existing), flat)
-        created.extend((k, int(pk)) for k, pk in result)
-    return created
+    # SQLite has one writer at a time and Bastion's transactions take the write lock when they begin,
+    # so the rows above the largest key before this insert are the ones it created. (`executemany`
+    # cannot return rows, and a multi-row VALUES with RETURNING costs SQLite more than the lookup.)
+    last, created = _sqlite_range(table, skip_existing)
+    before = connection.exec_driver_sql(last).scalar()
+    connection.exec_driver_sql(_sqlite_insert(table, columns, skip_existing), list(zip(*values, strict=True)))
+    return [(k, int(pk)) for k, pk in connection.exec_driver_sql(created, (before or 0,))]
