@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import subprocess
 import sys
@@ -182,3 +183,18 @@ def test_an_error_while_reading_ahead_is_raised_to_the_caller(
     with pytest.raises(InvalidInput, match=r"cannot read bad\.parquet"):
         import_file(database, bad, IngestKind.CONTENT, principal="system:test", clock=clock)
     assert not [t for t in threading.enumerate() if t.name == "bastion-import-reader"]
+
+
+def test_the_cycle_collector_runs_less_often_only_while_importing() -> None:
+    from bastion.ingest.batch import IMPORT_GC_THRESHOLD, _fewer_collections
+
+    before = gc.get_threshold()
+    with _fewer_collections():
+        assert gc.get_threshold()[0] == IMPORT_GC_THRESHOLD
+        with _fewer_collections():  # a second import at the same time
+            pass
+        assert gc.get_threshold()[0] == IMPORT_GC_THRESHOLD  # still importing
+    assert gc.get_threshold() == before
+    with pytest.raises(KeyboardInterrupt), _fewer_collections():
+        raise KeyboardInterrupt
+    assert gc.get_threshold() == before

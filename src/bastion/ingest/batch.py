@@ -11,9 +11,11 @@ still stored one at a time, in file order, each in its own transaction.
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar, cast
@@ -28,6 +30,7 @@ from bastion.store.database import Database
 MAX_KEPT_ERRORS = 1_000
 IMPORT_CHUNK = 5_000  # rows per transaction; larger than an API batch, as files are trusted to be big
 CHUNKS_AHEAD = 1  # validated chunks waiting for the store: more would only hold more memory
+IMPORT_GC_THRESHOLD = 100_000  # allocations between young-generation collections while importing
 
 
 @dataclass
@@ -60,7 +63,7 @@ def import_file(
     summary = ImportSummary(path=path.name, kind=kind)
     records = read_records(path, file_format or format_of(path), progress)
     validated = (_validated(chunk, kind) for chunk in _chunks(records, chunk_size))
-    with _ReadAhead(validated, CHUNKS_AHEAD) as ready:
+    with _fewer_collections(), _ReadAhead(validated, CHUNKS_AHEAD) as ready:
         for chunk in ready:
             _import_chunk(database, chunk, summary, principal=principal, clock=clock, source=path.name)
     return summary
@@ -75,6 +78,36 @@ def _chunks(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceR
             chunk = []
     if chunk:
         yield chunk
+
+
+_collections_lock = threading.Lock()
+_collections_held = 0
+_collections_before = gc.get_threshold()
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run Python's cycle collector less often while importing, and as before afterwards.
+
+    A chunk in flight is tens of thousands of live objects (records, payloads, rows), and the
+    collector's default thresholds scan them again and again: it took a third of an import's CPU
+    time. The import's own objects hardly ever form cycles, so they are freed as soon as they are
+    let go; the collector still runs, every 100,000 allocations instead of every 700. Imports running at
+    the same time share the raised thresholds; the last to finish puts the old ones back.
+    """
+    global _collections_held, _collections_before
+    with _collections_lock:
+        if _collections_held == 0:
+            _collections_before = gc.get_threshold()
+            gc.set_threshold(IMPORT_GC_THRESHOLD, *_collections_before[1:])
+        _collections_held += 1
+    try:
+        yield
+    finally:
+        with _collections_lock:
+            _collections_held -= 1
+            if _collections_held == 0:
+                gc.set_threshold(*_collections_before)
 
 
 @dataclass(frozen=True)
