@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
+from bastion.domain.events import EventKind, NewEvent
+from bastion.domain.subjects import SubjectType
 from bastion.store.bulk import insert_rows
 from bastion.store.database import Database
+from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Event
 from bastion.store.upsert import insert_new, table_of
 
@@ -96,3 +99,19 @@ def test_a_rolled_back_transaction_keeps_no_bulk_rows(database: Database) -> Non
         assert session.scalar(select(func.count()).select_from(Actor)) == 0
         assert session.scalar(select(func.count()).select_from(Event)) == 0
         assert insert_rows(session, events, columns, []) == []
+
+
+@pytest.mark.parametrize("count", [3, 300])  # PostgreSQL: below and above the rows sent by COPY
+def test_events_read_back_as_written(database: Database, count: int) -> None:
+    events = [
+        NewEvent(EventKind.CONTENT_CREATED, SubjectType.CONTENT, i, AT + timedelta(seconds=i), "p\tq", {"id": f"c{i}"})
+        for i in range(count)
+    ]
+    with database.transaction() as session:
+        append_events(session, events, recorded_at=AT)
+    with database.transaction() as session:
+        stored = list(session.scalars(select(Event).order_by(Event.pk)))
+    read = [(e.kind, e.subject_type, e.subject_pk, e.occurred_at, e.recorded_at, e.principal, e.data) for e in stored]
+    assert read == [
+        ("content.created", "content", i, AT + timedelta(seconds=i), AT, "p\tq", {"id": f"c{i}"}) for i in range(count)
+    ]

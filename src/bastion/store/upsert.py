@@ -7,7 +7,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -53,12 +53,30 @@ def existing_keys(
     session: Session, model: type[Base], keys: Sequence[str], *, key: str = "external_id"
 ) -> dict[str, int]:
     """{key: pk} of the given keys that are already stored."""
-    found: dict[str, int] = {}
-    table = table_of(model)
-    column = table.c[key]
     unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 900):  # stay under SQLite's bound-parameter limit
+    if not unique:
+        return {}
+    table = table_of(model)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # one short statement, the keys as one array
+        return {str(k): int(pk) for k, pk in connection.exec_driver_sql(_any_of(table, key), (unique,))}
+    found: dict[str, int] = {}
+    for start in range(0, len(unique), 900):  # stay under SQLite's bound-parameter limit of old
         chunk = unique[start : start + 900]
-        for k, pk in session.execute(select(column, table.c.pk).where(column.in_(chunk))):
+        for k, pk in connection.exec_driver_sql(_in_list(table, key, len(chunk)), tuple(chunk)):
             found[str(k)] = int(pk)
     return found
+
+
+@lru_cache(maxsize=64)
+def _any_of(table: Table, key: str) -> str:
+    column = table.c[key]
+    where = f'"{column.name}" = ANY(%b::text[])'
+    return " ".join(("SELECT", f'"{column.name}", "pk" FROM', f'"{table.name}"', "WHERE", where))
+
+
+@lru_cache(maxsize=64)
+def _in_list(table: Table, key: str, size: int) -> str:
+    column = table.c[key]
+    where = f'"{column.name}" IN (' + ", ".join("?" * size) + ")"
+    return " ".join(("SELECT", f'"{column.name}", "pk" FROM', f'"{table.name}"', "WHERE", where))
