@@ -91,14 +91,21 @@ def test_a_rolled_back_transaction_keeps_no_bulk_rows(database: Database) -> Non
     events = table_of(Event)
     columns = ("kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data")
     row = ("content.created", "content", 1, AT, AT, "t", {"id": "c1"})
+    many = [_actor(f"a{i}") for i in range(300)]  # PostgreSQL: enough to go by COPY and a staging table
     with pytest.raises(RuntimeError), database.transaction() as session:
-        insert_new(session, Actor, [_actor("gone")])
+        insert_new(session, Actor, many)
         insert_rows(session, events, columns, [row] * 700)
         raise RuntimeError("interrupted")
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Actor)) == 0
         assert session.scalar(select(func.count()).select_from(Event)) == 0
         assert insert_rows(session, events, columns, []) == []
+    with database.transaction() as session:  # the staging table went with the rollback; it comes back
+        assert len(insert_new(session, Actor, many)) == 300
+        # Twice in one transaction: the second insert sees none of the first's staged rows.
+        assert set(insert_new(session, Actor, [_actor(f"b{i}") for i in range(250)] + many)) == {
+            f"b{i}" for i in range(250)
+        }
 
 
 @pytest.mark.parametrize("count", [3, 300])  # PostgreSQL: below and above the rows sent by COPY

@@ -10,8 +10,7 @@ have sent, and a chunk travels as:
   SQLite half as much again); the keys created are read back by range, above the largest before;
 - PostgreSQL: one `INSERT … SELECT … FROM unnest(array, array, …)` with one array per column. The
   statement is short and the same for every chunk, so psycopg parses it once and the server keeps
-  it prepared; its cost does not grow with the number of rows. Many rows that need no conflict
-  check (events) go by `COPY` instead.
+  it prepared. From `POSTGRESQL_COPY_ROWS` rows on, `COPY` instead (see `_postgresql_copy`).
 
 Statements run on the session's own connection, so they are part of the caller's transaction.
 """
@@ -19,6 +18,7 @@ Statements run on the session's own connection, so they are part of the caller's
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -32,8 +32,8 @@ from bastion.clock import as_utc
 from bastion.store.schema import Moment
 
 Convert = Callable[[Any], Any]
-# From this many rows on, rows that need no conflict check go by COPY: one round trip more than a
-# statement, but no array for psycopg to build element by element in Python.
+# From this many rows on, PostgreSQL gets rows by COPY: a round trip or two more than one statement,
+# but no array for psycopg to build element by element in Python.
 POSTGRESQL_COPY_ROWS = 200
 
 
@@ -118,14 +118,46 @@ def _postgresql_insert(table: Table, columns: tuple[str, ...], key: str | None) 
     return _insert_sql(table, columns, "".join(("SELECT * FROM unnest(", arrays, ")")), key)
 
 
-def _postgresql_copy(session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
-    """`COPY table (columns) FROM STDIN`: psycopg formats the rows in C, the server parses no SQL per row."""
+def _postgresql_copy(
+    session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]], key: str | None
+) -> list[tuple[Any, int]]:
+    """`COPY … FROM STDIN`: psycopg formats the rows in C, and the server parses no SQL per row.
+
+    Rows that need no conflict check are copied straight into the table. The others are copied into
+    a temporary staging table of this connection (emptied at every commit), then moved by one
+    `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`, which also empties it.
+    """
+    create, copy_into, move = _postgresql_copy_sql(table, columns, key)
+    driver: Any = session.connection().connection.driver_connection  # a psycopg Connection
+    with driver.cursor() as cursor:
+        if create:
+            cursor.execute(create)
+        with cursor.copy(copy_into) as copy:
+            for row in rows:
+                copy.write_row(row)
+        if not move:
+            return []
+        cursor.execute(move)
+        return [(k, int(pk)) for k, pk in cursor.fetchall()]
+
+
+@lru_cache(maxsize=128)
+def _postgresql_copy_sql(table: Table, columns: tuple[str, ...], key: str | None) -> tuple[str, str, str]:
+    """(create the staging table, copy into it or the table, move the new rows); no staging without a key."""
     names = ", ".join(f'"{table.c[column].name}"' for column in columns)
-    statement = " ".join(("COPY", f'"{table.name}"', f"({names})", "FROM STDIN"))
-    driver = session.connection().connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    if key is None:
+        return "", " ".join(("COPY", f'"{table.name}"', f"({names})", "FROM STDIN")), ""
+    # One staging table per table and set of columns, so two callers' column lists never meet.
+    stage = f"bulk_{table.name}_{zlib.crc32(','.join(columns).encode()):08x}"
+    create = " ".join(
+        (
+            *("CREATE TEMPORARY TABLE IF NOT EXISTS", f'"{stage}"', "ON COMMIT DELETE ROWS"),
+            *("AS SELECT", names, "FROM", f'"{table.name}"', "WITH NO DATA"),
+        )
+    )
+    staged = " ".join(("WITH staged AS (DELETE FROM", f'"{stage}"', "RETURNING", names, ")"))
+    move = " ".join((staged, _insert_sql(table, columns, " ".join(("SELECT", names, "FROM staged")), key)))
+    return create, " ".join(("COPY", f'"{stage}"', f"({names})", "FROM STDIN")), move
 
 
 def insert_rows(
@@ -148,9 +180,8 @@ def insert_rows(
     values = driver_columns(dialect, table, columns, rows)
     connection = session.connection()
     if dialect == "postgresql":
-        if skip_existing is None and len(rows) >= POSTGRESQL_COPY_ROWS:
-            _postgresql_copy(session, table, columns, zip(*values, strict=True))
-            return []
+        if len(rows) >= POSTGRESQL_COPY_ROWS:
+            return _postgresql_copy(session, table, columns, zip(*values, strict=True), skip_existing)
         result = connection.exec_driver_sql(_postgresql_insert(table, columns, skip_existing), tuple(values))
         return [(k, int(pk)) for k, pk in result] if skip_existing is not None else []
     if dialect != "sqlite":
