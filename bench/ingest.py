@@ -8,9 +8,10 @@ content twice, each time into a fresh store with the same schema and the same ac
 
 - **ours**: `bastion.ingest.batch.import_file`, the path `bastion import` and the API use: streaming
   read, pydantic validation, actor resolution, deduplication, language identification, one
-  `content.created` event per row and one audit-log row per 1,000-row chunk, each chunk one transaction;
+  `content.created` event per row and one audit-log row per chunk (`IMPORT_CHUNK` rows), each chunk
+  one transaction;
 - **baseline**: read the same file line by line, `json.loads`, and `executemany` the rows into
-  `content_items` with the bare DB-API driver in transactions of 1,000 rows; nothing else.
+  `content_items` with the bare DB-API driver in transactions of `IMPORT_CHUNK` rows; nothing else.
 
 Each timed import runs in a subprocess of its own, so its peak memory is its own. Both stores are
 checked afterwards (row counts, event counts, the audit chain, idempotent re-import), so a broken
@@ -353,7 +354,7 @@ def phase_ours(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase_baseline(spec: dict[str, Any]) -> dict[str, Any]:
-    """The timed floor: json.loads and a bare executemany per 1,000 rows, into the same schema."""
+    """The timed floor: json.loads and a bare executemany per chunk of rows, into the same schema."""
     if spec["driver"] == "sqlite3":
         import sqlite3
 
@@ -644,7 +645,7 @@ def report(data: Dataset, backend: str, ours: dict[str, Any], baseline: dict[str
                 print(f"warning: other processes kept {share:.0%} of a CPU busy during {name}; its figures are noisy")
     print(
         "ours does, and the baseline does not: pydantic validation of every field, actor resolution with an"
-        " error per unknown actor, deduplication (ON CONFLICT DO NOTHING … RETURNING), language identification"
+        " error per unknown actor, deduplication (ON CONFLICT DO NOTHING), language identification"
         f" on {ours['language_detected']:,} rows without a language ({ours['language_unknown']:,} left unknown),"
         f" {rows:,} content.created events, one hash-chained audit row per {IMPORT_CHUNK:,}-row chunk, per-line error"
         " reports"
