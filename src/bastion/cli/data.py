@@ -58,6 +58,7 @@ def import_command(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
+        disable=not console.is_terminal,  # a pipe or a log file gets the summary, not a bar's blank line
         transient=True,
     ) as progress:
         task = progress.add_task(escape(file.name), total=None)
@@ -71,21 +72,24 @@ def import_command(
             progress=_RichProgress(progress, task),
         )
     _print_summary(summary)
-    if summary.error_count and not summary.created and not summary.duplicates:
+    if summary.rejected and not summary.created and not summary.duplicates:
         raise typer.Exit(EXIT_INVALID)
 
 
 def _print_summary(summary: ImportSummary) -> None:
     for error in summary.errors[:SHOWN_ERRORS]:
         errors.print(
-            f"[red]line {error.line}[/]: {escape(error.path + ': ' if error.path else '')}{escape(error.message)}"
+            f"[red]line {error.line}[/]: {escape(error.path + ': ' if error.path else '')}{escape(error.message)}",
+            soft_wrap=True,
         )
     if summary.error_count > SHOWN_ERRORS:
-        errors.print(f"… and {summary.error_count - SHOWN_ERRORS:,} more bad rows")
+        errors.print(f"… and {summary.error_count - SHOWN_ERRORS:,} more errors")
+    rows = "row" if summary.rejected == 1 else "rows"
     console.print(
-        f"{summary.path}: {summary.rows:,} rows read · [green]{summary.created:,} created[/] · "
+        f"{escape(summary.path)}: {summary.rows:,} rows read · [green]{summary.created:,} created[/] · "
         f"{summary.duplicates:,} already known · "
-        + (f"[red]{summary.error_count:,} rejected[/]" if summary.error_count else "0 rejected")
+        + (f"[red]{summary.rejected:,} {rows} rejected[/]" if summary.rejected else "0 rejected"),
+        soft_wrap=True,
     )
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from bastion.cli.console import console, open_database, open_store
 from bastion.clock import system_clock
 from bastion.config import Settings, settings
-from bastion.demo import DEMO_FOLDER, populate_demo, prepare_demo_users
+from bastion.demo import DEMO_FOLDER, check_port_free, populate_demo, prepare_demo_users
 from bastion.review.webhooks import DeliveryWorker, webhook_target
 from bastion.setup import initialise
 from bastion.store.database import Database
@@ -59,6 +59,7 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
         worker = DeliveryWorker(database, webhook_target(config), clock=system_clock)
         worker.start()
         console.print(f"delivering enforcement webhooks to [bold]{escape(worker.target.origin)}[/]")
+    check_port_free(host, port)
     processes = f" with {workers} worker processes" if workers > 1 else ""
     console.print(f"Bastion is serving at [bold]http://{host}:{port}[/]{processes} (Ctrl+C to stop)")
     try:
@@ -92,6 +93,8 @@ def demo(
     The first run simulates two weeks of a small platform into FOLDER; later runs reuse it. Every run
     prints fresh passwords.
     """
+    if not no_serve:
+        check_port_free(host, port)  # before a minute of simulation, not after
     folder.mkdir(parents=True, exist_ok=True)
     url = os.environ.get("BASTION_DATABASE_URL") or f"sqlite:///{(folder / 'bastion.db').resolve()}"
     config = Settings(database_url=url)

@@ -52,6 +52,7 @@ def simulate(
         TextColumn("{task.completed:,} records"),
         TimeElapsedColumn(),
         console=console,
+        disable=not console.is_terminal,  # a pipe or a log file gets the summary, not a bar's blank line
         transient=True,
     ) as progress:
         task = progress.add_task(f"{spec.scale.value}, {spec.days} days, seed {spec.seed}", total=None)

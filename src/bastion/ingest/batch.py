@@ -28,13 +28,17 @@ class ImportSummary:
     rows: int = 0
     created: int = 0
     duplicates: int = 0
+    rejected: int = 0  # rows refused; one row can carry several errors
     error_count: int = 0
     errors: list[FieldError] = field(default_factory=list)  # the first MAX_KEPT_ERRORS, by line
 
-    def add_error(self, error: FieldError) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_KEPT_ERRORS:
-            self.errors.append(error)
+    def reject(self, errors: Iterable[FieldError]) -> None:
+        """One refused row, with every error found in it."""
+        self.rejected += 1
+        for error in errors:
+            self.error_count += 1
+            if len(self.errors) < MAX_KEPT_ERRORS:
+                self.errors.append(error)
 
 
 def import_file(
@@ -80,7 +84,7 @@ def _import_chunk(
     readable = [r for r in chunk if r.value is not None]
     for record in chunk:
         if record.error is not None:
-            summary.add_error(record.error)
+            summary.reject([record.error])
     if not readable:
         return
     result = ingest_batch(
@@ -98,5 +102,5 @@ def _import_chunk(
     summary.duplicates += result.duplicates
     for outcome in result.outcomes:
         line = readable[outcome.index].line
-        for error in outcome.errors:
-            summary.add_error(FieldError(error.path, error.message, line=line))
+        if outcome.errors:
+            summary.reject(FieldError(error.path, error.message, line=line) for error in outcome.errors)
