@@ -86,6 +86,16 @@ def test_a_store_never_initialised_says_to_run_init(run_bastion: Bastion, tmp_pa
     assert one_error_line(ran.err) == "error: the database has no Bastion schema yet: run 'bastion init' first"
 
 
+def test_a_schema_older_than_the_code_says_to_run_init(run_bastion: Bastion, sqlite_database: Database) -> None:
+    with sqlite_database.engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE users DROP COLUMN vendor")  # as if a migration were missing
+    ran = run_bastion("user", "list", url=sqlite_database.url)
+    assert ran.code == 1
+    assert one_error_line(ran.err) == (
+        "error: the database cannot be used: no such column: users.vendor; if Bastion was upgraded, run 'bastion init'"
+    )
+
+
 def test_an_unreachable_database_is_one_line(run_bastion: Bastion) -> None:
     ran = run_bastion("user", "list", url="postgresql+psycopg://nobody@127.0.0.1:1/bastion")
     assert ran.code == 1

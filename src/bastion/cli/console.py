@@ -15,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from typer._click.core import Context
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
@@ -26,7 +26,7 @@ from bastion.errors import BastionError, ConfigurationError, FieldError, Invalid
 from bastion.ingest.validation import message_of
 from bastion.logs import configure_logging
 from bastion.store.database import Database
-from bastion.store.migrate import current_revision, head_revision
+from bastion.store.migrate import current_revision
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -42,16 +42,15 @@ def choices(values: Iterable[str]) -> str:
 
 
 def open_database() -> Database:
-    """The configured store, ready for commands: its schema exists and is the newest.
+    """The configured store, once it has a schema.
 
-    A store that `bastion init` never ran on would otherwise fail later with "no such table".
+    A store that `bastion init` never ran on would otherwise fail later with "no such table". An
+    older schema is not checked here (reading the migrations costs a tenth of a second a command);
+    `run_guarded` says to run `bastion init` when the database refuses a statement.
     """
     database = Database(settings().database_url)
-    revision = current_revision(database)
-    if revision is None:
+    if current_revision(database) is None:
         raise ConfigurationError("the database has no Bastion schema yet: run 'bastion init' first")
-    if revision != head_revision(database):
-        raise ConfigurationError("the database schema is older than this Bastion: run 'bastion init' to upgrade it")
     return database
 
 
@@ -158,8 +157,15 @@ def run_guarded(app: typer.Typer, args: Sequence[str] | None = None) -> int:
     except UsageError as usage:
         errors.print(escape(usage_line(usage)), soft_wrap=True)
         return EXIT_INVALID
-    except OperationalError as failure:
-        return report_error(ConfigurationError(f"the database cannot be used: {_first_line(failure.orig)}"))
+    except (OperationalError, ProgrammingError) as failure:
+        # Unreachable, locked, or older than this Bastion (a missing table or column).
+        reason = _first_line(failure.orig)
+        hint = (
+            ""
+            if failure.connection_invalidated or "connect" in reason
+            else "; if Bastion was upgraded, run 'bastion init'"
+        )
+        return report_error(ConfigurationError(f"the database cannot be used: {reason}{hint}"))
     except typer.Abort:
         errors.print("aborted")
         return EXIT_FAILED
