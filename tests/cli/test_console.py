@@ -107,7 +107,7 @@ def test_a_bad_setting_names_the_variable(run_bastion: Bastion, tmp_path: Path) 
     assert ran.code == 2
     assert ran.err.splitlines() == [
         "error: the environment has 1 bad setting",
-        "  BASTION_SESSION_HOURS: Input should be greater than 0",
+        "  BASTION_SESSION_HOURS: must be greater than 0",
     ]
     assert not (tmp_path / "x.db").exists()
 
