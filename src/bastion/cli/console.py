@@ -33,7 +33,6 @@ errors = Console(stderr=True, highlight=False)
 
 EXIT_INVALID = 2
 EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
 def choices(values: Iterable[str]) -> str:
@@ -157,6 +156,9 @@ def run_guarded(app: typer.Typer, args: Sequence[str] | None = None) -> int:
     except UsageError as usage:
         errors.print(escape(usage_line(usage)), soft_wrap=True)
         return EXIT_INVALID
+    except typer.TyperException as failure:  # typer's other errors (a file it could not open)
+        errors.print(f"error: {escape(failure.format_message())}", soft_wrap=True)
+        return EXIT_FAILED
     except (OperationalError, ProgrammingError) as failure:
         # Unreachable, locked, or older than this Bastion (a missing table or column).
         reason = _first_line(failure.orig)

@@ -74,7 +74,7 @@ def print_listing(
         writer.writerow([c.key for c in columns])
         writer.writerows([[_csv_value(v) for v in row] for row in materialised])
     elif not materialised and empty is not None:
-        console.print(empty)
+        console.print(empty, markup=False)
     else:
         table = Table(title=title)
         for column in columns:
