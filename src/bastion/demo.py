@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import secrets
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -13,7 +16,7 @@ from bastion.auth.principal import SYSTEM
 from bastion.auth.users import add_user, set_password
 from bastion.clock import Clock
 from bastion.domain.access import Role
-from bastion.errors import NotFound
+from bastion.errors import Conflict, InvalidInput, NotFound
 from bastion.simulate import Scale, SimulationSpec, World
 from bastion.simulate.reviewing import ReviewSummary, write_and_review
 from bastion.store.database import Database
@@ -42,6 +45,50 @@ _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789" 
 def demo_password(length: int = 16) -> str:
     """Easy to copy from a terminal: letters and digits only, about 93 bits."""
     return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse before any work is done, and before saying "serving", when the web UI could not listen.
+
+    The probe binds as uvicorn does (SO_REUSEADDR), so a port a stopped server left in TIME_WAIT counts
+    as free; one another program listens on does not.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidInput(f"cannot listen on {host!r}: not an address or a host name this machine knows") from exc
+    failure = _bind_failure(family, kind, proto, address)
+    if failure is None:
+        return
+    if failure.errno == errno.EADDRINUSE:
+        free = next(
+            (
+                p
+                for p in range(port + 1, min(port + 50, 65536))
+                if _bind_failure(family, kind, proto, address, p) is None
+            ),
+            None,
+        )
+        hint = f", e.g. --port {free}" if free is not None else ""
+        raise Conflict(f"port {port} on {host} is already in use by another program: pick another with --port{hint}")
+    if failure.errno == errno.EACCES:
+        raise Conflict(f"port {port} on {host} needs administrator rights: pick one above 1023 with --port")
+    raise InvalidInput(f"cannot listen on {host} port {port}: {failure.strerror}; pick another address with --host")
+
+
+def _bind_failure(
+    family: int, kind: int, proto: int, address: tuple[Any, ...], port: int | None = None
+) -> OSError | None:
+    """Why binding `address` (with `port` instead of its own, if given) fails; None when it works."""
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address if port is None else (address[0], port, *address[2:]))
+        except OSError as exc:
+            return exc
+    return None
 
 
 @dataclass(frozen=True)

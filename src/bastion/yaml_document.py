@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import yaml
@@ -13,6 +13,7 @@ from bastion.errors import FieldError, InvalidInput
 from bastion.ingest.validation import json_path, message_of
 
 Model = TypeVar("Model", bound=BaseModel)
+Location = tuple[str | int, ...]  # where a value is in a document: ("queues", 2, "name")
 
 
 def yaml_syntax_error(exc: yaml.YAMLError, text: str) -> FieldError:
@@ -49,20 +50,36 @@ def _line_of(root: Node | None, loc: Sequence[str | int]) -> int | None:
     return line
 
 
-def validate_yaml(model: type[Model], text: str, source: str) -> Model:
-    """Parse and validate a YAML document; raises InvalidInput listing every bad field with its line."""
+def validate_yaml(
+    model: type[Model],
+    text: str,
+    source: str,
+    cross_checks: Callable[[object], Sequence[tuple[Location, str]]] | None = None,
+) -> Model:
+    """Parse and validate a YAML document; raises InvalidInput listing every bad field with its line.
+
+    `cross_checks` reads the parsed document for problems that span fields (a name used twice, a
+    reference to nothing). Pydantic runs a model's own such checks only once every field is valid;
+    run over the document, they are reported in the same pass as the field errors. The model keeps
+    its validator for models built in code; its one message without a field is then dropped here.
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{source} is not valid YAML", [yaml_syntax_error(exc, text)]) from exc
+    document = data if data is not None else {}
     try:
-        return model.model_validate(data if data is not None else {})
+        return model.model_validate(document)
     except ValidationError as exc:
         errors = []
         for detail in exc.errors(include_url=False, include_input=False):
             loc = [p for p in detail["loc"] if isinstance(p, str | int)]
+            if cross_checks is not None and not loc and detail["type"] == "value_error":
+                continue
             errors.append(FieldError(json_path("", loc), message_of(detail), line=_line_of(root, loc)))
+        for cross_loc, message in cross_checks(document) if cross_checks is not None else ():
+            errors.append(FieldError(json_path("", cross_loc), message, line=_line_of(root, cross_loc)))
         raise document_invalid(source, errors) from exc
 
 

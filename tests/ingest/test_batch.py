@@ -63,7 +63,7 @@ def test_importing_twice_changes_nothing_and_bad_rows_have_line_numbers(
     path = _jsonl(tmp_path / "content.jsonl", rows)
 
     first = import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=1000)
-    assert (first.rows, first.created, first.duplicates, first.error_count) == (2500, 2497, 0, 3)
+    assert (first.rows, first.created, first.duplicates, first.rejected, first.error_count) == (2500, 2497, 0, 3, 3)
     assert [(e.line, e.path) for e in first.errors] == [(11, "type"), (1701, ""), (2401, "actor_id")]
     events_after_first = _count(database, Event)
 

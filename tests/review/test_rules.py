@@ -77,11 +77,11 @@ def test_the_first_matching_rule_wins_else_the_default_queue(facts: JobFacts, qu
 
 
 BAD_CONFIGS = [
-    ("queues: []\ndefault_queue: a\nescalation_queue: a\nappeals_queue: a\n", "", "at least one queue"),
+    ("queues: []\ndefault_queue: a\nescalation_queue: a\nappeals_queue: a\n", "queues", "at least one queue"),
     (
         "queues:\n  - {name: a, title: A}\ndefault_queue: b\nescalation_queue: a\nappeals_queue: a\n",
-        "",
-        "unknown queue 'b'",
+        "default_queue",
+        "no queue named 'b'",
     ),
     (
         "queues:\n  - {name: a, title: A, sla_hours: -2}\ndefault_queue: a\nescalation_queue: a\nappeals_queue: a\n",
@@ -91,8 +91,8 @@ BAD_CONFIGS = [
     (
         "queues:\n  - {name: a, title: A}\n  - {name: a, title: B}\n"
         "default_queue: a\nescalation_queue: a\nappeals_queue: a\n",
-        "",
-        "repeated: a",
+        "queues[1].name",
+        "queue 'a' is defined already, as queues[0]",
     ),
     (
         "queues:\n  - {name: a, title: A, colour: red}\ndefault_queue: a\nescalation_queue: a\nappeals_queue: a\n",

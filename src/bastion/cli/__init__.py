@@ -6,12 +6,9 @@ import sys
 
 from bastion.cli.app import app
 from bastion.cli.console import run_guarded
-from bastion.config import settings
-from bastion.logs import configure_logging
 
 
 def main() -> None:
-    configure_logging(settings().log_level)
     sys.exit(run_guarded(app))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from bastion.cli.console import root_options
 from bastion.plugins import in_registration_order
 
 
@@ -14,7 +15,11 @@ def command_line() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        # Plain help: typer's rich panels label every flag, --help included, `<bool>`, and print the
+        # help while building the error that `bastion` alone raises.
+        rich_markup_mode=None,
     )
+    cli.callback()(root_options)
     in_registration_order("cli_commands", cli=cli)
     return cli
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 from bastion.auth.principal import SYSTEM
-from bastion.cli.console import EXIT_INVALID, console, errors, open_database
+from bastion.cli.console import EXIT_INVALID, choices, console, errors, open_database
+from bastion.cli.listing import Column, FormatOption, OutputFormat, print_listing
 from bastion.clock import system_clock
 from bastion.domain.subjects import IngestKind
 from bastion.ingest.batch import ImportSummary, import_file
@@ -20,6 +20,7 @@ from bastion.policy.service import current_policies, load_policies
 
 policies_app = typer.Typer(help="The harm taxonomy: versioned policies.", no_args_is_help=True)
 SHOWN_ERRORS = 20
+KINDS, FORMATS = choices(IngestKind), choices(FileFormat)
 
 
 class _RichProgress(ProgressSink):
@@ -37,9 +38,16 @@ class _RichProgress(ProgressSink):
 
 
 def import_command(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSONL, CSV or Parquet."),
-    kind: IngestKind = typer.Option(..., "--kind", help="What the file holds."),
-    file_format: FileFormat | None = typer.Option(None, "--format", help="Override the format the suffix implies."),
+    file: Path = typer.Argument(
+        ..., metavar="FILE", exists=True, dir_okay=False, readable=True, help="JSONL, CSV or Parquet."
+    ),
+    kind: IngestKind = typer.Option(..., "--kind", metavar=KINDS, help="What the file holds."),
+    file_format: FileFormat | None = typer.Option(
+        None,
+        "--format",
+        metavar=FORMATS,
+        help="The file's format, when its name does not end in .jsonl, .csv or .parquet.",
+    ),
 ) -> None:
     """Import a file of actors, content, reports or views. Safe to run again: known ids are skipped."""
     database = open_database()
@@ -50,6 +58,7 @@ def import_command(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
+        disable=not console.is_terminal,  # a pipe or a log file gets the summary, not a bar's blank line
         transient=True,
     ) as progress:
         task = progress.add_task(escape(file.name), total=None)
@@ -63,26 +72,33 @@ def import_command(
             progress=_RichProgress(progress, task),
         )
     _print_summary(summary)
-    if summary.error_count and not summary.created and not summary.duplicates:
+    if summary.rejected and not summary.created and not summary.duplicates:
         raise typer.Exit(EXIT_INVALID)
 
 
 def _print_summary(summary: ImportSummary) -> None:
     for error in summary.errors[:SHOWN_ERRORS]:
         errors.print(
-            f"[red]line {error.line}[/]: {escape(error.path + ': ' if error.path else '')}{escape(error.message)}"
+            f"[red]line {error.line}[/]: {escape(error.path + ': ' if error.path else '')}{escape(error.message)}",
+            soft_wrap=True,
         )
     if summary.error_count > SHOWN_ERRORS:
-        errors.print(f"… and {summary.error_count - SHOWN_ERRORS:,} more bad rows")
+        errors.print(f"… and {summary.error_count - SHOWN_ERRORS:,} more errors")
+    rows = "row" if summary.rejected == 1 else "rows"
     console.print(
-        f"{summary.path}: {summary.rows:,} rows read · [green]{summary.created:,} created[/] · "
+        f"{escape(summary.path)}: {summary.rows:,} rows read · [green]{summary.created:,} created[/] · "
         f"{summary.duplicates:,} already known · "
-        + (f"[red]{summary.error_count:,} rejected[/]" if summary.error_count else "0 rejected")
+        + (f"[red]{summary.rejected:,} {rows} rejected[/]" if summary.rejected else "0 rejected"),
+        soft_wrap=True,
     )
 
 
 @policies_app.command("load")
-def policies_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+def policies_load(
+    file: Path = typer.Argument(
+        ..., metavar="FILE", exists=True, dir_okay=False, readable=True, help="A policy file (YAML)."
+    ),
+) -> None:
     """Load a policy file; each changed policy gets a new version. Errors name the line and field."""
     policies = load_policy_file(file)
     now = system_clock()
@@ -95,14 +111,19 @@ def policies_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, 
     )
 
 
+POLICY_COLUMNS = (
+    Column("policy"),
+    Column("title"),
+    Column("severity", numeric=True),
+    Column("version", numeric=True),
+    Column("dsa_category"),
+)
+
+
 @policies_app.command("list")
-def policies_list() -> None:
-    """The live policies with their versions."""
-    database = open_database()
-    with database.transaction() as session:
+def policies_list(output: FormatOption = OutputFormat.TABLE) -> None:
+    """The live policies, in id order, with their versions."""
+    with open_database().transaction() as session:
         records = list(current_policies(session).values())  # in id order
-    table = Table("policy", "title", "severity", "version", "DSA category")
-    for record in records:
-        p = record.policy
-        table.add_row(p.id, p.title, str(p.severity), str(record.version), p.dsa_category)
-    console.print(table)
+    rows = [(r.policy.id, r.policy.title, r.policy.severity, r.version, r.policy.dsa_category) for r in records]
+    print_listing(POLICY_COLUMNS, rows, output, empty="no policies: 'bastion policies load FILE' loads some")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from bastion.auth.principal import SYSTEM
 from bastion.cli.console import console, open_database
+from bastion.cli.listing import Column, FormatOption, OutputFormat, print_listing
 from bastion.clock import system_clock
 from bastion.review.config import parse_review_config
 from bastion.review.config_store import current_review_config, load_review_config
@@ -19,7 +18,11 @@ queues_app = typer.Typer(help="Review queues, routing rules and strikes.", no_ar
 
 
 @queues_app.command("load")
-def queues_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+def queues_load(
+    file: Path = typer.Argument(
+        ..., metavar="FILE", exists=True, dir_okay=False, readable=True, help="A review configuration (YAML)."
+    ),
+) -> None:
     """Load a review configuration; errors name the line and field. Loading the same file twice does nothing."""
     config = parse_review_config(file.read_text(encoding="utf-8"), file.name)
     now = system_clock()
@@ -34,28 +37,36 @@ def queues_load(file: Path = typer.Argument(..., exists=True, dir_okay=False, re
         )
 
 
+QUEUE_COLUMNS = (
+    Column("queue"),
+    Column("kind"),
+    Column("sla_hours", numeric=True),
+    Column("open", numeric=True),
+    Column("claimed", numeric=True),
+    Column("held", numeric=True),
+    Column("oldest_age_hours", numeric=True),
+    Column("vendors"),
+)
+
+
 @queues_app.command("list")
-def queues_list() -> None:
+def queues_list(output: FormatOption = OutputFormat.TABLE) -> None:
     """Every queue with what it holds now."""
     now = system_clock()
     with open_database().transaction() as session:
         version = current_review_config(session).version
-        rows = queue_listing(session, SYSTEM, now=now, everything=True)
-    table = Table(title=f"review configuration v{version}")
-    table.add_column("queue", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    for name in ("SLA h", "open", "claimed", "held", "oldest h"):
-        table.add_column(name, justify="right")
-    table.add_column("vendors")
-    for row in rows:
-        table.add_row(
-            escape(row["name"]),
+        listing = queue_listing(session, SYSTEM, now=now, everything=True)
+    rows = [
+        (
+            row["name"],
             row["kind"],
-            f"{row['sla_hours']:g}",
-            f"{row['open']:,}",
-            f"{row['claimed']:,}",
-            f"{row['held']:,}",
-            "" if row["oldest_age_hours"] is None else f"{row['oldest_age_hours']:.1f}",
-            ", ".join(row["vendors"]),
+            row["sla_hours"],
+            row["open"],
+            row["claimed"],
+            row["held"],
+            row["oldest_age_hours"],
+            row["vendors"],
         )
-    console.print(table)
+        for row in listing
+    ]
+    print_listing(QUEUE_COLUMNS, rows, output, title=f"review configuration v{version}")

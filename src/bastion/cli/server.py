@@ -9,18 +9,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bastion.cli.console import console, open_database
+from bastion.cli.console import console, open_database, open_store
 from bastion.clock import system_clock
 from bastion.config import Settings, settings
-from bastion.demo import DEMO_FOLDER, populate_demo, prepare_demo_users
+from bastion.demo import DEMO_FOLDER, check_port_free, populate_demo, prepare_demo_users
 from bastion.review.webhooks import DeliveryWorker, webhook_target
 from bastion.setup import initialise
 from bastion.store.database import Database
 
 
 def init() -> None:
-    """Create or upgrade the database and load the default policies into an empty store."""
-    database = open_database()
+    """Create or upgrade the database and load the default policies.
+
+    Safe to run again: an up-to-date store is left as it is, and policies an admin loaded are kept.
+    """
+    database = open_store()
     report = initialise(database, system_clock)
     state = (
         "created"
@@ -33,10 +36,10 @@ def init() -> None:
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", metavar="ADDRESS", help="Address to listen on."),
+    port: int = typer.Option(8000, metavar="PORT", min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(
-        1, min=1, max=64, help="API worker processes; one per CPU lets Python use every core. Default: 1."
+        1, metavar="N", min=1, max=64, help="API worker processes; one per CPU lets Python use every core."
     ),
 ) -> None:
     """Serve the API and the web UI."""
@@ -56,6 +59,7 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
         worker = DeliveryWorker(database, webhook_target(config), clock=system_clock)
         worker.start()
         console.print(f"delivering enforcement webhooks to [bold]{escape(worker.target.origin)}[/]")
+    check_port_free(host, port)
     processes = f" with {workers} worker processes" if workers > 1 else ""
     console.print(f"Bastion is serving at [bold]http://{host}:{port}[/]{processes} (Ctrl+C to stop)")
     try:
@@ -79,12 +83,18 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
 
 
 def demo(
-    folder: Path = typer.Option(Path(DEMO_FOLDER), help="Where the demo keeps its database."),
-    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    folder: Path = typer.Option(Path(DEMO_FOLDER), metavar="FOLDER", help="Where the demo keeps its database."),
+    host: str = typer.Option("127.0.0.1", metavar="ADDRESS", help="Address to listen on."),
+    port: int = typer.Option(8000, metavar="PORT", min=1, max=65535, help="Port to listen on."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Prepare the demo, print the logins, and stop."),
 ) -> None:
-    """Run a demo: an embedded database in a local folder, demo users for every role, and the web UI."""
+    """Run a demo: sample data, a login for every role, and the web UI.
+
+    The first run simulates two weeks of a small platform into FOLDER; later runs reuse it. Every run
+    prints fresh passwords.
+    """
+    if not no_serve:
+        check_port_free(host, port)  # before a minute of simulation, not after
     folder.mkdir(parents=True, exist_ok=True)
     url = os.environ.get("BASTION_DATABASE_URL") or f"sqlite:///{(folder / 'bastion.db').resolve()}"
     config = Settings(database_url=url)

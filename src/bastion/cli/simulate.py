@@ -8,33 +8,41 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bastion.cli.console import console, open_database
+from bastion.cli.console import choices, console, open_store
 from bastion.clock import system_clock
 from bastion.setup import initialise
-from bastion.simulate import World
+from bastion.simulate import Scale, World
 from bastion.simulate.reviewing import ReviewSummary, write_and_review
 from bastion.simulate.spec import SimulationSpec
 from bastion.simulate.writer import write_platform
 
+SCALES = choices(Scale)
+
 
 def simulate(
-    days: int = typer.Option(14, help="How many days of activity."),
-    seed: int = typer.Option(1, help="The same seed and scale give the same platform."),
-    scale: str = typer.Option("small", help="small (about 10k items), medium (about 1M), large (about 10M events)."),
-    truth: Path | None = typer.Option(None, help="Write the planted ground truth to this JSON file."),
+    days: int = typer.Option(14, metavar="N", help="How many days of activity."),
+    seed: int = typer.Option(1, metavar="N", help="The same seed and scale give the same platform."),
+    scale: str = typer.Option(
+        "small",
+        metavar=SCALES,
+        help="small (about 10k items), medium (about 1M), large (about 10M events).",
+    ),
+    truth: Path | None = typer.Option(None, metavar="FILE", help="Write the planted ground truth to this JSON file."),
     review: bool = typer.Option(
         False,
         "--review",
         help="Let the simulated reviewers work the queues as the reports come in, and actioned users appeal.",
     ),
 ) -> None:
-    """Simulate a platform: actors, content, views and reports, with planted harms, networks and spikes.
+    """Simulate a platform with planted harms, networks and spikes.
+
+    Actors, content, views and reports are written through ingest, as a real platform's would be.
 
     With --review, time is simulated throughout: each job opens when its report was filed, and the
     planted workforce claims and decides it during their shifts through the review services.
     """
     spec = SimulationSpec.parse(seed=seed, scale=scale, days=days)
-    database = open_database()
+    database = open_store()
     initialise(database, system_clock)
     world = World(spec)
     expected = spec.profile.content_items
@@ -44,6 +52,7 @@ def simulate(
         TextColumn("{task.completed:,} records"),
         TimeElapsedColumn(),
         console=console,
+        disable=not console.is_terminal,  # a pipe or a log file gets the summary, not a bar's blank line
         transient=True,
     ) as progress:
         task = progress.add_task(f"{spec.scale.value}, {spec.days} days, seed {spec.seed}", total=None)

@@ -7,26 +7,29 @@ import sys
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from bastion import audit_log
 from bastion.auth.apikeys import create_api_key, list_api_keys, revoke_api_key
 from bastion.auth.principal import SYSTEM
 from bastion.auth.users import add_user, list_users, parse_roles
 from bastion.cli.console import console, open_database
+from bastion.cli.listing import Column, FormatOption, OutputFormat, print_listing
 from bastion.clock import system_clock
 from bastion.domain.access import Role
 
 user_app = typer.Typer(help="People who log in.", no_args_is_help=True)
+ROLES = ", ".join(Role)
 apikey_app = typer.Typer(help="API keys for services and scripts.", no_args_is_help=True)
 
 
 @user_app.command("add")
 def user_add(
-    name: str = typer.Argument(..., help="Login name."),
-    role: list[str] = typer.Option(..., "--role", "-r", help="A role; repeat for several."),
-    vendor: str | None = typer.Option(None, help="The vendor a vendor_reviewer works for."),
-    languages: str = typer.Option("", help="Languages reviewed, comma-separated: en,pt."),
+    name: str = typer.Argument(..., metavar="NAME", help="Login name."),
+    role: list[str] = typer.Option(..., "--role", "-r", metavar="ROLE", help=f"One of {ROLES}; repeat for several."),
+    vendor: str | None = typer.Option(None, metavar="VENDOR", help="The vendor a vendor_reviewer works for."),
+    languages: str = typer.Option(
+        "", metavar="CODES", help="Languages reviewed, comma-separated: en,pt.", show_default=False
+    ),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
 ) -> None:
     """Add a user. Without --password-stdin a strong password is made and printed once."""
@@ -60,9 +63,9 @@ def user_add(
 
 @apikey_app.command("create")
 def apikey_create(
-    name: str = typer.Option(..., help="A name for the key, e.g. the service using it."),
-    role: Role | None = typer.Option(None, help="A service key with this role."),
-    user: str | None = typer.Option(None, help="A key that acts as this user, with the user's roles."),
+    name: str = typer.Option(..., metavar="NAME", help="A name for the key, e.g. the service using it."),
+    role: Role | None = typer.Option(None, metavar="ROLE", help=f"A service key with this role: one of {ROLES}."),
+    user: str | None = typer.Option(None, metavar="USER", help="A key that acts as this user, with the user's roles."),
 ) -> None:
     """Create an API key. The key is printed alone on the last line, once; only its hash is kept."""
     now = system_clock()
@@ -83,7 +86,7 @@ def apikey_create(
 
 
 @apikey_app.command("revoke")
-def apikey_revoke(name: str = typer.Argument(..., help="The key's name.")) -> None:
+def apikey_revoke(name: str = typer.Argument(..., metavar="NAME", help="The key's name.")) -> None:
     """Revoke a key: it stops working at once."""
     now = system_clock()
     with open_database().transaction() as session:
@@ -92,36 +95,28 @@ def apikey_revoke(name: str = typer.Argument(..., help="The key's name.")) -> No
     console.print(f"revoked API key [bold]{escape(name)}[/]")
 
 
+APIKEY_COLUMNS = tuple(
+    Column(key) for key in ("name", "user", "role", "prefix", "created_at", "last_used_at", "revoked_at")
+)
+USER_COLUMNS = tuple(Column(key) for key in ("name", "roles", "vendor", "languages", "active"))
+
+
 @apikey_app.command("list")
-def apikey_list() -> None:
-    """Every key: its name, what it acts as, when it was last used (keys themselves are never shown)."""
+def apikey_list(output: FormatOption = OutputFormat.TABLE) -> None:
+    """Every key, newest first: what it acts as and when it was last used (never the key itself)."""
     with open_database().transaction() as session:
         keys = list_api_keys(session)
-    table = Table("name", "acts as", "prefix", "created", "last used", "revoked")
-    for key, user in keys:
-        table.add_row(
-            escape(key.name),
-            f"user {escape(user)}" if user else f"role {key.role}",
-            key.prefix + "…",
-            f"{key.created_at:%Y-%m-%d %H:%M}",
-            f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never",
-            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
-        )
-    console.print(table)
+    rows = [
+        (key.name, user, None if user else key.role, key.prefix, key.created_at, key.last_used_at, key.revoked_at)
+        for key, user in keys
+    ]
+    print_listing(APIKEY_COLUMNS, rows, output, empty="no API keys")
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(output: FormatOption = OutputFormat.TABLE) -> None:
     """Every user with roles, vendor and languages."""
     with open_database().transaction() as session:
         users = list_users(session)
-    table = Table("name", "roles", "vendor", "languages", "active")
-    for user in users:
-        table.add_row(
-            escape(user.name),
-            ", ".join(user.roles),
-            user.vendor or "",
-            ", ".join(user.languages),
-            "yes" if user.active else "no",
-        )
-    console.print(table)
+    rows = [(u.name, sorted(u.roles), u.vendor, list(u.languages), u.active) for u in users]
+    print_listing(USER_COLUMNS, rows, output, empty="no users")

@@ -8,10 +8,10 @@ from types import FrameType
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from bastion.auth.principal import SYSTEM
 from bastion.cli.console import console, open_database
+from bastion.cli.listing import Column, FormatOption, OutputFormat, print_listing
 from bastion.clock import system_clock
 from bastion.config import settings
 from bastion.review.webhooks import (
@@ -36,9 +36,13 @@ def _summary(report: DeliveryReport) -> str:
 @webhooks_app.command("deliver")
 def deliver(
     once: bool = typer.Option(False, "--once", help="One pass over what is due, then exit."),
-    interval: float = typer.Option(5.0, "--interval", min=0.1, help="Seconds between passes when running on."),
-    limit: int = typer.Option(100, "--limit", min=1, help="At most this many messages per pass."),
-    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds to wait for the platform's answer."),
+    interval: float = typer.Option(
+        5.0, "--interval", metavar="SECONDS", min=0.1, help="Seconds between passes when running on."
+    ),
+    limit: int = typer.Option(100, "--limit", metavar="N", min=1, help="At most this many messages per pass."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", metavar="SECONDS", min=0.1, help="Seconds to wait for the platform's answer."
+    ),
 ) -> None:
     """Send due messages to BASTION_WEBHOOK_URL, signed with BASTION_WEBHOOK_SECRET; runs until Ctrl+C."""
     target = webhook_target(settings())
@@ -72,31 +76,45 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
+DEAD_LETTER_COLUMNS = (
+    Column("id", numeric=True),
+    Column("event"),
+    Column("action", numeric=True),
+    Column("subject_type"),
+    Column("subject_id"),
+    Column("attempts", numeric=True),
+    Column("last_error"),
+    Column("last_attempt_at"),
+)
+
+
 @webhooks_app.command("dead")
-def dead(limit: int = typer.Option(100, "--limit", min=1, help="At most this many, newest first.")) -> None:
+def dead(
+    limit: int = typer.Option(100, "--limit", min=1, metavar="N", help="At most this many, newest first."),
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
     """The dead-letter list: messages that will not be sent again unless replayed."""
     with open_database().transaction() as session:
-        rows = dead_letters(session, limit)
-    if not rows:
-        console.print("no dead letters")
-        return
-    table = Table("id", "event", "action", "subject", "attempts", "last error", "last attempt")
-    for row in rows:
-        table.add_row(
-            str(row.id),
-            escape(row.event),
-            str(row.action_id or ""),
-            escape(f"{row.subject_type} {row.subject_id}") if row.subject_id else "",
-            str(row.attempts),
-            escape(row.last_error or ""),
-            f"{row.next_attempt_at:%Y-%m-%d %H:%M}",
+        letters = dead_letters(session, limit)
+    rows = [
+        (
+            row.id,
+            row.event,
+            row.action_id,
+            row.subject_type,
+            row.subject_id,
+            row.attempts,
+            row.last_error,
+            row.next_attempt_at,
         )
-    console.print(table)
+        for row in letters
+    ]
+    print_listing(DEAD_LETTER_COLUMNS, rows, output, empty="no dead letters")
 
 
 @webhooks_app.command("replay")
 def replay_command(
-    delivery_id: int = typer.Argument(..., help="The dead letter's id, from `bastion webhooks dead`."),
+    delivery_id: int = typer.Argument(..., metavar="ID", help="The dead letter's id, from `bastion webhooks dead`."),
 ) -> None:
     """Put a dead letter back in the outbox, due now; recorded in the audit log."""
     with open_database().transaction() as session:

@@ -40,13 +40,17 @@ class ImportSummary:
     rows: int = 0
     created: int = 0
     duplicates: int = 0
+    rejected: int = 0  # rows refused; one row can carry several errors
     error_count: int = 0
     errors: list[FieldError] = field(default_factory=list)  # the first MAX_KEPT_ERRORS, by line
 
-    def add_error(self, error: FieldError) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_KEPT_ERRORS:
-            self.errors.append(error)
+    def reject(self, errors: Iterable[FieldError]) -> None:
+        """One refused row, with every error found in it."""
+        self.rejected += 1
+        for error in errors:
+            self.error_count += 1
+            if len(self.errors) < MAX_KEPT_ERRORS:
+                self.errors.append(error)
 
 
 def import_file(
@@ -201,7 +205,7 @@ def _import_chunk(
 ) -> None:
     summary.rows += chunk.rows
     for error in chunk.unreadable:
-        summary.add_error(error)
+        summary.reject([error])
     if not chunk.lines:
         return
     result = record_batch(
@@ -217,5 +221,5 @@ def _import_chunk(
     summary.duplicates += result.duplicates
     for outcome in result.outcomes:
         line = chunk.lines[outcome.index]
-        for error in outcome.errors:
-            summary.add_error(FieldError(error.path, error.message, line=line))
+        if outcome.errors:
+            summary.reject(FieldError(error.path, error.message, line=line) for error in outcome.errors)

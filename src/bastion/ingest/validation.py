@@ -13,7 +13,10 @@ _PREFIXES = ("Value error, ", "Assertion failed, ")
 _RENAMED = {
     "Extra inputs are not permitted": "unknown field",
     "Field required": "required field is missing",
+    "Input should be a valid integer, unable to parse string as an integer": "must be a whole number",
+    "Input should be a valid number, unable to parse string as a number": "must be a number",
 }
+_LIBRARY_START = "Input should be "  # pydantic's "Input should be greater than 0": Bastion says "must be"
 
 
 def json_path(prefix: str, loc: Sequence[str | int]) -> str:
@@ -32,7 +35,8 @@ def message_of(detail: Mapping[str, Any]) -> str:
     message = str(detail["msg"])
     for noise in _PREFIXES:
         message = message.removeprefix(noise)
-    return _RENAMED.get(message, message)
+    message = _RENAMED.get(message, message)
+    return "must be " + message.removeprefix(_LIBRARY_START) if message.startswith(_LIBRARY_START) else message
 
 
 def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:

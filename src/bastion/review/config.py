@@ -8,14 +8,15 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bastion.domain.policy import Action
 from bastion.domain.review import JobKind
 from bastion.errors import NotFound
-from bastion.yaml_document import validate_yaml
+from bastion.ingest.validation import json_path
+from bastion.yaml_document import Location, validate_yaml
 
 _QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -78,9 +79,18 @@ class RoutingRule(Strict):
     queue: QueueName
 
 
+STRIKE_ACTIONS = (Action.WARN, Action.SUSPEND, Action.BAN)
+
+
+def _strike_action(value: object) -> object:
+    if value not in STRIKE_ACTIONS:
+        raise ValueError(f"must be {', '.join(STRIKE_ACTIONS[:-1])} or {STRIKE_ACTIONS[-1]}, got {value!r}")
+    return value
+
+
 class StrikeThreshold(Strict):
     points: float = Field(gt=0)
-    action: Literal[Action.WARN, Action.SUSPEND, Action.BAN]
+    action: Annotated[Action, BeforeValidator(_strike_action)]
 
 
 class StrikePolicy(Strict):
@@ -116,19 +126,9 @@ class ReviewConfig(Strict):
 
     @model_validator(mode="after")
     def _queues_exist(self) -> ReviewConfig:
-        if not self.queues:
-            raise ValueError("define at least one queue")
-        names = [q.name for q in self.queues]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"queue names must be unique; repeated: {', '.join(duplicates)}")
-        known = set(names)
-        wanted = {"default_queue": self.default_queue, "escalation_queue": self.escalation_queue}
-        wanted["appeals_queue"] = self.appeals_queue
-        wanted |= {f"routing[{i}].queue": r.queue for i, r in enumerate(self.routing)}
-        missing = [f"{where} names unknown queue {name!r}" for where, name in wanted.items() if name not in known]
-        if missing:
-            raise ValueError("; ".join(missing))
+        problems = queue_reference_errors(self.model_dump(mode="json"))
+        if problems:
+            raise ValueError("; ".join(f"{json_path('', loc)}: {message}" for loc, message in problems))
         return self
 
     @cached_property
@@ -147,8 +147,47 @@ class ReviewConfig(Strict):
         return self.daily_exposure_caps.get(DEFAULT_CAP)
 
 
+QUEUE_REFERENCES = ("default_queue", "escalation_queue", "appeals_queue")
+
+
+def queue_reference_errors(document: object) -> list[tuple[Location, str]]:
+    """Every queue named once, and every queue the configuration names defined.
+
+    Reads the document as parsed, not the validated model, so that these problems are reported
+    together with every field error of the same file; parts that are not the right shape are left
+    to the field checks.
+    """
+    if not isinstance(document, dict):
+        return []
+    queues = document.get("queues")
+    if not isinstance(queues, list):
+        return []
+    if not queues:
+        return [(("queues",), "define at least one queue")]
+    problems: list[tuple[Location, str]] = []
+    first: dict[str, int] = {}
+    for index, queue in enumerate(queues):
+        name = queue.get("name") if isinstance(queue, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            problems.append((("queues", index, "name"), f"queue {name!r} is defined already, as queues[{first[name]}]"))
+        else:
+            first[name] = index
+    wanted: list[tuple[Location, object]] = [((key,), document.get(key)) for key in QUEUE_REFERENCES]
+    routing = document.get("routing")
+    if isinstance(routing, list):
+        wanted += [(("routing", i, "queue"), r.get("queue")) for i, r in enumerate(routing) if isinstance(r, dict)]
+    for loc, name in wanted:
+        if isinstance(name, str) and name not in first:
+            known = ", ".join(first) or "none"
+            problems.append((loc, f"no queue named {name!r} is defined (defined: {known})"))
+    return problems
+
+
 def parse_review_config(text: str, source: str) -> ReviewConfig:
-    return validate_yaml(ReviewConfig, text, source)
+    """Parse and check a review configuration; every error in the file is reported at once."""
+    return validate_yaml(ReviewConfig, text, f"review configuration {source}", cross_checks=queue_reference_errors)
 
 
 def default_review_config() -> ReviewConfig:

@@ -86,9 +86,19 @@ def webhook_target(config: Settings) -> WebhookTarget:
     url = (config.webhook_url or "").strip()
     if not url:
         raise ConfigurationError("BASTION_WEBHOOK_URL is not set: set it to the platform's webhook receiver URL")
-    parts = urlsplit(url)
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ConfigurationError("BASTION_WEBHOOK_URL has spaces or control characters; a URL has none")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # reading it checks it
+    except ValueError as exc:
+        raise ConfigurationError(
+            "BASTION_WEBHOOK_URL is not a URL: its host or its port cannot be read (a port is a number from 1 to 65535)"
+        ) from exc
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigurationError("BASTION_WEBHOOK_URL must be an http:// or https:// URL with a host")
+    if port == 0:
+        raise ConfigurationError("BASTION_WEBHOOK_URL has port 0; a port is a number from 1 to 65535")
     secret = config.webhook_secret.get_secret_value() if config.webhook_secret else ""
     if len(secret) < MIN_SECRET_CHARS:
         raise ConfigurationError(
