@@ -7,8 +7,8 @@ For each number of concurrent reviewers, and each way, a fresh database gets `--
 the `general` queue; the reviewers then claim and decide until the queue is empty:
 
 - **ours**: the service path: `claim_next_job_pk` in one transaction, `decide` (no violation) in a
-  second one, as the API's claim and decision endpoints run them (the API's claim then reads the job
-  back for its view); with the event log, the audit log, exposure caps and the lease checks;
+  second one, with the event log, the audit log, exposure caps and the lease checks (the API's claim
+  endpoint runs the same claim through `claim_next_job`, which also reads the job back for its view);
 - **next**: the console's "submit and next": `decide_and_claim_next` decides the job in hand and claims
   the next in one transaction (its latency is that transaction's; the first claim is on its own);
 - **bare**: the same atomic claim statement (`UPDATE ... WHERE pk = (SELECT ... FOR UPDATE SKIP
@@ -19,7 +19,7 @@ the `general` queue; the reviewers then claim and decide until the queue is empt
 
 Reported per way: claims+decisions per second (each job is claimed once and decided once, so this is
 twice the jobs per second), p50 and p99 latency of the claim transaction (begin to commit), and the
-share of jobs decided more than once. Every way is checked afterwards; ours and bare must decide every
+share of jobs decided more than once. Every way is checked afterwards; ours, next and bare must decide every
 job exactly once. The CPU columns say who used the machine meanwhile: the reviewers and the
 PostgreSQL server per job, the least noisy measure of cost, and everything else in CPU seconds (a
 busy machine makes every other figure worse).
