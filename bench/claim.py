@@ -1,13 +1,16 @@
 """Claim benchmark: many reviewers working one queue on PostgreSQL, three ways side by side in one run.
 
-    .venv/bin/python bench/claim.py [--jobs 5000] [--workers 1,8,32] [--ways ours,bare,naive]
+    .venv/bin/python bench/claim.py [--jobs 5000] [--workers 1,8,32] [--ways ours,next,bare,naive]
                                     [--think-ms 0] [--processes N] [--database-url URL] [--durable]
 
 For each number of concurrent reviewers, and each way, a fresh database gets `--jobs` open jobs in
 the `general` queue; the reviewers then claim and decide until the queue is empty:
 
-- **ours**: the service path the API runs: `claim_next_job` in one transaction, `decide` (no violation)
-  in a second one; with the event log, the audit log, exposure caps and the lease checks;
+- **ours**: the service path: `claim_next_job_pk` in one transaction, `decide` (no violation) in a
+  second one, with the event log, the audit log, exposure caps and the lease checks (the API's claim
+  endpoint runs the same claim through `claim_next_job`, which also reads the job back for its view);
+- **next**: the console's "submit and next": `decide_and_claim_next` decides the job in hand and claims
+  the next in one transaction (its latency is that transaction's; the first claim is on its own);
 - **bare**: the same atomic claim statement (`UPDATE ... WHERE pk = (SELECT ... FOR UPDATE SKIP
   LOCKED) RETURNING`, with the same conditions) in one transaction, then one decision row and the
   guarded job update in a second; raw psycopg, nothing else: the ceiling of this machine;
@@ -16,7 +19,7 @@ the `general` queue; the reviewers then claim and decide until the queue is empt
 
 Reported per way: claims+decisions per second (each job is claimed once and decided once, so this is
 twice the jobs per second), p50 and p99 latency of the claim transaction (begin to commit), and the
-share of jobs decided more than once. Every way is checked afterwards; ours and bare must decide every
+share of jobs decided more than once. Every way is checked afterwards; ours, next and bare must decide every
 job exactly once. The CPU columns say who used the machine meanwhile: the reviewers and the
 PostgreSQL server per job, the least noisy measure of cost, and everything else in CPU seconds (a
 busy machine makes every other figure worse).
@@ -69,14 +72,14 @@ from tests.support.postgres import PostgresServer  # noqa: E402
 
 from bastion.auth.principal import Principal  # noqa: E402
 from bastion.clock import system_clock  # noqa: E402
-from bastion.review.claims import claim_next_job  # noqa: E402
-from bastion.review.decisions import Choice, decide  # noqa: E402
+from bastion.review.claims import claim_next_job_pk  # noqa: E402
+from bastion.review.decisions import Choice, decide, decide_and_claim_next  # noqa: E402
 from bastion.setup import initialise  # noqa: E402
 from bastion.store.database import Database  # noqa: E402
 
 QUEUE = "general"
 WARMUP_QUEUE = "scams-spam"  # each reviewer claims and decides one job here before the clock starts
-WAYS = ("ours", "bare", "naive")
+WAYS = ("ours", "next", "bare", "naive")
 TARGET_WORKERS = 32
 TARGET_P99_MS = 20.0
 LIVE_STATISTICS = {"autovacuum": "on", "autovacuum_naptime": "1s"}
@@ -237,6 +240,15 @@ class Tally:
         if self.think:
             time.sleep(self.think * self.rng.uniform(low, high))
 
+    def decided_before_next(self) -> bool:
+        """Pause before deciding the job in hand and claiming the next; False when this reviewer is done
+        (after deciding the job in hand, which `--think-ms` paces like the others)."""
+        if self.limit is not None and self.decisions + 1 >= self.limit:
+            self.decisions += 1
+            return False
+        self.pause()
+        return True
+
     def decided(self) -> bool:
         """Count a decision and pause; False when this reviewer is done."""
         self.decisions += 1
@@ -252,8 +264,7 @@ def _ours(database: Database, reviewer: Principal, tally: Tally) -> None:
     while True:
         started = time.perf_counter()
         with database.transaction() as session:
-            job = claim_next_job(session, tally.queue, reviewer, now=system_clock())
-            job_pk = None if job is None else job.pk
+            job_pk = claim_next_job_pk(session, tally.queue, reviewer, now=system_clock())
         if job_pk is None:
             return
         tally.latencies.append(time.perf_counter() - started)
@@ -262,6 +273,26 @@ def _ours(database: Database, reviewer: Principal, tally: Tally) -> None:
             decide(session, job_pk, reviewer, choice, now=system_clock())
         if not tally.decided():
             return
+
+
+def _next(database: Database, reviewer: Principal, tally: Tally) -> None:
+    """The console's "submit and next": each transaction decides one job and claims the next."""
+    choice = Choice("none", "no_action")
+    assert tally.latencies is not None
+    started = time.perf_counter()
+    with database.transaction() as session:
+        job_pk = claim_next_job_pk(session, tally.queue, reviewer, now=system_clock())
+    while job_pk is not None:
+        tally.latencies.append(time.perf_counter() - started)
+        tally.claims += 1
+        if not tally.decided_before_next():
+            with database.transaction() as session:
+                decide(session, job_pk, reviewer, choice, now=system_clock())
+            return
+        started = time.perf_counter()
+        with database.transaction() as session:
+            _, job_pk = decide_and_claim_next(session, job_pk, reviewer, choice, now=system_clock())
+        tally.decisions += 1
 
 
 def _raw(database: Database, reviewer: Principal, tally: Tally, *, naive: bool) -> None:
@@ -355,6 +386,8 @@ def _percentile(values: list[float], share: float) -> float:
 def _work(database: Database, way: str, reviewer: Principal) -> Callable[[Tally], None]:
     if way == "ours":
         return partial(_ours, database, reviewer)
+    if way == "next":
+        return partial(_next, database, reviewer)
     return partial(_raw, database, reviewer, naive=way == "naive")
 
 
@@ -534,12 +567,14 @@ def main() -> int:
     print()
     by_key = {(r.way, r.workers): r for r in results}
     for workers in counts:
-        ours, bare, naive = (by_key.get((way, workers)) for way in WAYS)
+        ours, following, bare, naive = (by_key.get((way, workers)) for way in WAYS)
         parts = []
         if ours and bare:
             aim = " (paced: the offered load)" if args.think_ms else " (aim >= 0.5)"
             parts.append(f"ours/bare {ours.ops_per_second / bare.ops_per_second:.2f}x throughput{aim}")
             parts.append(f"p99 {ours.p99_ms / bare.p99_ms:.1f}x")
+        if following and bare:
+            parts.append(f"next/bare {following.ops_per_second / bare.ops_per_second:.2f}x throughput")
         if ours and naive:
             parts.append(f"ours/naive {ours.ops_per_second / naive.ops_per_second:.2f}x throughput")
         if parts:
@@ -549,15 +584,17 @@ def main() -> int:
         if result.way != "naive" and (not result.exactly_once or result.errors):
             print(f"FAIL: {result.way} x {result.workers} did not decide every job exactly once")
             ok = False
-    target = by_key.get(("ours", TARGET_WORKERS))
-    if target is not None:
+    for way in ("ours", "next"):
+        target = by_key.get((way, TARGET_WORKERS))
+        if target is None:
+            continue
         # Not part of the exit status: whether it holds depends on the load asked for (see --think-ms).
         passed = target.p99_ms < TARGET_P99_MS
         pace = f"pausing {args.think_ms:g} ms after each decision" if args.think_ms else "never pausing"
         bare_run = by_key.get(("bare", TARGET_WORKERS))
         bare_p99 = "not run" if bare_run is None else f"{bare_run.p99_ms:.1f} ms"
         print(
-            f"p99 claim latency at {TARGET_WORKERS} reviewers {pace}: {'PASS' if passed else 'FAIL'},"
+            f"{way}: p99 claim latency at {TARGET_WORKERS} reviewers {pace}: {'PASS' if passed else 'FAIL'},"
             f" {target.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms; the bare statement: {bare_p99})"
         )
     busy = sum(r.cpu["other"] for r in results) / max(sum(r.seconds for r in results), 1e-9)

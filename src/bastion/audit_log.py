@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Insert,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from bastion.clock import as_utc
@@ -66,19 +79,81 @@ def record(
     0004), so the lock is never held while a client is between statements. On SQLite, whose writers
     take turns for the whole transaction anyway, the row is chained here.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_STAGE, staged_row(principal=principal, action=action, target=target, at=at, details=details))
+        return
     clean = json.loads(json.dumps(dict(details or {}), default=str))
     # Hash exactly what is stored: the same bounds as the columns, the time in UTC.
     principal, target, at = principal[:PRINCIPAL_CHARS], target[:TARGET_CHARS], as_utc(at)
     row = {"at": at, "principal": principal, "action": action, "target": target, "details": clean}
-    if session.get_bind().dialect.name == "postgresql":
-        middle = _canonical([_canonical_time(at), principal, action, target, clean])[1:-1]
-        session.execute(_STAGE, row | {"middle": middle})
-        return
     head = session.execute(_LOCK_HEAD).one()
     seq = int(head.seq) + 1
     digest = chain_hash(seq, at, principal, action, target, clean, head.hash)
     session.execute(_INSERT, row | {"seq": seq, "prev_hash": head.hash, "hash": digest})
     session.execute(_MOVE_HEAD, {"seq": seq, "prev_hash": head.hash, "hash": digest})
+
+
+def staged_row(
+    *, principal: str, action: str, target: str, at: datetime, details: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The values of one `audit_pending` row (PostgreSQL), for a statement that stages its own audit row."""
+    clean = json.loads(json.dumps(dict(details or {}), default=str))
+    # Hash exactly what is stored: the same bounds as the columns, the time in UTC.
+    principal, target, at = principal[:PRINCIPAL_CHARS], target[:TARGET_CHARS], as_utc(at)
+    middle = _canonical([_canonical_time(at), principal, action, target, clean])[1:-1]
+    return {"at": at, "principal": principal, "action": action, "target": target, "details": clean, "middle": middle}
+
+
+def stage_from(
+    source: FromClause,
+    *,
+    at: ColumnElement[datetime],
+    principal: ColumnElement[str],
+    action: str,
+    target: ColumnElement[str],
+    details: Mapping[str, ColumnElement[str]],
+) -> Insert:
+    """`INSERT INTO audit_pending ... SELECT ... FROM source`: one staged audit row per row of `source`, for
+    a PostgreSQL statement that records its own accesses (a claim records itself this way).
+
+    `at` and `principal` are bound values, as the caller passes them; `target` and each value of
+    `details` are text, computed from `source` in the statement. The row's `middle` (what its hash
+    covers, see `chain_hash`) is then built in SQL too: PostgreSQL's `to_json` of a text escapes
+    exactly as Python's `json.dumps(..., ensure_ascii=False)` does, which a test holds it to. The
+    caller keeps `target` within TARGET_CHARS and `principal` within PRINCIPAL_CHARS.
+    """
+    keys = sorted(details)
+
+    def json_text(value: ColumnElement[str]) -> ColumnElement[str]:
+        return cast(func.to_json(value), Text)
+
+    utc = func.timezone(sql_text("UTC"), at)
+    middle: ColumnElement[str] = json_text(func.to_char(utc, sql_text(_CANONICAL_TIME_SQL)))
+    for part in (
+        sql_text(","),
+        json_text(principal),
+        sql_text("," + json.dumps(action, ensure_ascii=False) + ","),
+        json_text(target),
+        sql_text(",{"),
+    ):
+        middle = middle.concat(part)
+    for n, key in enumerate(keys):
+        middle = middle.concat(sql_text(("," if n else "") + json.dumps(key, ensure_ascii=False) + ":"))
+        middle = middle.concat(json_text(details[key]))
+    middle = middle.concat(sql_text("}"))
+    document = func.jsonb_build_object(*[item for key in keys for item in (sql_text(key), details[key])])
+    columns = select(at, principal, sql_text(action), target, cast(document, JSONB), middle).select_from(source)
+    return insert(table_of(AuditPending)).from_select(
+        ["at", "principal", "action", "target", "details", "middle"], columns
+    )
+
+
+def sql_text(value: str) -> ColumnElement[str]:
+    """A constant string written into a statement built once, rather than bound on every execution."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
+
+
+_CANONICAL_TIME_SQL = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'  # `_canonical_time` in PostgreSQL's words
 
 
 # Built once: these run on every claim and decision, and a prebuilt statement is compiled once.

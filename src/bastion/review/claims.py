@@ -12,8 +12,24 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, exists, func, literal, literal_column, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
@@ -28,25 +44,48 @@ from bastion.review.config import DEFAULT_CAP, ReviewConfig
 from bastion.review.config_store import current_review_config
 from bastion.review.jobs import OPEN_STATES, JobStatus, open_job, requeue
 from bastion.store.events import append_events
-from bastion.store.schema import Actor, ContentItem, Decision, Job, JobExclusion, JobReport, User
+from bastion.store.schema import Actor, ContentItem, Decision, Event, Job, JobExclusion, JobReport, User
 from bastion.store.upsert import insert_ignoring_duplicates, table_of
 
 CLAIMABLE = text("jobs.status IN ('open', 'claimed')")
 
 
 def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, now: datetime) -> Job | None:
-    """Lease the most urgent job this reviewer may take from the queue, or None when there is none."""
+    """Lease the most urgent job this reviewer may take from the queue, or None when there is none.
+
+    The claim records itself: a `job.claimed` event, and an audit row (the claim shows the reviewer
+    the subject's content, an access). On PostgreSQL the lease, the event and the audit row are one
+    statement, a single round trip.
+    """
+    row = _claim(session, queue_name, reviewer, now, whole=True)
+    if row is None:
+        return None
+    job: Job = row[0]
+    return job
+
+
+def claim_next_job_pk(session: Session, queue_name: str, reviewer: Principal, *, now: datetime) -> int | None:
+    """`claim_next_job` for a caller that needs only the job's key (the console, which shows the job on
+    its own page next): the same claim, without reading the job's row back into an object."""
+    row = _claim(session, queue_name, reviewer, now, whole=False)
+    return None if row is None else int(row[0])
+
+
+def _claim(session: Session, queue_name: str, reviewer: Principal, now: datetime, *, whole: bool) -> Any:
+    """The claim's result row: (Job, ...) when `whole`, else (job pk, ...); None when there is no job."""
     config = current_review_config(session).config
     queue = config.queue(queue_name)
     require_queue_access(queue, reviewer)
     me = reviewer.user_pk
     assert me is not None  # require_queue_access refuses principals without a user
+    postgresql = session.get_bind().dialect.name == "postgresql"
     statement = _claim_statement(
-        session.get_bind().dialect.name == "postgresql",
+        postgresql,
         bool(reviewer.languages),
         tuple(sorted(config.daily_exposure_caps.items())),
+        whole,
     )
-    params = {
+    params: dict[str, Any] = {
         "queue_name": queue.name,
         "me": me,
         "now": now,
@@ -55,49 +94,55 @@ def claim_next_job(session: Session, queue_name: str, reviewer: Principal, *, no
     }
     if reviewer.languages:
         params["languages"] = list(reviewer.languages)
-    row = session.execute(statement, params).one_or_none()
-    if row is None:
-        return None
-    job: Job = row[0]
-    external_id: str = row[1]
+    if postgresql:
+        params["principal"] = reviewer.name[: audit_log.PRINCIPAL_CHARS]
+    # An ORM statement (a Job read back) goes through the session; a Core one straight to its connection.
+    row = (session.execute(statement, params) if whole else session.connection().execute(statement, params)).first()
+    if row is None or postgresql:
+        return row
+    job_pk, subject_type, external_id = (row[0].pk, row[0].subject_type, row[1]) if whole else row
     append_events(
         session,
-        [NewEvent(EventKind.JOB_CLAIMED, EventEntity.JOB, job.pk, now, reviewer.name, {"queue": queue.name})],
+        [NewEvent(EventKind.JOB_CLAIMED, EventEntity.JOB, job_pk, now, reviewer.name, {"queue": queue.name})],
         recorded_at=now,
     )
-    # The claim shows the reviewer the subject's content: an access to record.
     audit_log.record(
         session,
         principal=reviewer.name,
-        action="job.claim",
-        target=f"job:{job.pk}",
+        action=CLAIM_AUDIT_ACTION,
+        target=f"job:{job_pk}",
         at=now,
-        details={"subject": f"{job.subject_type}:{external_id}", "queue": queue.name},
+        details={"subject": f"{subject_type}:{external_id}", "queue": queue.name},
     )
-    return job
+    return row
+
+
+CLAIM_AUDIT_ACTION = "job.claim"
 
 
 @lru_cache(maxsize=64)
-def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str, int], ...]) -> Any:
+def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str, int], ...], whole: bool) -> Any:
     """The claim as one statement, built once per shape and reused (claims are the hottest path).
 
     `UPDATE jobs SET <lease> WHERE pk = (<the most urgent job this reviewer may take>) RETURNING jobs,
     <the subject's external id>`, where the reviewer may take a job in the queue that is open or whose
     lease ran out, not assigned to someone else, never excluded for them, in one of their languages,
-    and of a harm type whose daily exposure cap they have not reached.
+    and of a harm type whose daily exposure cap they have not reached. On PostgreSQL the pick takes
+    `FOR UPDATE SKIP LOCKED`, and the claim's event and audit row are inserted by the same statement
+    (data-modifying CTEs), so a claim is one round trip. `whole`: return the job's row as a Job;
+    otherwise its pk (and on SQLite what the claim's audit row needs).
     """
     me: Any = bindparam("me")
+    now: Any = bindparam("now", type_=Job.claimed_at.type)
     languages: Any = bindparam("languages", expanding=True) if by_language else None
     candidate = (
         select(Job.pk)
-        .where(Job.queue == bindparam("queue_name"), *_open_to(me, bindparam("now"), languages))
+        .where(Job.queue == bindparam("queue_name"), *_open_to(me, now, languages))
         .order_by(Job.claim_rank.desc(), Job.pk)
         .limit(1)
     )
     if caps:
         candidate = candidate.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(_capped_harm_types(dict(caps)))))
-    if postgresql:
-        candidate = candidate.with_for_update(skip_locked=True)
     external_id = case(
         (
             Job.subject_type == SubjectType.CONTENT.value,
@@ -106,22 +151,63 @@ def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str,
         else_=select(Actor.external_id).where(Actor.pk == Job.subject_pk).scalar_subquery(),
     )
     jobs = table_of(Job)
-    claim = (
-        update(jobs)
-        .where(jobs.c.pk == candidate.scalar_subquery())
-        .values(
-            status=JobStatus.CLAIMED.value,
-            lease_owner=me,
-            claimed_at=bindparam("now"),
-            lease_expires_at=bindparam("until"),
+    lease = {
+        "status": JobStatus.CLAIMED.value,
+        "lease_owner": me,
+        "claimed_at": now,
+        "lease_expires_at": bindparam("until", type_=Job.lease_expires_at.type),
+    }
+    if not postgresql:
+        claim = update(jobs).where(jobs.c.pk == candidate.scalar_subquery()).values(**lease)
+        if not whole:
+            return claim.returning(jobs.c.pk, jobs.c.subject_type, external_id.label("external_id"))
+        claim = claim.returning(*jobs.c, external_id.label("external_id"))
+        # A Core statement read into ORM objects: the ORM's own UPDATE path would re-derive (and re-key
+        # for the compiled cache) this statement on every call.
+        return (
+            select(Job, literal_column("external_id", String))
+            .from_statement(claim)
+            .execution_options(populate_existing=True)
         )
+    picked = candidate.with_for_update(skip_locked=True).cte("picked")
+    claimed = (
+        update(jobs)
+        .where(jobs.c.pk == picked.c.pk)
+        .values(**lease)
         .returning(*jobs.c, external_id.label("external_id"))
+        .cte("claimed")
     )
-    # A Core statement read into ORM objects: the ORM's own UPDATE path would re-derive (and re-key
-    # for the compiled cache) this statement on every call.
+    principal: Any = bindparam("principal", type_=String)
+    queue: Any = bindparam("queue_name", type_=String)
+    event = insert(table_of(Event)).from_select(
+        ["kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data"],
+        select(
+            audit_log.sql_text(EventKind.JOB_CLAIMED.value),
+            audit_log.sql_text(EventEntity.JOB.value),
+            claimed.c.pk,
+            now,
+            now,
+            principal,
+            func.jsonb_build_object(audit_log.sql_text("queue"), queue),
+        ),
+    )
+    audit = audit_log.stage_from(
+        claimed,
+        at=now,
+        principal=principal,
+        action=CLAIM_AUDIT_ACTION,
+        target=audit_log.sql_text("job:").concat(cast(claimed.c.pk, Text)),
+        details={
+            "subject": claimed.c.subject_type.concat(audit_log.sql_text(":")).concat(claimed.c.external_id),
+            "queue": queue,
+        },
+    )
+    recorded = (event.cte("claim_event"), audit.cte("claim_audit"))
+    if not whole:
+        return select(claimed.c.pk).add_cte(*recorded)
     return (
-        select(Job, literal_column("external_id", String))
-        .from_statement(claim)
+        select(aliased(Job, claimed), claimed.c.external_id)
+        .add_cte(*recorded)
         .execution_options(populate_existing=True)
     )
 

@@ -6,11 +6,13 @@ A decision is pinned to the policy version in force and to the rule version that
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
@@ -20,17 +22,18 @@ from bastion.domain.happened import DecisionMade
 from bastion.domain.policy import Action, harm_type
 from bastion.domain.review import AppealVerdict, DecisionNeed
 from bastion.domain.subjects import SubjectType
-from bastion.errors import FieldError, InvalidInput
+from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.plugins import announce
 from bastion.policy.service import PolicyRecord, current_policies
 from bastion.review import appeals
-from bastion.review.claims import exclude_reviewer, leased_job
+from bastion.review.access import may_work
+from bastion.review.claims import claim_next_job_pk, exclude_reviewer, leased_job
 from bastion.review.config import StrikePolicy
 from bastion.review.config_store import current_review_config
 from bastion.review.enforcement import add_strike, statement_of_reasons, take_action, target_of
 from bastion.review.jobs import JobStatus
 from bastion.store.events import append_events
-from bastion.store.schema import Decision, EnforcementAction, Job
+from bastion.store.schema import AuditPending, Decision, EnforcementAction, Event, Job
 from bastion.store.upsert import table_of
 
 NO_VIOLATION = "none"
@@ -50,6 +53,23 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class TakenJob:
+    """What deciding needs of the job taken, as the guarded update left it."""
+
+    pk: int
+    queue: str
+    kind: str
+    subject_type: str
+    subject_pk: int
+    status: str
+    policy_hint: str | None
+    harm_type: str | None
+    reviews_required: int
+    reviews_done: int
+    claimed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class DecisionOutcome:
     decision: Decision
     final: bool
@@ -58,13 +78,46 @@ class DecisionOutcome:
 
 
 def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *, now: datetime) -> DecisionOutcome:
-    job = leased_job(session, job_pk, reviewer, now)
+    """Record the reviewer's decision on a job they hold; when it stands, close the job and enforce it.
+
+    The job is taken by one guarded update (it must be leased to this reviewer, the lease not run
+    out), which closes it at once when this decision stands whatever it says (one review required,
+    or the tiebreak); no locking read first. The decision, its event and its audit row are then one
+    statement on PostgreSQL. Anything refused raises, and the caller's transaction rolls back whole.
+    """
+    return _decide(session, job_pk, reviewer, choice, now)[0]
+
+
+def decide_and_claim_next(
+    session: Session, job_pk: int, reviewer: Principal, choice: Choice, *, now: datetime
+) -> tuple[DecisionOutcome, int | None]:
+    """ "Submit and next": decide the job, then claim the next one of the same queue, in one transaction;
+    returns the outcome and the pk of the job claimed (None: nothing left for this reviewer).
+
+    The decision never depends on the claim: when the reviewer may no longer take work from the
+    queue, the decision is made and no job comes next.
+    """
+    outcome, job = _decide(session, job_pk, reviewer, choice, now)
+    queue = current_review_config(session).config.by_name.get(job.queue)
+    if queue is None or not may_work(queue, reviewer):
+        return outcome, None
+    return outcome, claim_next_job_pk(session, job.queue, reviewer, now=now)
+
+
+def _decide(
+    session: Session, job_pk: int, reviewer: Principal, choice: Choice, now: datetime
+) -> tuple[DecisionOutcome, TakenJob]:
+    job = _take(session, job_pk, reviewer, now)
+    closed = job.status == JobStatus.DECIDED  # by `_take`: a decided job is never leased
+    done_before = job.reviews_done - 1 if closed else job.reviews_done
     config = current_review_config(session).config
     queue = config.queue(job.queue)
     earlier: list[Decision] = []
-    if job.reviews_done:
+    if done_before:
         earlier = list(session.scalars(select(Decision).where(Decision.job_pk == job.pk).order_by(Decision.round)))
-    policies = current_policies(session)
+    # "No violation" on a first round names no policy: the live policies are not needed.
+    named = bool(earlier) or job.kind == "appeal" or choice.policy != NO_VIOLATION
+    policies = current_policies(session) if named else {}
     record = _validate(job, choice, policies, rationale_required=queue.rationale_required)
     spent = choice.seconds_spent
     if spent is None:
@@ -72,7 +125,7 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
     decision = Decision(
         job_pk=job.pk,
         reviewer_pk=reviewer.user_pk,
-        round=job.reviews_done + 1,
+        round=done_before + 1,
         policy_id=record.policy.id if record else None,
         policy_version=record.version if record else None,
         harm_type=harm_type(record.policy.id) if record else job.harm_type,
@@ -84,46 +137,37 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
     )
     all_rounds = [*earlier, decision]
     verdict, needs = _consensus(all_rounds, job.reviews_required)
+    assert verdict is not None or not closed, "`_take` closes a job only for a decision that stands"
     decision.final = verdict is decision
-    # Core statements, not the unit of work: this is the hottest write path after the claim.
-    decision.pk = session.execute(_INSERT_DECISION, _columns_of(decision)).scalar_one()
-    events = [
-        NewEvent(
-            EventKind.DECISION_MADE,
-            SubjectType(job.subject_type),
-            job.subject_pk,
-            now,
-            reviewer.name,
-            {"job": job.pk, "policy": decision.policy_id, "action": decision.action, "round": decision.round},
-        )
-    ]
+    decision.pk = _record_decision(session, job, decision, reviewer, now)
     actions: list[EnforcementAction] = []
     if verdict is None:
         required = len(all_rounds) + 1 if needs is DecisionNeed.TIEBREAK else job.reviews_required
         session.execute(_REOPEN_JOB, {"job_pk": job.pk, "required": required})
         exclude_reviewer(session, job.pk, reviewer.user_pk)  # the next round needs someone else
-        events.append(
-            NewEvent(
-                EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs and needs.value}
-            )
+        reopened = NewEvent(
+            EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs and needs.value}
         )
+        append_events(session, [reopened], recorded_at=now)
     else:
         verdict.final = True
         chosen = policies.get(verdict.policy_id) if verdict.policy_id else None
         if job.kind == "appeal":
-            actions = appeals.resolve(session, job, verdict, now=now, principal=reviewer.name)
+            actions = appeals.resolve(session, session.get_one(Job, job.pk), verdict, now=now, principal=reviewer.name)
         else:
             actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
-        session.execute(_CLOSE_JOB, {"job_pk": job.pk, "now": now})
-    session.expire(job)  # changed by the statements above, not through the object
-    append_events(session, events, recorded_at=now)
-    _audit(session, reviewer, decision, now)
+        if not closed:
+            session.execute(_CLOSE_JOB, {"job_pk": job.pk, "now": now})
+    _forget(session, job.pk)
+    if session.get_bind().dialect.name != "postgresql":
+        # Last, so SQLite's audit head is moved at the end of the transaction (PostgreSQL staged the row).
+        _audit(session, reviewer, decision, now)
     settled = _verdict_of(verdict, needs)
     made = DecisionMade(
-        decision.pk, job_pk, queue.name, reviewer.name, settled, decision.policy_id, decision.action, now
+        decision.pk, job.pk, queue.name, reviewer.name, settled, decision.policy_id, decision.action, now
     )
     announce(session, made)
-    return DecisionOutcome(decision, verdict is not None, actions, needs)
+    return DecisionOutcome(decision, verdict is not None, actions, needs), job
 
 
 def _verdict_of(verdict: Decision | None, needs: DecisionNeed | None) -> str:
@@ -131,7 +175,64 @@ def _verdict_of(verdict: Decision | None, needs: DecisionNeed | None) -> str:
     return "final" if verdict is not None else f"needs {needs and needs.value}"
 
 
-_decisions, _jobs = table_of(Decision), table_of(Job)
+def _take(session: Session, job_pk: int, reviewer: Principal, now: datetime) -> TakenJob:
+    """The job, taken by this decision: its lease checked and ended in one guarded update.
+
+    A job whose decision stands whatever it says (one review, or the tiebreak's round) is closed
+    here; any other is only locked, and closed or reopened once the rounds are counted.
+    """
+    params = {"job_pk": job_pk, "me": reviewer.user_pk, "now": now}
+    row = session.connection().execute(_TAKE_JOB, params).one_or_none()
+    if row is None:
+        # Refused: say why, from the job as it is (this reads it; a decision that goes through never does).
+        leased_job(session, job_pk, reviewer, now)
+        raise Conflict(f"job {job_pk} is not leased to {reviewer.display_name}")
+    return TakenJob(*row)
+
+
+def _forget(session: Session, job_pk: int) -> None:
+    """Expire the job if the session holds it: the statements here changed it, not through the object."""
+    held = session.identity_map.get(identity_key(Job, job_pk))
+    if held is not None:
+        session.expire(held)
+
+
+def _record_decision(session: Session, job: TakenJob, decision: Decision, reviewer: Principal, now: datetime) -> int:
+    """Insert the decision and its event (and on PostgreSQL its audit row, in the same statement); its pk."""
+    data = {"job": job.pk, "policy": decision.policy_id, "action": decision.action, "round": decision.round}
+    columns = _columns_of(decision)
+    if session.get_bind().dialect.name != "postgresql":
+        pk: int = session.connection().execute(_INSERT_DECISION, columns).scalar_one()
+        made = NewEvent(
+            EventKind.DECISION_MADE,
+            SubjectType(job.subject_type),
+            job.subject_pk,
+            now,
+            reviewer.name,
+            data,
+        )
+        append_events(session, [made], recorded_at=now)
+        return pk
+    audit = audit_log.staged_row(
+        principal=reviewer.name,
+        action=DECISION_AUDIT_ACTION,
+        target=f"job:{decision.job_pk}",
+        at=now,
+        details=_audit_details(decision),
+    )
+    event = {
+        "event_kind": EventKind.DECISION_MADE.value,
+        "event_subject_type": job.subject_type,
+        "event_subject_pk": job.subject_pk,
+        "event_principal": reviewer.name,
+        "event_data": data,
+    }
+    params = columns | event | {f"audit_{key}": value for key, value in audit.items()}
+    return int(session.connection().execute(_DECIDE, params).scalar_one())
+
+
+DECISION_AUDIT_ACTION = "job.decide"
+_decisions, _jobs, _events = table_of(Decision), table_of(Job), table_of(Event)
 _DECISION_COLUMNS = tuple(c.key for c in _decisions.c if c.key != "pk")
 _INSERT_DECISION = insert(_decisions).returning(_decisions.c.pk)
 _LEASE_ENDS = {"lease_owner": None, "lease_expires_at": None, "reviews_done": _jobs.c.reviews_done + 1}
@@ -147,30 +248,88 @@ _CLOSE_JOB = (
 )
 
 
+def _take_job_statement() -> Any:
+    """`UPDATE jobs ... WHERE pk = :job_pk AND <leased to :me, not run out> RETURNING <a TakenJob>`."""
+    now = bindparam("now", type_=Job.decided_at.type)
+    stands = or_(_jobs.c.reviews_required <= 1, _jobs.c.reviews_done + 1 >= TIEBREAK_ROUND)
+    closes = and_(_jobs.c.reviews_done + 1 >= _jobs.c.reviews_required, stands)
+
+    def when_closed(value: Any, otherwise: Any) -> Any:
+        return case((closes, value), else_=otherwise)
+
+    take = (
+        update(_jobs)
+        .where(
+            _jobs.c.pk == bindparam("job_pk"),
+            _jobs.c.status == JobStatus.CLAIMED.value,
+            _jobs.c.lease_owner == bindparam("me"),
+            or_(_jobs.c.lease_expires_at.is_(None), _jobs.c.lease_expires_at > now),
+        )
+        .values(
+            status=when_closed(JobStatus.DECIDED.value, _jobs.c.status),
+            decided_at=when_closed(now, _jobs.c.decided_at),
+            reviews_done=when_closed(_jobs.c.reviews_done + 1, _jobs.c.reviews_done),
+            lease_owner=when_closed(None, _jobs.c.lease_owner),
+            lease_expires_at=when_closed(None, _jobs.c.lease_expires_at),
+        )
+        .returning(*(_jobs.c[field.name] for field in fields(TakenJob)))
+    )
+    return take
+
+
+def _decide_statement() -> Any:
+    """PostgreSQL: the decision, its event and its audit row in one statement, returning the decision's pk."""
+    decision = (
+        insert(_decisions).values({c: bindparam(c) for c in _DECISION_COLUMNS}).returning(_decisions.c.pk).cte("made")
+    )
+    now = bindparam("decided_at", type_=Decision.decided_at.type)
+    event = insert(_events).values(
+        kind=bindparam("event_kind"),
+        subject_type=bindparam("event_subject_type"),
+        subject_pk=bindparam("event_subject_pk"),
+        occurred_at=now,
+        recorded_at=now,
+        principal=bindparam("event_principal"),
+        data=bindparam("event_data", type_=Event.data.type),
+    )
+    audit = insert(table_of(AuditPending)).values(
+        {c.key: bindparam(f"audit_{c.key}", type_=c.type) for c in table_of(AuditPending).c if c.key != "pk"}
+    )
+    return select(decision.c.pk).add_cte(event.cte("made_event"), audit.cte("made_audit"))
+
+
+TIEBREAK_ROUND = 3
+_TAKE_JOB = _take_job_statement()
+_DECIDE = _decide_statement()
+
+
 def _columns_of(decision: Decision) -> dict[str, object]:
     return {name: getattr(decision, name) for name in _DECISION_COLUMNS}
 
 
+def _audit_details(decision: Decision) -> dict[str, object]:
+    return {"policy": decision.policy_id, "action": decision.action, "round": decision.round}
+
+
 def _audit(session: Session, reviewer: Principal, decision: Decision, now: datetime) -> None:
-    # Last, so the audit log's head row (one lock for every writer) is held only until the commit.
     audit_log.record(
         session,
         principal=reviewer.name,
-        action="job.decide",
+        action=DECISION_AUDIT_ACTION,
         target=f"job:{decision.job_pk}",
         at=now,
-        details={"policy": decision.policy_id, "action": decision.action, "round": decision.round},
+        details=_audit_details(decision),
     )
 
 
-def _action_of(job: Job, choice: Choice) -> str:
+def _action_of(job: TakenJob, choice: Choice) -> str:
     if job.kind == "appeal":
         return choice.action
     return NO_ACTION if choice.policy == NO_VIOLATION else choice.action
 
 
 def _validate(
-    job: Job, choice: Choice, policies: dict[str, PolicyRecord], *, rationale_required: bool
+    job: TakenJob, choice: Choice, policies: dict[str, PolicyRecord], *, rationale_required: bool
 ) -> PolicyRecord | None:
     errors = []
     if (rationale_required or job.kind == "appeal") and not choice.rationale.strip():
@@ -215,7 +374,7 @@ def _consensus(rounds: list[Decision], required: int) -> tuple[Decision | None, 
 
 def _enforce(
     session: Session,
-    job: Job,
+    job: TakenJob,
     verdict: Decision,
     record: PolicyRecord | None,
     strikes: StrikePolicy,

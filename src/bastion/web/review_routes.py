@@ -30,7 +30,7 @@ from bastion.review import charts, claims
 from bastion.review.claims import exposure_today
 from bastion.review.config import ReviewConfig
 from bastion.review.config_store import current_review_config, review_config_version
-from bastion.review.decisions import APPEAL_VERDICTS, NO_ACTION, NO_VIOLATION, Choice, decide
+from bastion.review.decisions import APPEAL_VERDICTS, NO_ACTION, NO_VIOLATION, Choice, decide_and_claim_next
 from bastion.review.jobs import JobStatus
 from bastion.review.preferences import Preferences, effective_wellness, preferences_of, save_preferences
 from bastion.review.queues import queue_listing
@@ -74,8 +74,13 @@ def start_reviewing(
 
 def _claim_next(context: AppContext, queue: str, principal: Principal) -> Response:
     with context.database.transaction() as session:
-        job = claims.claim_next_job(session, queue, principal, now=context.clock())
-        target = f"/review/jobs/{job.pk}" if job is not None else f"/review?done={queue}"
+        job_pk = claims.claim_next_job_pk(session, queue, principal, now=context.clock())
+    return _next_page(queue, job_pk)
+
+
+def _next_page(queue: str, job_pk: int | None) -> Response:
+    """The job claimed next, or the queues page saying this queue has nothing left."""
+    target = f"/review/jobs/{job_pk}" if job_pk is not None else f"/review?done={queue}"
     return RedirectResponse(target, status_code=303)
 
 
@@ -133,12 +138,13 @@ def submit_decision(
             queue = job.queue
             _require_choice(policy, action)
             chosen_action = NO_ACTION if policy == NO_VIOLATION and job.kind != "appeal" else action
-            decide(session, job_id, principal, Choice(policy, chosen_action, rationale), now=context.clock())
+            choice = Choice(policy, chosen_action, rationale)
+            _, next_pk = decide_and_claim_next(session, job_id, principal, choice, now=context.clock())
     except InvalidInput as error:
         return _console(request, context, job_id, principal, form=form, errors=error.errors, status_code=422)
     except Conflict as error:
         return _console(request, context, job_id, principal, form=form, alert=error.message, status_code=409)
-    return _claim_next(context, queue, principal)
+    return _next_page(queue, next_pk)
 
 
 def _require_choice(policy: str, action: str) -> None:
