@@ -159,7 +159,7 @@ def find_subject(
     return RedirectResponse(f"/{kind}/{quote(id.strip(), safe='')}", status_code=303)
 
 
-@router.get("/content/{content_id}", response_class=HTMLResponse)
+@router.get("/content/{content_id:path}", response_class=HTMLResponse)
 def content_page(
     request: Request,
     content_id: str,
@@ -171,7 +171,7 @@ def content_page(
     return render_page(request, "content.html", {"title": f"Content {content_id}", "view": view})
 
 
-@router.get("/actors/{actor_id}", response_class=HTMLResponse)
+@router.get("/actors/{actor_id:path}", response_class=HTMLResponse)
 def actor_page(
     request: Request,
     actor_id: str,
