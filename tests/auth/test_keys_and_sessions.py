@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+import bastion
 from bastion.auth.apikeys import authenticate_api_key, create_api_key, revoke_api_key, use_api_key
 from bastion.auth.sessions import Login, active_session, log_in, log_out
 from bastion.auth.tokens import digest
@@ -174,3 +177,32 @@ def test_bad_users_are_refused_naming_the_field(
 def test_unknown_roles_are_refused() -> None:
     with pytest.raises(InvalidInput, match="bad role"):
         parse_roles(["superuser"])
+
+
+AUTH_ACTIONS = {"auth.login", "auth.login_failed", "auth.logout", "user.add", "apikey.create", "apikey.revoke"}
+AUTH_ACTIONS |= {"apikey.use"}
+EDGES = ("api", "web", "cli", "http")
+
+
+def _recorded_actions(path: Path) -> set[str]:
+    actions = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record":
+            for keyword in node.keywords:
+                if keyword.arg == "action" and isinstance(keyword.value, ast.Constant):
+                    actions.add(str(keyword.value.value))
+    return actions
+
+
+def test_only_the_auth_services_record_sign_ins_users_and_keys() -> None:
+    """Regression: routes and commands wrote these rows, so a new interface would have forgotten them."""
+    package = Path(bastion.__file__).parent
+    at_the_edges = {
+        str(path.relative_to(package)): found
+        for edge in EDGES
+        for path in (package / edge).rglob("*.py")
+        if (found := _recorded_actions(path) & AUTH_ACTIONS)
+    }
+    assert at_the_edges == {}
+    in_services = set().union(*(_recorded_actions(path) for path in (package / "auth").glob("*.py")))
+    assert in_services == AUTH_ACTIONS
