@@ -192,4 +192,4 @@ def test_the_login_throttle_holds_across_the_processes_of_bastion_serve(
     refused = _form_login(two_workers, "ana", PASSWORD)
     assert refused.status_code == 429
     assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
-    assert "Too many failed logins" in refused.text and "try again in" in refused.text
+    assert "Too many failed logins" in refused.text and "Try again in" in refused.text

@@ -15,6 +15,7 @@ from bastion.auth.throttle import (
     ThrottleKey,
     retry_after_seconds,
     wait_before_next_attempt,
+    wait_in_words,
 )
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -50,6 +51,14 @@ def test_the_wait_ends_when_the_oldest_counted_failure_leaves_the_window(
 )
 def test_retry_after_rounds_up_to_whole_seconds(wait: timedelta, seconds: int) -> None:
     assert retry_after_seconds(wait) == seconds
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(1, "1 second"), (45, "45 seconds"), (89, "89 seconds"), (90, "2 minutes"), (900, "15 minutes")],
+)
+def test_the_wait_in_words(seconds: int, words: str) -> None:
+    assert wait_in_words(seconds) == words
 
 
 def test_a_limit_needs_a_failure_and_a_window() -> None:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page, expect
 
 from bastion.assembly import create_app
 from bastion.auth.failures import count_failure
@@ -86,7 +87,8 @@ def test_a_throttled_login_gets_a_readable_page_with_retry_after(
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == str(15 * 60)
     assert refused.headers["content-type"].startswith("text/html")
-    assert "Too many failed logins: too many failed attempts; try again in 15 minutes." in unescape(refused.text)
+    told = "Too many failed logins for this account or from this address. Try again in 15 minutes."
+    assert told in unescape(refused.text)
     assert "bastion_session" not in refused.headers.get("set-cookie", "")
     clock.advance(LIMITS[Scope.LOGIN_ACCOUNT].window)
     form = plain_http_client.get("/login")
@@ -155,3 +157,25 @@ def test_subject_pages_open_ids_with_url_characters_and_link_to_each_other(
 
 def _escaped(text: str) -> str:
     return text.replace("&", "&amp;")
+
+
+@pytest.mark.browser
+def test_in_a_browser_a_throttled_login_says_how_long_to_wait(page: Page, live_server: LiveServer) -> None:
+    database, clock = live_server.context.database, live_server.context.clock
+    assert isinstance(clock, FrozenClock)
+    make_user(database, clock, "ana", Role.ANALYST)
+    _too_many(database, clock, ThrottleKey(Scope.LOGIN_ACCOUNT, "ana"))
+    page.goto(live_server.url + "/login")
+    page.fill("input[name=name]", "ana")
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.click("button[type=submit]")
+    assert posted.value.status == 429 and posted.value.headers["retry-after"] == "900"
+    expect(page.get_by_role("alert")).to_have_text(
+        "Too many failed logins for this account or from this address. Try again in 15 minutes."
+    )
+    expect(page.locator("input[name=name]")).to_have_value("ana")  # the name is kept for the next try
+    clock.advance(LIMITS[Scope.LOGIN_ACCOUNT].window)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(live_server.url + "/")

@@ -16,7 +16,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from bastion.auth.throttle import LONGEST_WINDOW, ThrottleKey, retry_after_seconds, wait_before_next_attempt
+from bastion.auth.throttle import (
+    LONGEST_WINDOW,
+    ThrottleKey,
+    retry_after_seconds,
+    wait_before_next_attempt,
+    wait_in_words,
+)
 from bastion.errors import TooManyAttempts
 from bastion.store.schema import AuthFailure
 
@@ -26,7 +32,7 @@ def refuse_if_throttled(session: Session, keys: Sequence[ThrottleKey], *, now: d
     longest = max((_wait(session, key, now) for key in keys), default=None)
     if longest is not None and longest.total_seconds() > 0:
         seconds = retry_after_seconds(longest)
-        raise TooManyAttempts(f"too many failed attempts; try again in {_in_words(seconds)}", seconds)
+        raise TooManyAttempts(f"too many failed attempts; try again in {wait_in_words(seconds)}", seconds)
 
 
 def count_failure(session: Session, keys: Sequence[ThrottleKey], *, now: datetime) -> None:
@@ -50,9 +56,3 @@ def _wait(session: Session, key: ThrottleKey, now: datetime) -> timedelta:
         .limit(limit.failures)
     )
     return wait_before_next_attempt(times, limit, now)
-
-
-def _in_words(seconds: int) -> str:
-    if seconds < 90:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
-    return f"{round(seconds / 60)} minutes"

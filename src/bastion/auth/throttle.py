@@ -80,6 +80,13 @@ def wait_before_next_attempt(failures: Iterable[datetime], limit: Limit, now: da
     return recent[-limit.failures] + limit.window - now
 
 
+def wait_in_words(seconds: int) -> str:
+    """`Retry-After` for people: seconds up to a minute and a half, whole minutes beyond."""
+    if seconds < 90:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
+
+
 def retry_after_seconds(wait: timedelta) -> int:
     """The `Retry-After` value: whole seconds, rounded up, so a client that waits that long gets in."""
     return max(1, math.ceil(wait.total_seconds()))

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.auth.sessions import log_in, log_out
+from bastion.auth.throttle import wait_in_words
 from bastion.auth.tokens import same
 from bastion.domain.access import Permission
 from bastion.errors import TooManyAttempts, Unauthenticated
@@ -94,7 +95,9 @@ def login_submit(
             lifetime=context.session_lifetime,
         )
     except TooManyAttempts as refused:
-        response = _login_form(request, context, next_path, f"Too many failed logins: {refused.message}.", 429, name)
+        wait = wait_in_words(refused.retry_after_seconds)
+        message = f"Too many failed logins for this account or from this address. Try again in {wait}."
+        response = _login_form(request, context, next_path, message, 429, name)
         response.headers["Retry-After"] = str(refused.retry_after_seconds)
         return response
     except Unauthenticated:
