@@ -181,7 +181,7 @@ def test_unknown_roles_are_refused() -> None:
 
 AUTH_ACTIONS = {"auth.login", "auth.login_failed", "auth.logout", "user.add", "apikey.create", "apikey.revoke"}
 AUTH_ACTIONS |= {"apikey.use"}
-EDGES = ("api", "web", "cli", "http")
+EDGES = ("api", "web", "cli", "http", "areas")
 
 
 def _recorded_actions(path: Path) -> set[str]:
