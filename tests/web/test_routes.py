@@ -48,6 +48,13 @@ def test_a_script_on_loopback_over_plain_http_is_told_about_the_secure_cookie(li
     assert "expired" not in told
 
 
+def test_a_post_without_the_cookie_elsewhere_is_asked_to_allow_cookies(database: Database, clock: FrozenClock) -> None:
+    with TestClient(create_app(make_context(database, clock)), base_url="http://bastion.example") as client:
+        answer = client.post("/login", data={"name": "ana", "password": PASSWORD, "login_csrf": "x"})
+    assert answer.status_code == 403
+    assert "Allow cookies for this site" in unescape(answer.text) and "Secure" not in answer.text
+
+
 def test_a_stale_form_is_still_called_expired(live_server: LiveServer) -> None:
     with httpx.Client(base_url=live_server.url, timeout=30) as http:
         form = http.get("/login")

@@ -26,13 +26,14 @@ from bastion.web.rendering import render_page
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "bastion_login_csrf"
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _secure_cookies(request: Request, context: AppContext) -> bool:
     if context.settings.cookie_secure is not None:
         return context.settings.cookie_secure
     # Browsers treat loopback as a secure context, so Secure cookies work there over plain HTTP too.
-    return request.url.scheme == "https" or request.url.hostname in {"localhost", "127.0.0.1", "::1"}
+    return request.url.scheme == "https" or request.url.hostname in LOOPBACK
 
 
 def _safe_next(target: str | None) -> str:
@@ -119,7 +120,7 @@ def login_submit(
 
 def _cookie_not_returned(request: Request, context: AppContext) -> str:
     """Why the login form's cookie did not come back, in words a person (or a script's author) can act on."""
-    if request.url.scheme == "http" and _secure_cookies(request, context):
+    if request.url.scheme == "http" and request.url.hostname in LOOPBACK and _secure_cookies(request, context):
         return (
             "Your client did not send back the login form's cookie. Bastion marks its cookies Secure: "
             "browsers send them to this loopback address over plain http, but other clients (curl, "
