@@ -77,6 +77,17 @@ class Forbidden(BastionError):
     http_status = 403
 
 
+class TooManyAttempts(BastionError):
+    """Too many failed logins or API keys of late, from this account or address: wait and try again."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ConfigurationError(BastionError):
     code = "configuration_error"
     http_status = 500

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bastion.auth.apikeys import authenticate_api_key, create_api_key, revoke_api_key
-from bastion.auth.sessions import active_session, log_in, log_out
+import bastion
+from bastion.auth.apikeys import authenticate_api_key, create_api_key, revoke_api_key, use_api_key
+from bastion.auth.sessions import Login, active_session, log_in, log_out
 from bastion.auth.tokens import digest
 from bastion.auth.users import add_user, parse_roles
 from bastion.clock import FrozenClock
 from bastion.domain.access import Permission, Role
 from bastion.errors import Conflict, InvalidInput, Unauthenticated
 from bastion.store.database import Database
-from bastion.store.schema import ApiKey
+from bastion.store.schema import ApiKey, AuditRecord
 from tests.conftest import PASSWORD, make_user
 
 
@@ -64,24 +67,95 @@ def test_a_key_needs_exactly_one_of_role_or_user_and_a_unique_name(database: Dat
             create_api_key(session, "svc", now=clock(), role=Role.PLATFORM)
 
 
+HOUR = timedelta(hours=1)
+
+
+def _log_in(database: Database, clock: FrozenClock, name: str, password: str = PASSWORD) -> Login:
+    return log_in(database, name, password, address="10.0.0.1", now=clock(), lifetime=HOUR)
+
+
+def _audit(database: Database, since: int) -> list[tuple[str, str, str]]:
+    with database.transaction() as session:
+        rows = session.scalars(select(AuditRecord).where(AuditRecord.seq > since).order_by(AuditRecord.seq))
+        return [(r.principal, r.action, r.target) for r in rows]
+
+
+def _last_seq(database: Database) -> int:
+    with database.transaction() as session:
+        return int(session.scalar(select(func.coalesce(func.max(AuditRecord.seq), 0))) or 0)
+
+
 def test_sessions_log_in_expire_and_log_out(database: Database, clock: FrozenClock) -> None:
     make_user(database, clock, "ana", Role.ANALYST)
-    with database.transaction() as session:
-        with pytest.raises(Unauthenticated):
-            log_in(session, "ana", "wrong password!!", now=clock(), lifetime=timedelta(hours=1))
-        with pytest.raises(Unauthenticated):
-            log_in(session, "nobody", PASSWORD, now=clock(), lifetime=timedelta(hours=1))
-        login = log_in(session, "ana", PASSWORD, now=clock(), lifetime=timedelta(hours=1))
+    with pytest.raises(Unauthenticated):
+        _log_in(database, clock, "ana", "wrong password!!")
+    with pytest.raises(Unauthenticated):
+        _log_in(database, clock, "nobody")
+    login = _log_in(database, clock, "ana")
     with database.transaction() as session:
         assert active_session(session, login.token, now=clock()).principal.name == "user:ana"
     clock.advance(timedelta(hours=1, seconds=1))
     with database.transaction() as session, pytest.raises(Unauthenticated, match="ended"):
         active_session(session, login.token, now=clock())
+    again = _log_in(database, clock, "ana")
     with database.transaction() as session:
-        again = log_in(session, "ana", PASSWORD, now=clock(), lifetime=timedelta(hours=1))
-        log_out(session, again.token)
+        log_out(session, again.token, principal=again.principal, now=clock())
     with database.transaction() as session, pytest.raises(Unauthenticated):
         active_session(session, again.token, now=clock())
+
+
+def test_logging_in_and_out_records_each_outcome_once(database: Database, clock: FrozenClock) -> None:
+    """Regression: the web routes wrote these rows, so another way in would have written none."""
+    make_user(database, clock, "ana", Role.ANALYST)
+    since = _last_seq(database)
+    with pytest.raises(Unauthenticated):
+        _log_in(database, clock, "ana", "wrong password!!")
+    with pytest.raises(Unauthenticated):
+        _log_in(database, clock, "my secret password")  # a password typed as a name is not kept
+    login = _log_in(database, clock, "ana")
+    with database.transaction() as session:
+        log_out(session, login.token, principal=login.principal, now=clock())
+    assert _audit(database, since) == [
+        ("anonymous", "auth.login_failed", "user:ana"),
+        ("anonymous", "auth.login_failed", "unknown user"),
+        ("user:ana", "auth.login", "web"),
+        ("user:ana", "auth.logout", "web"),
+    ]
+
+
+def test_users_and_keys_record_their_creation_and_revocation_once(database: Database, clock: FrozenClock) -> None:
+    since = _last_seq(database)
+    with database.transaction() as session:
+        add_user(session, "ana", roles=frozenset({Role.ANALYST}), password=PASSWORD, now=clock(), by="user:root")
+        create_api_key(session, "ana-cli", now=clock(), user="ana", by="user:root")
+        create_api_key(session, "ingest", now=clock(), role=Role.PLATFORM)
+        revoke_api_key(session, "ingest", now=clock())
+        revoke_api_key(session, "ingest", now=clock())  # already revoked: nothing changes, nothing recorded
+    assert _audit(database, since) == [
+        ("user:root", "user.add", "user:ana"),
+        ("user:root", "apikey.create", "apikey:ana-cli"),
+        ("system:bastion", "apikey.create", "apikey:ingest"),
+        ("system:bastion", "apikey.revoke", "apikey:ingest"),
+    ]
+    with database.transaction() as session:
+        details = [r.details for r in session.scalars(select(AuditRecord).where(AuditRecord.seq > since))]
+    assert details[:3] == [
+        {"roles": ["analyst"], "vendor": None},
+        {"role": None, "user": "ana"},
+        {"role": "platform", "user": None},
+    ]
+
+
+def test_a_key_records_its_reads_once_and_its_refusals_not_at_all(database: Database, clock: FrozenClock) -> None:
+    with database.transaction() as session:
+        issued = create_api_key(session, "reader", now=clock(), role=Role.ANALYST)
+    since = _last_seq(database)
+    principal = use_api_key(database, issued.secret, now=clock(), address="10.0.0.2", read_path="/api/v1/content/c1")
+    assert principal.name == "apikey:reader"
+    use_api_key(database, issued.secret, now=clock(), address="10.0.0.2", read_path=None)  # a write records itself
+    with pytest.raises(Unauthenticated):
+        use_api_key(database, "bst_made_up", now=clock(), address="10.0.0.2", read_path="/api/v1/content/c1")
+    assert _audit(database, since) == [("apikey:reader", "apikey.use", "/api/v1/content/c1")]
 
 
 @pytest.mark.parametrize(
@@ -103,3 +177,32 @@ def test_bad_users_are_refused_naming_the_field(
 def test_unknown_roles_are_refused() -> None:
     with pytest.raises(InvalidInput, match="bad role"):
         parse_roles(["superuser"])
+
+
+AUTH_ACTIONS = {"auth.login", "auth.login_failed", "auth.logout", "user.add", "apikey.create", "apikey.revoke"}
+AUTH_ACTIONS |= {"apikey.use"}
+EDGES = ("api", "web", "cli", "http", "areas")
+
+
+def _recorded_actions(path: Path) -> set[str]:
+    actions = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record":
+            for keyword in node.keywords:
+                if keyword.arg == "action" and isinstance(keyword.value, ast.Constant):
+                    actions.add(str(keyword.value.value))
+    return actions
+
+
+def test_only_the_auth_services_record_sign_ins_users_and_keys() -> None:
+    """Regression: routes and commands wrote these rows, so a new interface would have forgotten them."""
+    package = Path(bastion.__file__).parent
+    at_the_edges = {
+        str(path.relative_to(package)): found
+        for edge in EDGES
+        for path in (package / edge).rglob("*.py")
+        if (found := _recorded_actions(path) & AUTH_ACTIONS)
+    }
+    assert at_the_edges == {}
+    in_services = set().union(*(_recorded_actions(path) for path in (package / "auth").glob("*.py")))
+    assert in_services == AUTH_ACTIONS

@@ -710,8 +710,7 @@ def test_admins_list_and_replay_dead_letters_over_the_api(
 
 
 def _web_session(database: Database, clock: FrozenClock, name: str) -> tuple[dict[str, str], str]:
-    with database.transaction() as session:
-        login = log_in(session, name, PASSWORD, now=clock(), lifetime=timedelta(hours=1))
+    login = log_in(database, name, PASSWORD, address="127.0.0.1", now=clock(), lifetime=timedelta(hours=1))
     return {"Cookie": f"bastion_session={login.token}"}, login.csrf_token
 
 

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bastion import audit_log
 from bastion.auth.passwords import hash_password
-from bastion.auth.principal import Principal
+from bastion.auth.principal import SYSTEM, Principal
 from bastion.domain.access import Role
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
 from bastion.store.schema import User
@@ -36,7 +37,9 @@ def add_user(
     now: datetime,
     vendor: str | None = None,
     languages: Sequence[str] = (),
+    by: str = SYSTEM.name,
 ) -> User:
+    """A new user, recorded as `user.add` in `by`'s name (the principal adding them)."""
     errors = []
     if not USER_NAME.match(name):
         errors.append(FieldError("name", "use letters, digits and . _ @ - (at most 64)"))
@@ -59,6 +62,14 @@ def add_user(
     )
     session.add(user)
     session.flush()
+    audit_log.record(
+        session,
+        principal=by,
+        action="user.add",
+        target=f"user:{name}",
+        at=now,
+        details={"roles": sorted(r.value for r in roles), "vendor": vendor},
+    )
     return user
 
 

@@ -8,7 +8,6 @@ import sys
 import typer
 from rich.markup import escape
 
-from bastion import audit_log
 from bastion.auth.apikeys import create_api_key, list_api_keys, revoke_api_key
 from bastion.auth.principal import SYSTEM
 from bastion.auth.users import add_user, list_users, parse_roles
@@ -46,14 +45,7 @@ def user_add(
             now=now,
             vendor=vendor,
             languages=languages.split(",") if languages else (),
-        )
-        audit_log.record(
-            session,
-            principal=SYSTEM.name,
-            action="user.add",
-            target=f"user:{name}",
-            at=now,
-            details={"roles": sorted(roles), "vendor": vendor},
+            by=SYSTEM.name,
         )
     console.print(f"added user [bold]{name}[/] with roles {', '.join(sorted(roles))}")
     if not password_stdin:
@@ -71,15 +63,7 @@ def apikey_create(
     now = system_clock()
     database = open_database()
     with database.transaction() as session:
-        issued = create_api_key(session, name, now=now, role=role, user=user)
-        audit_log.record(
-            session,
-            principal=SYSTEM.name,
-            action="apikey.create",
-            target=f"apikey:{name}",
-            at=now,
-            details={"role": role.value if role else None, "user": user},
-        )
+        issued = create_api_key(session, name, now=now, role=role, user=user, by=SYSTEM.name)
     console.print(f"created API key [bold]{name}[/] ({f'role {role.value}' if role else f'acts as {user}'}).")
     console.print("Send it as 'Authorization: Bearer <key>'. It is shown once:")
     print(issued.secret)
@@ -90,8 +74,7 @@ def apikey_revoke(name: str = typer.Argument(..., metavar="NAME", help="The key'
     """Revoke a key: it stops working at once."""
     now = system_clock()
     with open_database().transaction() as session:
-        revoke_api_key(session, name, now=now)
-        audit_log.record(session, principal=SYSTEM.name, action="apikey.revoke", target=f"apikey:{name}", at=now)
+        revoke_api_key(session, name, now=now, by=SYSTEM.name)
     console.print(f"revoked API key [bold]{escape(name)}[/]")
 
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bastion.errors import BastionError, FieldError, InvalidInput, Unauthenticated
+from bastion.errors import BastionError, FieldError, InvalidInput, TooManyAttempts, Unauthenticated
 from bastion.ingest.validation import json_path, message_of
 
 log = structlog.get_logger(__name__)
@@ -43,12 +43,16 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> Unexpected
         if error.http_status >= 500:
             log.error("request_failed", path=request.url.path, code=error.code)
         if wants_json(request):
-            headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthenticated) else None
-            return JSONResponse(error_body(error), status_code=error.http_status, headers=headers)
-        if isinstance(error, Unauthenticated) and request.method == "GET":
+            headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthenticated) else {}
+            response: Response = JSONResponse(error_body(error), status_code=error.http_status, headers=headers)
+        elif isinstance(error, Unauthenticated) and request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-        return html_page(request, error)
+        else:
+            response = html_page(request, error)
+        if isinstance(error, TooManyAttempts):
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
 
     @app.exception_handler(BastionError)
     async def _bastion_error(request: Request, error: BastionError) -> Response:

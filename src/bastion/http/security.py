@@ -13,8 +13,7 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from bastion import audit_log
-from bastion.auth.apikeys import authenticate_api_key
+from bastion.auth.apikeys import use_api_key
 from bastion.auth.principal import Principal
 from bastion.auth.sessions import active_session
 from bastion.auth.tokens import same
@@ -37,13 +36,13 @@ async def authenticate(
     context = app_context(request)
     now = context.clock()
     if credentials is not None:
-        with context.database.transaction() as session:
-            principal = authenticate_api_key(session, credentials.credentials, now=now)
-            if request.method in SAFE_METHODS:
-                # Writes record themselves; reads by a key are recorded here.
-                audit_log.record(
-                    session, principal=principal.name, action="apikey.use", target=request.url.path, at=now
-                )
+        principal = use_api_key(
+            context.database,
+            credentials.credentials,
+            now=now,
+            address=client_address(request),
+            read_path=request.url.path if request.method in SAFE_METHODS else None,
+        )
         request.state.principal = principal
         return principal
     token = request.cookies.get(SESSION_COOKIE)
@@ -64,6 +63,12 @@ async def authenticate(
     request.state.principal = active.principal
     request.state.csrf_token = active.csrf_token
     return active.principal
+
+
+def client_address(request: Request) -> str:
+    """The address failures are counted against. Behind a reverse proxy, run uvicorn with
+    `--forwarded-allow-ips` naming the proxy, or every client shares the proxy's address."""
+    return request.client.host if request.client else "unknown"
 
 
 def requires(*permissions: Permission) -> Callable[..., Awaitable[Principal]]:

@@ -23,6 +23,7 @@ from bastion.review.config import ReviewConfig
 from bastion.review.config_store import current_review_config, review_config_version
 from bastion.review.intake import reporter_trust_of
 from bastion.review.priority import UNKNOWN_REPORTER_TRUST, age_term
+from bastion.review.private_fields import without_private_fields
 from bastion.store.schema import Actor, Appeal, ContentItem, Decision, EnforcementAction, Job, JobReport, Report
 
 HISTORY_ITEMS = 10
@@ -116,7 +117,7 @@ def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) 
 
 
 def _author(session: Session, actor: Actor, hidden: set[str]) -> dict[str, Any]:
-    attributes = {k: v for k, v in (actor.attributes or {}).items() if k not in hidden}
+    attributes = without_private_fields(actor.attributes or {}, hidden)
     recent = session.scalars(
         select(ContentItem)
         .where(ContentItem.actor_pk == actor.pk)

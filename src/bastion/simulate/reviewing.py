@@ -118,6 +118,7 @@ def enlist(session: Session, workforce: Sequence[SimulatedReviewer], *, now: dat
                 now=now,
                 vendor=vendor,
                 languages=reviewer.languages,
+                by=PRINCIPAL,
             )
             created.append(reviewer.id)
         principals.append(principal_of(user, via="system"))

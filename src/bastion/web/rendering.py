@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -24,12 +25,19 @@ def _when(moment: datetime | None) -> str:
     return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
+def _path_segment(value: object) -> str:
+    """A platform's id as one segment of a link: `/`, `?`, `#` and `%` quoted too, unlike `urlencode`,
+    which keeps `/` (so `a/../b` would be resolved away by the browser)."""
+    return quote(str(value), safe="")
+
+
 def page_templates(area_folders: Sequence[Path] = ()) -> Jinja2Templates:
     """The app's templates: the shared layout and pages, then each area's folder (a plugin's pages extend
     `base.html` like the built-in ones). Autoescaped whatever the file name: content is hostile."""
     loader = ChoiceLoader([FileSystemLoader(OWN_TEMPLATES), *(FileSystemLoader(f) for f in area_folders)])
     templates = Jinja2Templates(env=Environment(loader=loader, autoescape=True))
     templates.env.filters["when"] = _when
+    templates.env.filters["path_segment"] = _path_segment
     return templates
 
 

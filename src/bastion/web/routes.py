@@ -13,25 +13,27 @@ from sqlalchemy import func, select
 from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.auth.sessions import log_in, log_out
+from bastion.auth.throttle import wait_in_words
 from bastion.auth.tokens import same
 from bastion.domain.access import Permission
-from bastion.errors import Unauthenticated
+from bastion.errors import TooManyAttempts, Unauthenticated
 from bastion.http.context import AppContext, app_context
-from bastion.http.security import SESSION_COOKIE, requires
+from bastion.http.security import SESSION_COOKIE, client_address, requires
 from bastion.policy.service import current_policies
-from bastion.store.schema import Actor, ContentItem, Event, Report, User
+from bastion.store.schema import Actor, ContentItem, Event, Report
 from bastion.subjects import view_actor, view_content
 from bastion.web.rendering import render_page
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "bastion_login_csrf"
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _secure_cookies(request: Request, context: AppContext) -> bool:
     if context.settings.cookie_secure is not None:
         return context.settings.cookie_secure
     # Browsers treat loopback as a secure context, so Secure cookies work there over plain HTTP too.
-    return request.url.scheme == "https" or request.url.hostname in {"localhost", "127.0.0.1", "::1"}
+    return request.url.scheme == "https" or request.url.hostname in LOOPBACK
 
 
 def _safe_next(target: str | None) -> str:
@@ -79,20 +81,27 @@ def login_submit(
     context: AppContext = Depends(app_context),
 ) -> Response:
     next_path = _safe_next(next)
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not same(expected, login_csrf):
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not expected:
+        return _login_form(request, context, next_path, _cookie_not_returned(request, context), 403, name)
+    if not same(expected, login_csrf):
         return _login_form(request, context, next_path, "Your login form expired. Please try again.", 403, name)
-    now = context.clock()
     try:
-        with context.database.transaction() as session:
-            login = log_in(session, name, password, now=now, lifetime=context.session_lifetime)
-            audit_log.record(session, principal=login.principal.name, action="auth.login", target="web", at=now)
+        login = log_in(
+            context.database,
+            name,
+            password,
+            address=client_address(request),
+            now=context.clock(),
+            lifetime=context.session_lifetime,
+        )
+    except TooManyAttempts as refused:
+        wait = wait_in_words(refused.retry_after_seconds)
+        message = f"Too many failed logins for this account or from this address. Try again in {wait}."
+        response = _login_form(request, context, next_path, message, 429, name)
+        response.headers["Retry-After"] = str(refused.retry_after_seconds)
+        return response
     except Unauthenticated:
-        with context.database.transaction() as session:
-            # Name the account only if it exists: people type passwords into the name field.
-            known = session.scalar(select(User.pk).where(User.name == name)) is not None
-            target = f"user:{name}" if known else "unknown user"
-            audit_log.record(session, principal="anonymous", action="auth.login_failed", target=target, at=now)
         return _login_form(request, context, next_path, "Wrong name or password.", 401, name)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
@@ -109,15 +118,24 @@ def login_submit(
     return response
 
 
+def _cookie_not_returned(request: Request, context: AppContext) -> str:
+    """Why the login form's cookie did not come back, in words a person (or a script's author) can act on."""
+    if request.url.scheme == "http" and request.url.hostname in LOOPBACK and _secure_cookies(request, context):
+        return (
+            "Your client did not send back the login form's cookie. Bastion marks its cookies Secure: "
+            "browsers send them to this loopback address over plain http, but other clients (curl, "
+            "scripts) send them only over https. Scripts should use an API key; for a local test, "
+            "BASTION_COOKIE_SECURE=false turns the Secure flag off."
+        )
+    return "Your browser did not send back the login form's cookie. Allow cookies for this site, then try again."
+
+
 @router.post("/logout")
 def logout(
     request: Request, principal: Principal = Depends(requires()), context: AppContext = Depends(app_context)
 ) -> Response:
-    token = request.cookies.get(SESSION_COOKIE, "")
-    now = context.clock()
     with context.database.transaction() as session:
-        log_out(session, token)
-        audit_log.record(session, principal=principal.name, action="auth.logout", target="web", at=now)
+        log_out(session, request.cookies.get(SESSION_COOKIE, ""), principal=principal, now=context.clock())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, secure=_secure_cookies(request, context), httponly=True, samesite="lax")
     return response
@@ -159,7 +177,7 @@ def find_subject(
     return RedirectResponse(f"/{kind}/{quote(id.strip(), safe='')}", status_code=303)
 
 
-@router.get("/content/{content_id}", response_class=HTMLResponse)
+@router.get("/content/{content_id:path}", response_class=HTMLResponse)
 def content_page(
     request: Request,
     content_id: str,
@@ -171,7 +189,7 @@ def content_page(
     return render_page(request, "content.html", {"title": f"Content {content_id}", "view": view})
 
 
-@router.get("/actors/{actor_id}", response_class=HTMLResponse)
+@router.get("/actors/{actor_id:path}", response_class=HTMLResponse)
 def actor_page(
     request: Request,
     actor_id: str,

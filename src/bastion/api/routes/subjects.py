@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["subjects"])
 can_read = requires(Permission.SUBJECT_READ)
 
 
-@router.get("/content/{content_id}", summary="A content item with its reports and history")
+@router.get("/content/{content_id:path}", summary="A content item with its reports and history")
 def get_content(
     content_id: str, principal: Principal = Depends(can_read), context: AppContext = Depends(app_context)
 ) -> Any:
@@ -26,7 +26,7 @@ def get_content(
         return jsonable_encoder(content_json(view))
 
 
-@router.get("/actors/{actor_id}", summary="An actor with reports against it, recent content and history")
+@router.get("/actors/{actor_id:path}", summary="An actor with reports against it, recent content and history")
 def get_actor(
     actor_id: str, principal: Principal = Depends(can_read), context: AppContext = Depends(app_context)
 ) -> Any:

@@ -5,7 +5,15 @@ unique per subject type. Timestamps are stored in UTC. Every table shares `Base.
 migrations compare against; importing this package registers them all.
 """
 
-from bastion.store.schema.access import ApiKey, AuditHead, AuditPending, AuditRecord, User, WebSession
+from bastion.store.schema.access import (
+    ApiKey,
+    AuditHead,
+    AuditPending,
+    AuditRecord,
+    AuthFailure,
+    User,
+    WebSession,
+)
 from bastion.store.schema.base import Base, Document, Key, Moment
 from bastion.store.schema.review import (
     Appeal,
@@ -28,6 +36,7 @@ __all__ = [
     "AuditHead",
     "AuditPending",
     "AuditRecord",
+    "AuthFailure",
     "Base",
     "ContentItem",
     "Decision",

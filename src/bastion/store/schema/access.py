@@ -1,4 +1,5 @@
-"""Who may use Bastion and what they did: users, API keys, web sessions, the hash-chained audit log."""
+"""Who may use Bastion and what they did: users, API keys, web sessions, failed attempts, the hash-chained
+audit log."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -53,6 +55,22 @@ class WebSession(Base):
     user_pk: Mapped[int] = mapped_column(ForeignKey("users.pk"), index=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class AuthFailure(Base):
+    """One failed login or API key, counted against an account or an address for throttling.
+
+    Only a digest of the account name or address is kept: people type passwords into the name field.
+    Rows older than the longest throttle window are deleted as new failures come in.
+    """
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (Index("ix_auth_failures_key_at", "key_hash", "at"),)
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditRecord(Base):
