@@ -11,12 +11,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bastion import charts
 from bastion.api.routes import supervisor as supervisor_api
 from bastion.auth.users import add_user, find_user, principal_of
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.domain.policy import harm_type
-from bastion.review import charts
+from bastion.errors import BastionError
 from bastion.review.config import Wellness
 from bastion.review.config_store import current_review_config
 from bastion.review.preferences import Preferences, effective_wellness, preferences_of, save_preferences
@@ -295,35 +296,27 @@ def test_preferences_override_the_queue_only_where_chosen(database: Database, cl
 # --- charts: drawn from numbers and labels, never able to run anything ---------------------------------
 
 
-def _health(title: str, buckets: dict[str, int]) -> QueueHealth:
-    return QueueHealth(
-        name="q",
-        title=title,
-        kind="review",
-        sla_hours=24,
-        backlog=sum(buckets.values()),
-        open=sum(buckets.values()),
-        claimed=0,
-        held=0,
-        overdue=0,
-        oldest_age_hours=1.0,
-        age_buckets={label: buckets.get(label, 0) for label in BUCKET_LABELS},
-        decided=0,
-        decided_in_sla=0,
-        sla_attainment=None,
-        active_reviewers=0,
-    )
-
-
-def test_charts_escape_hostile_labels_and_are_served_as_images() -> None:
+def test_charts_escape_hostile_labels_and_link_each_bar_inside_the_site() -> None:
     hostile = '<script>alert(1)</script>"\x00'
-    svg = charts.backlog_by_age([_health(hostile, {"<1 h": 2, "older": 3})])
-    assert svg is not None and svg.startswith("<svg")
-    assert "<script" not in svg and "&lt;script" in svg
-    uri = charts.svg_data_uri(svg)
-    assert base64.b64decode(uri.removeprefix("data:image/svg+xml;base64,")).decode() == svg
-    assert charts.backlog_by_age([_health("empty", {})]) is None
-    assert charts.decisions_per_reviewer([]) is None
+    pieces = [
+        charts.Bar(hostile, 2, "on track", "/review/jobs?queue=q&sla=on_track"),
+        charts.Bar(hostile, 3, "overdue"),
+    ]
+    chart = charts.stacked_bars(
+        pieces, value_title="Jobs", series=["on track", "overdue"], colours=["#00f", "#f00"], series_title="SLA"
+    )
+    assert chart is not None and chart.svg.startswith("<svg")
+    assert "<script" not in chart.svg and "&lt;script" in chart.svg
+    assert chart.svg.count("<a ") == 1 and 'href="/review/jobs?queue=q&amp;sla=on_track"' in chart.svg
+    assert chart.__html__() == chart.svg  # Jinja prints it as is: it was checked instead
+    with pytest.raises(BastionError, match="outside this site"):
+        charts.bars([charts.Bar("q", 1, href="https://evil.example/")], value_title="Jobs")
+    with pytest.raises(BastionError, match="outside this site"):
+        charts.bars([charts.Bar("q", 1, href="javascript:alert(1)")], value_title="Jobs")
+    assert charts.stacked_bars([charts.Bar("empty", 0)], value_title="", series=[], colours=[], series_title="") is None
+    assert charts.bars([], value_title="Decisions") is None
+    svg = charts.placeholder_svg("x")
+    assert base64.b64decode(charts.svg_data_uri(svg).removeprefix("data:image/svg+xml;base64,")).decode() == svg
 
 
 def test_the_placeholder_is_drawn_from_the_pdq_hash() -> None:
