@@ -227,9 +227,7 @@ def _linked(svg: str, links: dict[str, tuple[str | None, str]]) -> Chart:
         parent.remove(bar)
         anchor.append(bar)
         parent.insert(index, anchor)
-    root.set("class", "chart")
-    root.attrib.pop("width", None)  # the viewBox keeps the shape; CSS sizes it to the card
-    root.attrib.pop("height", None)
+    root.set("class", "chart")  # CSS shrinks it to narrow cards; the viewBox keeps its shape
     return Chart(_checked(root))
 
 

@@ -106,7 +106,9 @@ class Store:
         self.decision(pk, by, decided_hours_ago)
         return pk
 
-    def decision(self, job_pk: int, by: str, hours_ago: float, *, final: bool = True, seconds: float = 30) -> None:
+    def decision(
+        self, job_pk: int, by: str, hours_ago: float, *, final: bool = True, seconds: float = 30, harm: str = "spam"
+    ) -> None:
         with self.database.transaction() as session:
             session.add(
                 Decision(
@@ -114,7 +116,7 @@ class Store:
                     reviewer_pk=self.users[by],
                     round=1,
                     policy_id="spam",
-                    harm_type="spam",
+                    harm_type=harm,
                     action="remove",
                     rationale="",
                     seconds_spent=seconds,

@@ -114,7 +114,7 @@ class JobSelection:
     def link(self) -> str:
         """The jobs listing page of exactly these jobs."""
         query = urlencode(self.query())
-        return f"/review/jobs?{query}" if query else "/review/jobs"
+        return f"/review/supervisor/jobs?{query}" if query else "/review/supervisor/jobs"
 
 
 _TEXT_LIMITS = {"queue": 64, "policy": 128, "language": 16, "vendor": 128, "reviewer": 128, "harm_type": 64}

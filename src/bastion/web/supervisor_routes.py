@@ -61,7 +61,7 @@ def supervisor_page(
     return render_page(request, "review_supervisor.html", values)
 
 
-@router.get("/review/jobs")
+@router.get("/review/supervisor/jobs")
 def jobs_page(
     request: Request, principal: Principal = Depends(can_supervise), context: AppContext = Depends(app_context)
 ) -> Response:
