@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,8 +15,9 @@ from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.auth.sessions import log_in, log_out
 from bastion.auth.tokens import same
+from bastion.clock import as_utc
 from bastion.domain.access import Permission
-from bastion.errors import Unauthenticated
+from bastion.errors import FieldError, InvalidInput, Unauthenticated
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import SESSION_COOKIE, requires
 from bastion.policy.service import current_policies
@@ -200,6 +202,72 @@ def audit_page(
     principal: Principal = Depends(requires(Permission.AUDIT_READ)),
     context: AppContext = Depends(app_context),
 ) -> Response:
+    params = dict(request.query_params)
+    values: dict[str, Any] = {"title": "Audit log", "params": params, "errors": {}, "page": None}
     with context.database.transaction() as session:
-        rows = audit_log.recent(session, limit=200)
-    return render_page(request, "audit.html", {"title": "Audit log", "rows": rows})
+        values["actions"] = audit_log.actions(session)
+        try:
+            filters, before = _audit_filters(params)
+            page = audit_log.search(session, filters, before=before, limit=AUDIT_PAGE)
+        except InvalidInput as error:
+            values["errors"] = {e.path: e.message for e in error.errors}
+            return render_page(request, "audit.html", values, status_code=422)
+    kept = {k: v for k, v in params.items() if v and k != "before"}
+    values |= {
+        "page": page,
+        "rows": [(row, target_link(row.target)) for row in page.rows],
+        "older": f"/audit?{urlencode(kept | {'before': str(page.older)})}" if page.older is not None else None,
+        "newest": f"/audit?{urlencode(kept)}" if "before" in params else None,
+    }
+    return render_page(request, "audit.html", values)
+
+
+AUDIT_PAGE = 100
+
+
+def _audit_filters(params: dict[str, str]) -> tuple[audit_log.AuditFilters, int | None]:
+    errors: list[FieldError] = []
+    moments: dict[str, datetime | None] = {}
+    for name in ("since", "until"):
+        raw = params.get(name, "").strip()
+        moments[name] = None
+        if raw:
+            try:
+                moments[name] = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+            except ValueError:
+                errors.append(FieldError(name, "must be a date or time such as 2026-11-02 or 2026-11-02T09:00"))
+    before_raw = params.get("before", "").strip()
+    if before_raw and not before_raw.isdigit():
+        errors.append(FieldError("before", "must be a row number"))
+    texts = {name: params.get(name, "").strip() for name in ("principal", "action", "target")}
+    errors += [FieldError(n, "at most 512 characters") for n, v in texts.items() if len(v) > audit_log.TARGET_CHARS]
+    if errors:
+        raise InvalidInput("the audit log filters are not valid", errors)
+    filters = audit_log.AuditFilters(
+        principal=texts["principal"] or None,
+        action=texts["action"] or None,
+        target=texts["target"] or None,
+        since=moments["since"],
+        until=moments["until"],
+    )
+    return filters, int(before_raw) if before_raw else None
+
+
+# What each kind of audit target opens; other targets (files, "web") have no page of their own.
+_TARGET_PAGES = {
+    "job": "/review/jobs/{}",
+    "content": "/content/{}",
+    "actor": "/actors/{}",
+    "webhook_delivery": "/admin/webhooks",
+    "user": "/audit?principal=user%3A{}",
+    "apikey": "/audit?principal=apikey%3A{}",
+}
+
+
+def target_link(target: str) -> str | None:
+    """The page of an audit row's target (`job:12` → `/review/jobs/12`), its identifier escaped for a URL."""
+    kind, _, key = target.partition(":")
+    page = _TARGET_PAGES.get(kind)
+    if page is None or not key:
+        return None
+    return page.format(quote(key, safe=""))
