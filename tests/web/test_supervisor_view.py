@@ -155,3 +155,27 @@ def test_reviewers_cannot_open_the_supervisor_view_or_the_jobs_listing(page: Pag
         response = page.goto(live_server.url + target)
         assert response is not None and response.status == 403
         expect(page.locator("main")).to_contain_text("review.supervise")
+
+
+def test_each_role_lands_on_its_own_home_and_the_audit_log_links_its_targets(
+    page: Page, live_server: LiveServer
+) -> None:
+    _world(live_server)
+    _user(live_server, "vic", Role.VENDOR_REVIEWER, vendor="globalmod", languages=("es",))
+    _user(live_server, "ada", Role.ADMIN)
+    _log_in(page, live_server, "vic", "/")
+    expect(page.locator("#home-queues")).to_contain_text("Portuguese and Spanish")
+    expect(page.locator("#home-queues tbody tr")).to_have_count(3)  # globalmod's: general, hate-latam, scams-spam
+    expect(page.locator("form.lookup")).to_have_count(0)  # vendor reviewers cannot open subjects
+    _shot(page, "home-vendor-reviewer")
+
+    page.context.clear_cookies()
+    _log_in(page, live_server, "ada", "/")
+    expect(page.get_by_role("heading", name="Latest audit entries")).to_be_visible()
+    expect(page.locator("form.lookup")).to_have_count(1)
+    _shot(page, "home-admin")
+    page.goto(live_server.url + "/audit?action=job.claim")
+    expect(page.get_by_role("heading", name="2 entries")).to_be_visible()
+    _shot(page, "audit")
+    page.locator("#audit-table a", has_text="job:").first.click()
+    expect(page).to_have_url(re.compile(r"/review/jobs/\d+$"))

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
@@ -18,10 +18,11 @@ from bastion.auth.tokens import same
 from bastion.clock import as_utc
 from bastion.domain.access import Permission
 from bastion.errors import FieldError, InvalidInput, Unauthenticated
+from bastion.home import home
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import SESSION_COOKIE, requires
 from bastion.policy.service import current_policies
-from bastion.store.schema import Actor, ContentItem, Event, Report, User
+from bastion.store.schema import User
 from bastion.subjects import view_actor, view_content
 from bastion.web.rendering import render_page
 
@@ -126,28 +127,12 @@ def logout(
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(
+def home_page(
     request: Request, principal: Principal = Depends(requires()), context: AppContext = Depends(app_context)
 ) -> Response:
     with context.database.transaction() as session:
-        counts = {
-            "Actors": session.scalar(select(func.count()).select_from(Actor)),
-            "Content items": session.scalar(select(func.count()).select_from(ContentItem)),
-            "Reports": session.scalar(select(func.count()).select_from(Report)),
-            "Events": session.scalar(select(func.count()).select_from(Event)),
-        }
-        recent: list[dict[str, Any]] = []
-        if principal.can(Permission.SUBJECT_READ):
-            rows = session.execute(
-                select(Report, ContentItem.external_id, Actor.external_id)
-                .outerjoin(ContentItem, ContentItem.pk == Report.content_pk)
-                .outerjoin(Actor, Actor.pk == Report.actor_pk)
-                .order_by(Report.pk.desc())
-                .limit(25)
-            )
-            for report, content_id, actor_id in rows:
-                recent.append({"report": report, "content_id": content_id, "actor_id": actor_id})
-    return render_page(request, "home.html", {"title": "Home", "counts": counts, "recent": recent})
+        view = home(session, principal, now=context.clock())
+    return render_page(request, "home.html", {"title": "Home", "home": view})
 
 
 @router.get("/subjects")
