@@ -53,4 +53,4 @@ def inflow_and_decisions(data: Overview) -> Chart | None:
         when = point.start.strftime("%H:00" if hourly else "%d %b")
         pieces.append(Bar(when, point.inflow, FLOW_SERIES[0], data.link("inflow", period=i)))
         pieces.append(Bar(when, point.decided, FLOW_SERIES[1], data.link("decided_in_period", period=i)))
-    return grouped_columns(pieces, value_title="Jobs", series=FLOW_SERIES, colours=FLOW_COLOURS)
+    return grouped_columns(pieces, value_title="Jobs", series=FLOW_SERIES, colours=FLOW_COLOURS, width=720)

@@ -3,8 +3,14 @@
 
 const REFRESH_KEY = "bastion.supervisor.refresh";
 
+function showLoading() {
+  const main = document.getElementById("main");
+  if (main) main.setAttribute("aria-busy", "true");
+}
+
 function applyAtOnce(form) {
   document.documentElement.classList.add("js");
+  form.addEventListener("submit", showLoading);
   form.querySelectorAll("select, input[type=checkbox]").forEach((field) => {
     field.addEventListener("change", () => form.requestSubmit());
   });
@@ -27,4 +33,7 @@ function autoRefresh(holder) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-apply-at-once]").forEach(applyAtOnce);
   document.querySelectorAll("[data-refresh]").forEach(autoRefresh);
+  // Following a number or a bar loads a new page: say so while it comes.
+  document.querySelectorAll("a.number, svg.chart a, .chips a, .pager a").forEach((a) => a.addEventListener("click", showLoading));
+  window.addEventListener("pageshow", () => document.getElementById("main")?.removeAttribute("aria-busy"));
 });
