@@ -335,3 +335,26 @@ def test_decided_jobs_outside_the_window_do_not_count(store: Store) -> None:
     data = store.overview()
     assert data.totals.decided == 0 and data.reviewers == []
     assert isinstance(data.generated_at, datetime)
+
+
+def test_the_jobs_listing_json_twin(api: TestClient, database: Database, clock: FrozenClock) -> None:
+    store = Store(database)
+    _known_world(store)
+    make_user(database, clock, "sam", Role.QA)
+    supervisor = bearer(api_key(database, clock, user="sam"))
+    params = {"queue": "scams-spam", "status": "backlog", "overdue": "1"}
+    body = api.get("/api/v1/review/jobs", params=params, headers=supervisor).json()
+    assert body["selection"] == params and body["total"] == 2 and body["pages"] == 1
+    assert [(j["queue"], j["status"], j["overdue"]) for j in body["jobs"]] == [("scams-spam", "open", True)] * 2
+    assert body["jobs"][0]["sla_due_at"] < body["jobs"][1]["sla_due_at"]  # nearest deadline first
+    paged = api.get("/api/v1/review/jobs", params={"status": "backlog", "page_size": 3, "page": 3}, headers=supervisor)
+    assert paged.json()["total"] == 8 and paged.json()["pages"] == 3 and len(paged.json()["jobs"]) == 2
+
+    bad = api.get("/api/v1/review/jobs", params={"status": "gone", "in_sla": "maybe"}, headers=supervisor)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"] == [
+        {"path": "status", "message": "must be one of backlog, open, claimed, held, decided, cancelled"},
+        {"path": "in_sla", "message": "must be 1 (yes) or 0 (no)"},
+    ]
+    make_user(database, clock, "rev", Role.REVIEWER)
+    assert api.get("/api/v1/review/jobs", headers=bearer(api_key(database, clock, user="rev"))).status_code == 403

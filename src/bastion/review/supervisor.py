@@ -22,9 +22,7 @@ from bastion.clock import utc_midnight
 from bastion.metrics.backlog import Backlog, backlog_by_queue, unreachable_by_queue
 from bastion.metrics.exposure import HarmExposure, team_exposure
 from bastion.metrics.selection import (
-    AGE_BUCKETS,
     BUCKET_LABELS,
-    SLA_STATE_LABELS,
     SLA_STATES,
     JobSelection,
     eligible_languages,
@@ -276,7 +274,3 @@ def _health(
         sla_attainment=decided.share,
         active_reviewers=active,
     )
-
-
-AGE_KEYS = {b.label: b.key for b in AGE_BUCKETS}
-SLA_LABELS = SLA_STATE_LABELS

@@ -119,7 +119,26 @@ def get_jobs(
     principal: Principal = Depends(requires(Permission.REVIEW_SUPERVISE)),
     context: AppContext = Depends(app_context),
 ) -> Any:
-    params = {k: v for k, v in locals().items() if isinstance(v, str)}  # the selection's own fields
+    params = {
+        "queue": queue,
+        "status": status,
+        "policy": policy,
+        "language": language,
+        "vendor": vendor,
+        "overdue": overdue,
+        "sla": sla,
+        "age": age,
+        "created_from": created_from,
+        "created_to": created_to,
+        "decided_from": decided_from,
+        "decided_to": decided_to,
+        "in_sla": in_sla,
+        "decision_from": decision_from,
+        "decision_to": decision_to,
+        "reviewer": reviewer,
+        "harm_type": harm_type,
+        "unreachable": unreachable,
+    }
     selection = selection_from(params)
     with context.database.transaction() as session:
         config = current_review_config(session).config
