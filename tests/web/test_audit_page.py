@@ -66,3 +66,18 @@ def test_targets_link_to_their_pages() -> None:
     assert target_link("actor:a/b?c") == "/actors/a%2Fb%3Fc"
     assert target_link("user:alice") == "/audit?principal=user%3Aalice"
     assert target_link("policies.yaml") is None and target_link("web") is None and target_link("job:") is None
+
+
+def test_the_audit_log_json_twin_pages_like_the_page(
+    client: TestClient, database: Database, clock: FrozenClock
+) -> None:
+    _rows(database, clock)
+    admin = bearer(api_key(database, clock, role=Role.ADMIN))
+    first = client.get("/api/v1/audit", params={"action": "job.view", "limit": 100}, headers=admin).json()
+    assert first["total"] == 130 and len(first["rows"]) == 100 and first["rows"][0]["target"] == "job:129"
+    rest = client.get("/api/v1/audit", params={"action": "job.view", "before": first["older"]}, headers=admin).json()
+    assert len(rest["rows"]) == 30 and rest["older"] is None and rest["rows"][-1]["target"] == "job:0"
+    kinds = client.get("/api/v1/audit", params={"target": "content:"}, headers=admin).json()
+    assert [r["target"] for r in kinds["rows"]] == ["content:<script>a b</script>"]
+    analyst = bearer(api_key(database, clock, role=Role.ANALYST))
+    assert client.get("/api/v1/audit", headers=analyst).status_code == 403
