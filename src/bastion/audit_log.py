@@ -207,4 +207,53 @@ def _rows(session: Session) -> Iterator[AuditRecord]:
 
 
 def recent(session: Session, limit: int = 100) -> list[AuditRecord]:
-    return list(session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit)))
+    return search(session, AuditFilters(), limit=limit).rows
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """Which rows: `principal` and `action` exactly; `target` exactly, or every target of a kind when it
+    ends with ":" (`job:` for every job); `since` inclusive, `until` exclusive."""
+
+    principal: str | None = None
+    action: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRecord]
+    total: int  # rows matching the filters, on every page
+    older: int | None  # the `before` of the next page back, None on the last
+
+
+def search(session: Session, filters: AuditFilters, *, before: int | None = None, limit: int = 100) -> AuditPage:
+    """Newest first, `limit` rows with a sequence number below `before`: pages hold still while rows arrive."""
+    conditions = []
+    if filters.principal:
+        conditions.append(AuditRecord.principal == filters.principal)
+    if filters.action:
+        conditions.append(AuditRecord.action == filters.action)
+    if filters.target:
+        if filters.target.endswith(":"):
+            conditions.append(AuditRecord.target.startswith(filters.target, autoescape=True))
+        else:
+            conditions.append(AuditRecord.target == filters.target)
+    if filters.since is not None:
+        conditions.append(AuditRecord.at >= filters.since)
+    if filters.until is not None:
+        conditions.append(AuditRecord.at < filters.until)
+    total = int(session.scalar(select(func.count()).select_from(AuditRecord).where(*conditions)) or 0)
+    page = select(AuditRecord).where(*conditions)
+    if before is not None:
+        page = page.where(AuditRecord.seq < before)
+    rows = list(session.scalars(page.order_by(AuditRecord.seq.desc()).limit(limit + 1)))
+    older = rows[limit - 1].seq if len(rows) > limit else None
+    return AuditPage(rows[:limit], total, older)
+
+
+def actions(session: Session) -> list[str]:
+    """Every action recorded so far (for the filter menu), from the action index."""
+    return sorted(str(a) for a in session.scalars(select(AuditRecord.action).distinct()))

@@ -11,12 +11,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bastion import charts
 from bastion.api.routes import supervisor as supervisor_api
 from bastion.auth.users import add_user, find_user, principal_of
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.domain.policy import harm_type
-from bastion.review import charts
+from bastion.errors import BastionError
 from bastion.review.config import Wellness
 from bastion.review.config_store import current_review_config
 from bastion.review.preferences import Preferences, effective_wellness, preferences_of, save_preferences
@@ -105,7 +106,9 @@ class Store:
         self.decision(pk, by, decided_hours_ago)
         return pk
 
-    def decision(self, job_pk: int, by: str, hours_ago: float, *, final: bool = True, seconds: float = 30) -> None:
+    def decision(
+        self, job_pk: int, by: str, hours_ago: float, *, final: bool = True, seconds: float = 30, harm: str = "spam"
+    ) -> None:
         with self.database.transaction() as session:
             session.add(
                 Decision(
@@ -113,7 +116,7 @@ class Store:
                     reviewer_pk=self.users[by],
                     round=1,
                     policy_id="spam",
-                    harm_type="spam",
+                    harm_type=harm,
                     action="remove",
                     rationale="",
                     seconds_spent=seconds,
@@ -295,35 +298,27 @@ def test_preferences_override_the_queue_only_where_chosen(database: Database, cl
 # --- charts: drawn from numbers and labels, never able to run anything ---------------------------------
 
 
-def _health(title: str, buckets: dict[str, int]) -> QueueHealth:
-    return QueueHealth(
-        name="q",
-        title=title,
-        kind="review",
-        sla_hours=24,
-        backlog=sum(buckets.values()),
-        open=sum(buckets.values()),
-        claimed=0,
-        held=0,
-        overdue=0,
-        oldest_age_hours=1.0,
-        age_buckets={label: buckets.get(label, 0) for label in BUCKET_LABELS},
-        decided=0,
-        decided_in_sla=0,
-        sla_attainment=None,
-        active_reviewers=0,
-    )
-
-
-def test_charts_escape_hostile_labels_and_are_served_as_images() -> None:
+def test_charts_escape_hostile_labels_and_link_each_bar_inside_the_site() -> None:
     hostile = '<script>alert(1)</script>"\x00'
-    svg = charts.backlog_by_age([_health(hostile, {"<1 h": 2, "older": 3})])
-    assert svg is not None and svg.startswith("<svg")
-    assert "<script" not in svg and "&lt;script" in svg
-    uri = charts.svg_data_uri(svg)
-    assert base64.b64decode(uri.removeprefix("data:image/svg+xml;base64,")).decode() == svg
-    assert charts.backlog_by_age([_health("empty", {})]) is None
-    assert charts.decisions_per_reviewer([]) is None
+    pieces = [
+        charts.Bar(hostile, 2, "on track", "/review/jobs?queue=q&sla=on_track"),
+        charts.Bar(hostile, 3, "overdue"),
+    ]
+    chart = charts.stacked_bars(
+        pieces, value_title="Jobs", series=["on track", "overdue"], colours=["#00f", "#f00"], series_title="SLA"
+    )
+    assert chart is not None and chart.svg.startswith("<svg")
+    assert "<script" not in chart.svg and "&lt;script" in chart.svg
+    assert chart.svg.count("<a ") == 1 and 'href="/review/jobs?queue=q&amp;sla=on_track"' in chart.svg
+    assert chart.__html__() == chart.svg  # Jinja prints it as is: it was checked instead
+    with pytest.raises(BastionError, match="outside this site"):
+        charts.bars([charts.Bar("q", 1, href="https://evil.example/")], value_title="Jobs")
+    with pytest.raises(BastionError, match="outside this site"):
+        charts.bars([charts.Bar("q", 1, href="javascript:alert(1)")], value_title="Jobs")
+    assert charts.stacked_bars([charts.Bar("empty", 0)], value_title="", series=[], colours=[], series_title="") is None
+    assert charts.bars([], value_title="Decisions") is None
+    svg = charts.placeholder_svg("x")
+    assert base64.b64decode(charts.svg_data_uri(svg).removeprefix("data:image/svg+xml;base64,")).decode() == svg
 
 
 def test_the_placeholder_is_drawn_from_the_pdq_hash() -> None:
@@ -340,3 +335,26 @@ def test_decided_jobs_outside_the_window_do_not_count(store: Store) -> None:
     data = store.overview()
     assert data.totals.decided == 0 and data.reviewers == []
     assert isinstance(data.generated_at, datetime)
+
+
+def test_the_jobs_listing_json_twin(api: TestClient, database: Database, clock: FrozenClock) -> None:
+    store = Store(database)
+    _known_world(store)
+    make_user(database, clock, "sam", Role.QA)
+    supervisor = bearer(api_key(database, clock, user="sam"))
+    params = {"queue": "scams-spam", "status": "backlog", "overdue": "1"}
+    body = api.get("/api/v1/review/jobs", params=params, headers=supervisor).json()
+    assert body["selection"] == params and body["total"] == 2 and body["pages"] == 1
+    assert [(j["queue"], j["status"], j["overdue"]) for j in body["jobs"]] == [("scams-spam", "open", True)] * 2
+    assert body["jobs"][0]["sla_due_at"] < body["jobs"][1]["sla_due_at"]  # nearest deadline first
+    paged = api.get("/api/v1/review/jobs", params={"status": "backlog", "page_size": 3, "page": 3}, headers=supervisor)
+    assert paged.json()["total"] == 8 and paged.json()["pages"] == 3 and len(paged.json()["jobs"]) == 2
+
+    bad = api.get("/api/v1/review/jobs", params={"status": "gone", "in_sla": "maybe"}, headers=supervisor)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"] == [
+        {"path": "status", "message": "must be one of backlog, open, claimed, held, decided, cancelled"},
+        {"path": "in_sla", "message": "must be 1 (yes) or 0 (no)"},
+    ]
+    make_user(database, clock, "rev", Role.REVIEWER)
+    assert api.get("/api/v1/review/jobs", headers=bearer(api_key(database, clock, user="rev"))).status_code == 403

@@ -1,4 +1,6 @@
-"""The review console in a real Chromium: keyboard-only decisions, blurred images, vendor walls, the supervisor.
+"""The review console in a real Chromium: keyboard-only decisions, blurred images, vendor walls.
+
+The supervisor view has its own: test_supervisor_view.py.
 
 Set BASTION_SCREENSHOTS to a folder to keep screenshots of the pages these tests visit.
 """
@@ -343,54 +345,6 @@ def test_a_vendor_reviewer_cannot_open_another_vendors_job(page: Page, live_serv
     page.wait_for_url(re.compile(rf".*/review/jobs/{job_pk}$"))
     expect(page.locator(".author-grid")).to_contain_text("followers")
     expect(page.locator(".author-grid")).not_to_contain_text("10.1.2.3")  # private to in-house staff
-
-
-def _decide_some(server: LiveServer) -> None:
-    """Two reviewers decide one spam job each; the rest stay waiting."""
-    clock = server.context.clock
-    with server.context.database.transaction() as session:
-        for name in ("rita", "ben"):
-            reviewer = principal_of(find_user(session, name), via="session")
-            job = claims.claim_next_job(session, "scams-spam", reviewer, now=clock())
-            assert job is not None
-            decide(session, job.pk, reviewer, Choice("spam", "remove"), now=clock())
-
-
-@browser
-def test_the_supervisor_sees_charts_and_tables_and_reviewers_do_not(page: Page, live_server: LiveServer) -> None:
-    _seed(live_server, [{"id": f"s-{i}", "text": "spam"} for i in range(4)])
-    _seed(live_server, [{"id": "h-1", "text": "hate"}], reason="hate_speech", author="other", language="es")
-    _user(live_server, "rita", Role.REVIEWER)
-    _user(live_server, "ben", Role.REVIEWER)
-    _user(live_server, "sam", Role.QA)
-    _decide_some(live_server)
-
-    _log_in(page, live_server, "sam", "/review/supervisor")
-    expect(page.get_by_role("heading", name="Supervisor")).to_be_visible()
-    charts = page.locator("img.chart")
-    expect(charts).to_have_count(2)
-    for i in range(2):
-        src = charts.nth(i).get_attribute("src") or ""
-        assert src.startswith("data:image/svg+xml;base64,")
-        assert charts.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
-    queues = page.locator("#supervisor-queues tbody tr")
-    spam = queues.filter(has_text="scams-spam")
-    expect(spam.locator("td").nth(1)).to_have_text("2")  # backlog
-    expect(page.locator("#supervisor-reviewers tbody tr")).to_have_count(2)
-    _shot(page, "review-supervisor")
-
-    page.select_option("select[name=language]", "es")
-    page.locator("form.filters button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"language=es"))
-    expect(spam.locator("td").nth(1)).to_have_text("0")
-    expect(page.locator("#supervisor-reviewers")).to_have_count(0)  # nobody decided Spanish jobs
-    expect(page.get_by_text("Nobody decided anything")).to_be_visible()
-
-    page.context.clear_cookies()
-    _log_in(page, live_server, "rita", "/review")
-    response = page.goto(f"{live_server.url}/review/supervisor")
-    assert response is not None and response.status == 403
-    expect(page.locator("main")).to_contain_text("review.supervise")
 
 
 @browser

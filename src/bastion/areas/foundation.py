@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import health, ingest, subjects
+    from bastion.api.routes import audit, health, ingest, subjects
     from bastion.web import routes
 
-    return [health.router, ingest.router, subjects.router, routes.router]
+    return [health.router, ingest.router, subjects.router, audit.router, routes.router]
 
 
 @hookimpl

@@ -20,9 +20,16 @@ if TYPE_CHECKING:
 @hookimpl
 def routers() -> Sequence[APIRouter]:
     from bastion.api.routes import review, supervisor, webhooks
-    from bastion.web import admin_routes, review_routes
+    from bastion.web import admin_routes, review_routes, supervisor_routes
 
-    return [review.router, supervisor.router, webhooks.router, review_routes.router, admin_routes.router]
+    return [
+        review.router,
+        supervisor.router,
+        webhooks.router,
+        review_routes.router,
+        supervisor_routes.router,
+        admin_routes.router,
+    ]
 
 
 @hookimpl

@@ -245,6 +245,23 @@ def likely_next_job(
     ).first()
 
 
+def claimable_counts(session: Session, reviewer: Principal, queues: list[str], *, now: datetime) -> dict[str, int]:
+    """{queue: jobs this reviewer could claim there now}: the claim's own conditions, exposure caps included.
+
+    A count, not a promise: another reviewer may claim some first.
+    """
+    if reviewer.user_pk is None or not queues:
+        return {}
+    config = current_review_config(session).config
+    languages = list(reviewer.languages) if reviewer.languages else None
+    query = select(Job.queue, func.count()).where(Job.queue.in_(queues), *_open_to(reviewer.user_pk, now, languages))
+    caps = config.daily_exposure_caps
+    if caps:
+        query = query.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(_capped_harm_types(dict(caps)))))
+    params = {"me": reviewer.user_pk, "day_start": utc_midnight(now)}
+    return {str(queue): int(n) for queue, n in session.execute(query.group_by(Job.queue), params)}
+
+
 def jobs_in_hand(session: Session, reviewer: Principal, *, now: datetime) -> list[Job]:
     """Jobs this reviewer holds: leased and not run out (to resume), or parked with them."""
     return list(

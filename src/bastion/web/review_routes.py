@@ -1,4 +1,4 @@
-"""Pages of review operations: the queues, the reviewer console, wellness preferences, the supervisor view.
+"""Pages of review operations: the queues, the reviewer console, wellness preferences.
 
 Routers only translate: every action calls the same service as its JSON twin in `bastion.api.routes`.
 A decision, skip, hold or escalation claims the next job of the same queue at once and redirects to
@@ -8,7 +8,7 @@ it ("submit and next"), so the reviewer never waits on an empty screen between j
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bastion import audit_log
+from bastion import audit_log, charts
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.policy import Action
@@ -26,7 +26,7 @@ from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
 from bastion.policy.service import current_policies
-from bastion.review import charts, claims
+from bastion.review import claims
 from bastion.review.claims import exposure_today
 from bastion.review.config import ReviewConfig
 from bastion.review.config_store import current_review_config, review_config_version
@@ -34,15 +34,12 @@ from bastion.review.decisions import APPEAL_VERDICTS, NO_ACTION, NO_VIOLATION, C
 from bastion.review.jobs import JobStatus
 from bastion.review.preferences import Preferences, effective_wellness, preferences_of, save_preferences
 from bastion.review.queues import queue_listing
-from bastion.review.supervisor import DEFAULT_WINDOW, OverviewFilters, filter_options, overview
 from bastion.review.views import job_view
 from bastion.store.schema import ContentItem, Job
 from bastion.web.rendering import render_page
 
 router = APIRouter(include_in_schema=False)
 can_work = requires(Permission.REVIEW_WORK)
-can_supervise = requires(Permission.REVIEW_SUPERVISE)
-WINDOWS = {1: "last 24 hours", 7: "last 7 days", 28: "last 28 days"}
 SETTING = "^(queue|on|off)$"
 
 
@@ -263,36 +260,6 @@ def _as_flag(setting: str) -> bool | None:
 def _as_settings(chosen: Preferences) -> dict[str, str]:
     names = {None: "queue", True: "on", False: "off"}
     return {"blur_images": names[chosen.blur_images], "greyscale_images": names[chosen.greyscale_images]}
-
-
-@router.get("/review/supervisor")
-def supervisor_page(
-    request: Request,
-    policy: str = Query("", max_length=128),
-    language: str = Query("", max_length=16),
-    vendor: str = Query("", max_length=128),
-    window: int = Query(7),
-    principal: Principal = Depends(can_supervise),
-    context: AppContext = Depends(app_context),
-) -> Response:
-    days = window if window in WINDOWS else DEFAULT_WINDOW.days
-    filters = OverviewFilters(policy or None, language or None, vendor or None)
-    with context.database.transaction() as session:
-        config = current_review_config(session).config
-        data = overview(session, config, now=context.clock(), filters=filters, window=timedelta(days=days))
-        options = filter_options(session, config)
-    backlog_svg = charts.backlog_by_age(data.queues)
-    reviewers_svg = charts.decisions_per_reviewer(data.reviewers)
-    values: dict[str, Any] = {
-        "title": "Supervisor",
-        "data": data,
-        "options": options,
-        "windows": WINDOWS,
-        "window": days,
-        "backlog_chart": charts.svg_data_uri(backlog_svg) if backlog_svg else None,
-        "reviewers_chart": charts.svg_data_uri(reviewers_svg) if reviewers_svg else None,
-    }
-    return render_page(request, "review_supervisor.html", values)
 
 
 # --- the console's view of a job: what job_view says, arranged for the page --------------------------

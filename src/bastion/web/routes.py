@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.auth.sessions import log_in, log_out
 from bastion.auth.throttle import wait_in_words
 from bastion.auth.tokens import same
+from bastion.clock import as_utc
 from bastion.domain.access import Permission
-from bastion.errors import TooManyAttempts, Unauthenticated
+from bastion.errors import FieldError, InvalidInput, TooManyAttempts, Unauthenticated
+from bastion.home import home
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import SESSION_COOKIE, client_address, requires
 from bastion.policy.service import current_policies
-from bastion.store.schema import Actor, ContentItem, Event, Report
 from bastion.subjects import view_actor, view_content
 from bastion.web.rendering import render_page
 
@@ -142,28 +143,12 @@ def logout(
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(
+def home_page(
     request: Request, principal: Principal = Depends(requires()), context: AppContext = Depends(app_context)
 ) -> Response:
     with context.database.transaction() as session:
-        counts = {
-            "Actors": session.scalar(select(func.count()).select_from(Actor)),
-            "Content items": session.scalar(select(func.count()).select_from(ContentItem)),
-            "Reports": session.scalar(select(func.count()).select_from(Report)),
-            "Events": session.scalar(select(func.count()).select_from(Event)),
-        }
-        recent: list[dict[str, Any]] = []
-        if principal.can(Permission.SUBJECT_READ):
-            rows = session.execute(
-                select(Report, ContentItem.external_id, Actor.external_id)
-                .outerjoin(ContentItem, ContentItem.pk == Report.content_pk)
-                .outerjoin(Actor, Actor.pk == Report.actor_pk)
-                .order_by(Report.pk.desc())
-                .limit(25)
-            )
-            for report, content_id, actor_id in rows:
-                recent.append({"report": report, "content_id": content_id, "actor_id": actor_id})
-    return render_page(request, "home.html", {"title": "Home", "counts": counts, "recent": recent})
+        view = home(session, principal, now=context.clock())
+    return render_page(request, "home.html", {"title": "Home", "home": view})
 
 
 @router.get("/subjects")
@@ -218,6 +203,72 @@ def audit_page(
     principal: Principal = Depends(requires(Permission.AUDIT_READ)),
     context: AppContext = Depends(app_context),
 ) -> Response:
+    params = dict(request.query_params)
+    values: dict[str, Any] = {"title": "Audit log", "params": params, "errors": {}, "page": None}
     with context.database.transaction() as session:
-        rows = audit_log.recent(session, limit=200)
-    return render_page(request, "audit.html", {"title": "Audit log", "rows": rows})
+        values["actions"] = audit_log.actions(session)
+        try:
+            filters, before = _audit_filters(params)
+            page = audit_log.search(session, filters, before=before, limit=AUDIT_PAGE)
+        except InvalidInput as error:
+            values["errors"] = {e.path: e.message for e in error.errors}
+            return render_page(request, "audit.html", values, status_code=422)
+    kept = {k: v for k, v in params.items() if v and k != "before"}
+    values |= {
+        "page": page,
+        "rows": [(row, target_link(row.target)) for row in page.rows],
+        "older": f"/audit?{urlencode(kept | {'before': str(page.older)})}" if page.older is not None else None,
+        "newest": f"/audit?{urlencode(kept)}" if "before" in params else None,
+    }
+    return render_page(request, "audit.html", values)
+
+
+AUDIT_PAGE = 100
+
+
+def _audit_filters(params: dict[str, str]) -> tuple[audit_log.AuditFilters, int | None]:
+    errors: list[FieldError] = []
+    moments: dict[str, datetime | None] = {}
+    for name in ("since", "until"):
+        raw = params.get(name, "").strip()
+        moments[name] = None
+        if raw:
+            try:
+                moments[name] = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+            except ValueError:
+                errors.append(FieldError(name, "must be a date or time such as 2026-11-02 or 2026-11-02T09:00"))
+    before_raw = params.get("before", "").strip()
+    if before_raw and not before_raw.isdigit():
+        errors.append(FieldError("before", "must be a row number"))
+    texts = {name: params.get(name, "").strip() for name in ("principal", "action", "target")}
+    errors += [FieldError(n, "at most 512 characters") for n, v in texts.items() if len(v) > audit_log.TARGET_CHARS]
+    if errors:
+        raise InvalidInput("the audit log filters are not valid", errors)
+    filters = audit_log.AuditFilters(
+        principal=texts["principal"] or None,
+        action=texts["action"] or None,
+        target=texts["target"] or None,
+        since=moments["since"],
+        until=moments["until"],
+    )
+    return filters, int(before_raw) if before_raw else None
+
+
+# What each kind of audit target opens; other targets (files, "web") have no page of their own.
+_TARGET_PAGES = {
+    "job": "/review/jobs/{}",
+    "content": "/content/{}",
+    "actor": "/actors/{}",
+    "webhook_delivery": "/admin/webhooks",
+    "user": "/audit?principal=user%3A{}",
+    "apikey": "/audit?principal=apikey%3A{}",
+}
+
+
+def target_link(target: str) -> str | None:
+    """The page of an audit row's target (`job:12` → `/review/jobs/12`), its identifier escaped for a URL."""
+    kind, _, key = target.partition(":")
+    page = _TARGET_PAGES.get(kind)
+    if page is None or not key:
+        return None
+    return page.format(quote(key, safe=""))

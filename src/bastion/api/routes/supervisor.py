@@ -1,9 +1,9 @@
-"""JSON twins of the supervisor view and of a reviewer's wellness preferences."""
+"""JSON twins of the supervisor view, of the jobs behind its numbers, and of a reviewer's wellness preferences."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +14,8 @@ from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
+from bastion.metrics.listing import MAX_PAGE_SIZE, PAGE_SIZE, list_jobs
+from bastion.metrics.selection import selection_from
 from bastion.review.config_store import current_review_config
 from bastion.review.preferences import Preferences, preferences_of, save_preferences
 from bastion.review.supervisor import OverviewFilters, overview
@@ -63,3 +65,89 @@ def put_preferences(
     with context.database.transaction() as session:
         save_preferences(session, principal, chosen, now=context.clock())
     return asdict(chosen)
+
+
+class ListedJobBody(BaseModel):
+    pk: int
+    queue: str
+    kind: str
+    status: str
+    policy: str | None
+    language: str | None
+    created_at: datetime
+    sla_due_at: datetime
+    overdue: bool = Field(description="Not yet decided and past its deadline, or decided after it")
+    decided_at: datetime | None
+    holder: str | None = Field(description="Who holds the lease or has the job on hold")
+
+
+class JobListingBody(BaseModel):
+    selection: dict[str, str] = Field(description="The filters in force, as query parameters")
+    total: int = Field(description="Jobs in the whole selection")
+    page: int
+    page_size: int
+    pages: int
+    jobs: list[ListedJobBody]
+
+
+@router.get(
+    "/jobs", summary="The jobs behind a number of the overview, nearest deadline first", response_model=JobListingBody
+)
+def get_jobs(
+    queue: str | None = Query(None, description="A queue name"),
+    status: str | None = Query(
+        None, description="backlog (open, claimed or held), open, claimed, held, decided, cancelled"
+    ),
+    policy: str | None = Query(None, description="A policy id; its children are included"),
+    language: str | None = Query(None),
+    vendor: str | None = Query(None, description="That vendor's queues; decided jobs: decided by its people"),
+    overdue: str | None = Query(None, description="1: past the SLA deadline now"),
+    sla: str | None = Query(None, description="on_track, due_soon or overdue"),
+    age: str | None = Query(None, description="1h, 24h, 48h or older: the age bucket"),
+    created_from: str | None = Query(None, description="Opened at or after (ISO 8601)"),
+    created_to: str | None = Query(None, description="Opened before (ISO 8601)"),
+    decided_from: str | None = Query(None, description="Decided at or after (ISO 8601)"),
+    decided_to: str | None = Query(None, description="Decided before (ISO 8601)"),
+    in_sla: str | None = Query(None, description="1: decided by the deadline; 0: after it"),
+    decision_from: str | None = Query(None, description="With a decision made at or after (ISO 8601)"),
+    decision_to: str | None = Query(None, description="With a decision made before (ISO 8601)"),
+    reviewer: str | None = Query(None, description="With a decision by this reviewer"),
+    harm_type: str | None = Query(None, description="With a decision of this harm type"),
+    unreachable: str | None = Query(None, description="1: open jobs no eligible reviewer can take"),
+    page: int = Query(1, ge=1),
+    page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+    principal: Principal = Depends(requires(Permission.REVIEW_SUPERVISE)),
+    context: AppContext = Depends(app_context),
+) -> Any:
+    params = {
+        "queue": queue,
+        "status": status,
+        "policy": policy,
+        "language": language,
+        "vendor": vendor,
+        "overdue": overdue,
+        "sla": sla,
+        "age": age,
+        "created_from": created_from,
+        "created_to": created_to,
+        "decided_from": decided_from,
+        "decided_to": decided_to,
+        "in_sla": in_sla,
+        "decision_from": decision_from,
+        "decision_to": decision_to,
+        "reviewer": reviewer,
+        "harm_type": harm_type,
+        "unreachable": unreachable,
+    }
+    selection = selection_from(params)
+    with context.database.transaction() as session:
+        config = current_review_config(session).config
+        listing = list_jobs(session, config, selection, now=context.clock(), page=page, page_size=page_size)
+    return JobListingBody(
+        selection=selection.query(),
+        total=listing.total,
+        page=listing.page,
+        page_size=listing.page_size,
+        pages=listing.pages,
+        jobs=[ListedJobBody(**asdict(job)) for job in listing.jobs],
+    )
