@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import review, supervisor, webhooks
+    from bastion.api.routes import review, supervisor, undo, webhooks
     from bastion.web import admin_routes, review_routes
 
-    return [review.router, supervisor.router, webhooks.router, review_routes.router, admin_routes.router]
+    return [review.router, undo.router, supervisor.router, webhooks.router, review_routes.router, admin_routes.router]
 
 
 @hookimpl
