@@ -416,6 +416,8 @@ def test_a_decision_reaches_the_platform_signed(
         headers=rita,
     ).json()
     action_id = decided["actions"][0]["id"]
+    assert _pass(database, receiver, clock, http).sent == 0  # not before the undo window closes
+    clock.advance(timedelta(seconds=10))
 
     report = _pass(database, receiver, clock, http)
     assert report == DeliveryReport(delivered=1) and report.sent == 1

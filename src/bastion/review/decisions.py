@@ -206,7 +206,13 @@ def _forget(session: Session, job_pk: int) -> None:
 
 def _record_decision(session: Session, job: TakenJob, decision: Decision, reviewer: Principal, now: datetime) -> int:
     """Insert the decision and its event (and on PostgreSQL its audit row, in the same statement); its pk."""
-    data = {"job": job.pk, "policy": decision.policy_id, "action": decision.action, "round": decision.round}
+    data = {
+        "job": job.pk,
+        "policy": decision.policy_id,
+        "action": decision.action,
+        "round": decision.round,
+        "rationale": decision.rationale[:500],  # histories say why, not only what
+    }
     columns = _columns_of(decision)
     if session.get_bind().dialect.name != "postgresql":
         pk: int = session.connection().execute(_INSERT_DECISION, columns).scalar_one()

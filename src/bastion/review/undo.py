@@ -99,6 +99,19 @@ def undo_offer(session: Session, decision_pk: int, reviewer: Principal, *, now: 
     return UndoOffer(decision.pk, decision.job_pk, decision.policy_id, decision.action, until, left)
 
 
+def withdrawn_choice(session: Session, decision_pk: int, job_pk: int, reviewer: Principal) -> dict[str, str] | None:
+    """What a decision this reviewer took back on this job had chosen, to show in the console again."""
+    decision = session.get(Decision, decision_pk)
+    if (
+        decision is None
+        or decision.job_pk != job_pk
+        or decision.reviewer_pk != reviewer.user_pk
+        or decision.withdrawn_at is None
+    ):
+        return None
+    return {"policy": decision.policy_id or "none", "action": decision.action, "rationale": decision.rationale}
+
+
 def undo_decision(
     session: Session, decision_pk: int, reviewer: Principal, *, now: datetime, release_job: int | None = None
 ) -> Withdrawn:
