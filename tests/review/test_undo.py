@@ -26,7 +26,16 @@ from bastion.review.jobs import JobStatus
 from bastion.review.undo import undo_decision, undo_offer
 from bastion.review.webhooks import claim_due
 from bastion.store.database import Database
-from bastion.store.schema import AuditRecord, Decision, EnforcementAction, Event, Job, Strike, WebhookDelivery
+from bastion.store.schema import (
+    AuditRecord,
+    Decision,
+    EnforcementAction,
+    Event,
+    Job,
+    JobExclusion,
+    Strike,
+    WebhookDelivery,
+)
 from tests.conftest import api_key, bearer, make_user
 
 QUEUE = "hate-harassment"
@@ -41,8 +50,10 @@ def _reviewer(database: Database, clock: FrozenClock, name: str) -> Principal:
         return principal_of(user, via="session")
 
 
-def _seed(database: Database, now: datetime, posts: int = 1, author: str = "author") -> None:
-    """`posts` items by one author, each reported for hate speech: one job each in the hate queue."""
+def _seed(
+    database: Database, now: datetime, posts: int = 1, author: str = "author", reason: str = "hate_speech"
+) -> None:
+    """`posts` items by one author, each reported (for hate speech): one job each in the queue that routes."""
     stamp = (now - timedelta(hours=1)).isoformat()
     with database.transaction() as session:
         ingest(session, IngestKind.ACTORS, [{"id": author, "created_at": stamp}], principal="t", now=now)
@@ -55,7 +66,7 @@ def _seed(database: Database, now: datetime, posts: int = 1, author: str = "auth
             {
                 "id": f"report-{author}-{i}",
                 "target": {"content_id": f"{author}-{i}"},
-                "reason": "hate_speech",
+                "reason": reason,
                 "created_at": stamp,
             }
             for i in range(posts)
@@ -281,3 +292,44 @@ def test_the_api_twin_answers_with_a_typed_body_and_refuses_late(
     schema = client.get("/openapi.json").json()
     operation = schema["paths"]["/api/v1/review/decisions/{decision_id}/undo"]["post"]
     assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("WithdrawnDecision")
+
+
+def _first_of_two_reviews(database: Database, clock: FrozenClock, reviewer: Principal) -> Decision:
+    _seed(database, clock(), reason="child_safety")
+    with database.transaction() as session:
+        job = claims.claim_next_job(session, "child-safety", reviewer, now=clock())
+        assert job is not None and job.reviews_required == 2
+        outcome = decide(session, job.pk, reviewer, Choice("child_safety", "remove", "exploitative"), now=clock())
+        assert not outcome.final and outcome.needs == "second review" and outcome.actions == []
+        return outcome.decision
+
+
+def test_undo_of_a_first_review_gives_the_job_back_before_a_second_reviewer_takes_it(
+    database: Database, clock: FrozenClock
+) -> None:
+    rita = _reviewer(database, clock, "rita")
+    decision = _first_of_two_reviews(database, clock, rita)
+    with database.transaction() as session:
+        done = undo_decision(session, decision.pk, rita, now=clock())
+        assert done.cancelled_actions == ()
+    with database.transaction() as session:
+        job = session.get_one(Job, decision.job_pk)
+        assert (job.status, job.lease_owner, job.reviews_done, job.reviews_required) == ("claimed", rita.user_pk, 0, 2)
+        excluded = session.scalars(select(JobExclusion.user_pk).where(JobExclusion.job_pk == job.pk)).all()
+        assert rita.user_pk not in excluded  # she may decide it again
+        again = decide(session, job.pk, rita, Choice("child_safety", "remove", "on reflection"), now=clock())
+        assert again.decision.round == 1 and again.needs == "second review"
+
+
+def test_undo_of_a_first_review_is_refused_once_the_second_reviewer_has_it(
+    database: Database, clock: FrozenClock
+) -> None:
+    rita, sam = _reviewer(database, clock, "rita"), _reviewer(database, clock, "sam")
+    decision = _first_of_two_reviews(database, clock, rita)
+    with database.transaction() as session:
+        assert claims.claim_next_job(session, "child-safety", sam, now=clock()) is not None
+    with database.transaction() as session, pytest.raises(Conflict, match="another reviewer"):
+        undo_decision(session, decision.pk, rita, now=clock())
+    with database.transaction() as session:
+        assert session.get_one(Job, decision.job_pk).lease_owner == sam.user_pk
+        assert session.get_one(Decision, decision.pk).withdrawn_at is None
