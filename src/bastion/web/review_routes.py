@@ -83,10 +83,10 @@ def start_reviewing(
     return _claim_next(context, name, principal)
 
 
-def _claim_next(context: AppContext, queue: str, principal: Principal, *, undo: int | None = None) -> Response:
+def _claim_next(context: AppContext, queue: str, principal: Principal) -> Response:
     with context.database.transaction() as session:
         job_pk = claims.claim_next_job_pk(session, queue, principal, now=context.clock())
-    return _next_page(queue, job_pk, undo=undo)
+    return _next_page(queue, job_pk)
 
 
 def _next_page(queue: str, job_pk: int | None, *, undo: int | None = None) -> Response:
