@@ -49,7 +49,7 @@ def test_a_decision_closes_the_job_and_records_its_event_and_audit_row(database:
             True,
         )
         made = session.scalars(select(Event).where(Event.kind == EventKind.DECISION_MADE)).one()
-        assert made.data == {"job": job_pk, "policy": None, "action": "no_action", "round": 1}
+        assert made.data == {"job": job_pk, "policy": None, "action": "no_action", "round": 1, "rationale": ""}
         row = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).one()
         assert (row.action, row.target, row.principal) == ("job.decide", f"job:{job_pk}", ana.name)
         assert row.details == {"policy": None, "action": "no_action", "round": 1}

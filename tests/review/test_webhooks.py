@@ -416,6 +416,8 @@ def test_a_decision_reaches_the_platform_signed(
         headers=rita,
     ).json()
     action_id = decided["actions"][0]["id"]
+    assert _pass(database, receiver, clock, http).sent == 0  # not before the undo window closes
+    clock.advance(timedelta(seconds=10))
 
     report = _pass(database, receiver, clock, http)
     assert report == DeliveryReport(delivered=1) and report.sent == 1
@@ -492,7 +494,7 @@ def test_what_never_succeeds_lands_in_the_dead_letter_list(
     assert _pass(database, receiver, clock, http).sent == 0  # the dead stay dead
     with database.transaction() as session:
         assert [d.id for d in webhooks.dead_letters(session)] == [row.pk]
-        assert webhooks.delivery_counts(session) == {"pending": 0, "delivered": 0, "dead": 1}
+        assert webhooks.delivery_counts(session) == {"pending": 0, "delivered": 0, "dead": 1, "cancelled": 0}
 
 
 @pytest.mark.parametrize("status", [410, 400])
@@ -676,7 +678,7 @@ def test_admins_list_and_replay_dead_letters_over_the_api(
     listing = client.get("/api/v1/webhooks/deliveries", headers=admin)
     assert listing.status_code == 200
     body = listing.json()
-    assert body["counts"] == {"pending": 0, "delivered": 0, "dead": 1}
+    assert body["counts"] == {"pending": 0, "delivered": 0, "dead": 1, "cancelled": 0}
     [row] = body["deliveries"]
     assert row["id"] == dead and row["status"] == "dead" and row["event"] == "action.remove"
     assert row["subject_type"] == "content" and row["attempts"] == 1 and row["last_error"].startswith("HTTP 410")

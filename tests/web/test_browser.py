@@ -80,7 +80,8 @@ def test_hostile_content_shows_literally_and_no_script_runs(page: Page, live_ser
     assert page.locator(".content-text script").count() == 0
     assert page.locator(".content-text img").count() == 0
     assert page.locator("td.wrap", has_text="<script>").count() == 1  # the report's note, also literal
-    expect(page.get_by_text("<i>reason</i>")).to_be_visible()
+    expect(page.get_by_text("<i>reason</i>", exact=True)).to_be_visible()
+    expect(page.locator("ol.timeline")).to_contain_text("Reported for <i>reason</i>")  # in words, as text
     page.wait_for_timeout(300)  # give an injected handler every chance to fire
     assert dialogs == []
 

@@ -27,13 +27,13 @@ from bastion.review import claims
 from bastion.review.appeals import AppealRequest, file_appeal
 from bastion.review.config_store import current_review_config, load_review_config
 from bastion.review.decisions import Choice, decide
-from bastion.store.schema import Appeal, ContentItem, Decision, EnforcementAction, Job, User
+from bastion.store.schema import Appeal, ContentItem, Decision, EnforcementAction, Job, User, WebhookDelivery
 from bastion.web.review_routes import media_loadable
 from tests.conftest import PASSWORD, LiveServer, make_user
 
 browser = pytest.mark.browser
 
-JOB_URL = re.compile(r".*/review/jobs/(\d+)$")
+JOB_URL = re.compile(r".*/review/jobs/(\d+)(\?[^/]*)?$")
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 
 
@@ -102,7 +102,7 @@ def _job_id(page: Page) -> int:
 
 
 def _next_job(page: Page, previous: int) -> int:
-    page.wait_for_url(lambda url: JOB_URL.match(url) is not None and not url.endswith(f"/jobs/{previous}"))
+    page.wait_for_url(lambda url: (match := JOB_URL.match(url)) is not None and match.group(1) != str(previous))
     return _job_id(page)
 
 
@@ -151,8 +151,9 @@ def test_a_reviewer_decides_three_jobs_with_the_keyboard_only(page: Page, live_s
     page.keyboard.press("2")  # demote
     expect(page.locator(".guidance-item[data-guidance='spam.commercial_spam']")).to_be_visible()
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*/review\?done=scams-spam$"))
-    expect(page.get_by_role("status")).to_contain_text("Nothing left for you in")
+    page.wait_for_url(re.compile(r".*/review\?done=scams-spam(&undo=\d+)?$"))
+    expect(page.get_by_role("status").filter(has_text="Nothing left for you in")).to_be_visible()
+    expect(page.locator("[data-undo]")).to_contain_text(f"Job {third} decided: Demote")  # the last one too
 
     with live_server.context.database.transaction() as session:
         rows = session.execute(
@@ -193,7 +194,7 @@ def test_a_missing_rationale_is_shown_at_the_field_and_the_choices_are_kept(
     _shot(page, "review-console-error", full_page=False)
     page.keyboard.type("Compares a protected group to vermin.")
     page.keyboard.press("Control+Enter")
-    page.wait_for_url(re.compile(r".*/review\?done=hate-harassment$"))
+    page.wait_for_url(re.compile(r".*/review\?done=hate-harassment(&undo=\d+)?$"))
     with live_server.context.database.transaction() as session:
         decided = session.get_one(Job, job)
         assert decided.status == "decided"
@@ -343,7 +344,7 @@ def test_a_vendor_reviewer_cannot_open_another_vendors_job(page: Page, live_serv
     _log_in(page, live_server, "val", "/review")
     page.locator("#queue-table tr", has_text="hate-harassment").locator("button").click()
     page.wait_for_url(re.compile(rf".*/review/jobs/{job_pk}$"))
-    expect(page.locator(".author-grid")).to_contain_text("followers")
+    expect(page.locator(".author-grid")).to_contain_text("Followers")
     expect(page.locator(".author-grid")).not_to_contain_text("10.1.2.3")  # private to in-house staff
 
 
@@ -352,7 +353,7 @@ def test_nothing_to_review_is_a_clear_empty_state(page: Page, live_server: LiveS
     _user(live_server, "rita", Role.REVIEWER)
     _log_in(page, live_server, "rita", "/review")
     page.locator("#queue-table tr", has_text="general").locator("button").click()
-    page.wait_for_url(re.compile(r".*/review\?done=general$"))
+    page.wait_for_url(re.compile(r".*/review\?done=general(&undo=\d+)?$"))
     expect(page.get_by_role("status")).to_contain_text("Nothing left for you in General review")
     expect(page.get_by_text("No decisions yet today.")).to_be_visible()
 
@@ -419,7 +420,7 @@ def test_an_appeal_is_judged_in_the_console_by_someone_else_and_an_overturn_rest
     page.keyboard.press("r")
     page.keyboard.type("Satire between friends; no selling.")
     page.keyboard.press("Control+Enter")
-    page.wait_for_url(re.compile(r".*/review\?done=appeals$"))
+    page.wait_for_url(re.compile(r".*/review\?done=appeals(&undo=\d+)?$"))
 
     with database.transaction() as session:
         appeal_row = session.scalars(select(Appeal)).one()
@@ -427,3 +428,219 @@ def test_an_appeal_is_judged_in_the_console_by_someone_else_and_an_overturn_rest
         taken = session.execute(select(EnforcementAction.action, EnforcementAction.reverses_pk)).all()
     assert sorted(taken, key=lambda t: t[0]) == [("remove", None), ("restore", action_pk)]
     assert problems == []
+
+
+WIDTHS = (390, 1024, 1440, 2560)
+LONG_URL = "https://links.example.com/" + "a-very-long-path-segment-without-any-break/" * 4
+
+
+def _seed_a_rich_job(server: LiveServer) -> None:
+    """A job with what breaks layouts: long unbroken text, a list and a boolean among the author's
+    attributes, an image, several reports with long notes."""
+    own = f"{server.url}/static/sample-image.svg"
+    now = server.context.clock()
+    stamp = (now - timedelta(hours=3)).isoformat()
+    with server.context.database.transaction() as session:
+        policy_ids = frozenset(current_policies(session))
+        actor = {
+            "id": "author-with-a-rather-long-platform-identifier-0123456789",
+            "created_at": "2025-01-01T00:00:00Z",
+            "language": "en",
+            "attributes": {
+                "followers": 120000,
+                "verified": False,
+                "profile_links": [LONG_URL, "https://shop.example.net/"],
+                "account_age_days": 3,
+                "ip": "10.1.2.3",
+            },
+        }
+        ingest(session, IngestKind.ACTORS, [actor], principal="t", now=now)
+        text = "Buy followers now " + "x" * 300 + " and see " + LONG_URL
+        item = {
+            "id": "rich-1",
+            "actor_id": actor["id"],
+            "type": "post",
+            "text": text,
+            "created_at": stamp,
+            "language": "en",
+            "views": 1_234_567,
+            "media": {"url": own},
+        }
+        ingest(session, IngestKind.CONTENT, [item], principal="t", now=now)
+        reports = [
+            {
+                "id": f"report-rich-{i}",
+                "target": {"content_id": "rich-1"},
+                "reporter_id": f"reporter-with-a-long-name-{i}",
+                "reason": reason,
+                "text": "See " + LONG_URL,
+                "created_at": stamp,
+            }
+            for i, reason in enumerate(["spam.commercial_spam", "spam", "scams_and_fraud"])
+        ]
+        ingest(session, IngestKind.REPORTS, reports, principal="t", now=now, policy_ids=policy_ids)
+
+
+def _fits(page: Page) -> None:
+    overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert overflow[0] <= overflow[1], f"horizontal scroll: content {overflow[0]} px in a {overflow[1]} px window"
+
+
+@browser
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_console_fits_every_width_and_the_decision_is_reachable(
+    page: Page, live_server: LiveServer, width: int
+) -> None:
+    _seed_a_rich_job(live_server)
+    _user(live_server, "rita", Role.REVIEWER)
+    page.set_viewport_size({"width": width, "height": 900 if width > 500 else 844})
+    _log_in(page, live_server, "rita", "/review")
+    _fits(page)
+    page.locator("#queue-table tr", has_text="scams-spam").locator("button").click()
+    page.wait_for_url(JOB_URL)
+    page.wait_for_function("document.querySelector('[data-media] img').complete")
+    _fits(page)
+    folder = os.environ.get("BASTION_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"review-console-{width}.png"), full_page=True)
+        page.screenshot(path=str(Path(folder) / f"review-console-{width}-top.png"))
+
+    submit = page.locator("#decision button[type=submit]")
+    submit.scroll_into_view_if_needed()
+    expect(submit).to_be_in_viewport()
+    page.locator("label.choice", has=page.locator("input[name=policy][value='spam.commercial_spam']")).click()
+    page.locator("label.choice", has=page.locator("input[name=action][value=remove]")).click()
+    _fits(page)
+    submit.click()
+    page.wait_for_url(re.compile(r".*/review\?.*done=scams-spam.*$"))
+    _fits(page)
+    with live_server.context.database.transaction() as session:
+        decided = session.scalars(select(Decision)).one()
+    assert (decided.policy_id, decided.action) == ("spam.commercial_spam", "remove")
+
+
+@browser
+def test_undo_takes_the_decision_back_before_anything_is_sent(page: Page, live_server: LiveServer) -> None:
+    _seed(live_server, [{"id": f"undo-{i}", "text": f"Cheap followers, offer {i}"} for i in range(2)])
+    _user(live_server, "rita", Role.REVIEWER)
+    clock = live_server.context.clock
+    assert isinstance(clock, FrozenClock)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    _log_in(page, live_server, "rita", "/review")
+    page.locator("#queue-table tr", has_text="scams-spam").locator("button").click()
+    page.wait_for_url(JOB_URL)
+    first = _job_id(page)
+    expect(page.locator("label.choice").nth(1)).to_contain_text("reported")  # the policy the report named, first
+    page.keyboard.press("1")  # spam, the reported policy
+    page.keyboard.press("1")  # remove
+    page.keyboard.press("r")
+    page.keyboard.type("An ad for fake followers.")
+    page.keyboard.press("Control+Enter")
+    second = _next_job(page, first)
+    toast = page.locator("[data-undo]")
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text(f"Job {first} decided: Remove under spam")
+    seconds = int(page.locator("[data-undo-countdown]").inner_text())
+    assert 0 < seconds <= 10
+    _shot(page, "review-undo-toast", full_page=False)
+
+    page.keyboard.press("z")
+    page.wait_for_url(re.compile(rf".*/review/jobs/{first}\?undone=\d+$"))
+    expect(page.get_by_role("status").filter(has_text="You took your decision back")).to_be_visible()
+    expect(page.locator("input[name=policy][value=spam]")).to_be_checked()  # the choices come back
+    expect(page.locator("input[name=action][value=remove]")).to_be_checked()
+    expect(page.locator("#rationale")).to_have_value("An ad for fake followers.")
+    with live_server.context.database.transaction() as session:
+        withdrawn = session.scalars(select(Decision)).one()
+        assert withdrawn.withdrawn_at is not None
+        action = session.scalars(select(EnforcementAction)).one()
+        assert action.cancelled_at is not None
+        assert session.scalars(select(WebhookDelivery.status)).one() == "cancelled"
+        assert session.get_one(Job, second).status == "open"  # the job handed out meanwhile went back
+
+    # Decide again; once the window has closed on the server, undo is refused in so many words.
+    page.keyboard.press("Enter")
+    again = _next_job(page, first)
+    clock.advance(timedelta(seconds=11))
+    page.keyboard.press("z")
+    expect(page.get_by_role("alert").filter(has_text="too late to undo")).to_be_visible()
+    expect(page.locator("h1")).to_contain_text(f"Job {again}")  # still on the job it was handed
+    with live_server.context.database.transaction() as session:
+        standing = session.scalars(select(Decision).where(Decision.withdrawn_at.is_(None))).one()
+        assert (standing.job_pk, standing.action) == (first, "remove")
+        content_id = session.scalar(
+            select(ContentItem.external_id).join(Job, Job.subject_pk == ContentItem.pk).where(Job.pk == first)
+        )
+
+    # The content's history says what happened and why, in words (to those who may read subjects).
+    _user(live_server, "sam", Role.QA)
+    page.context.clear_cookies()
+    _log_in(page, live_server, "sam", f"/content/{content_id}")
+    timeline = page.locator("ol.timeline")
+    expect(timeline).to_contain_text("Decided: Remove under spam")
+    expect(timeline).to_contain_text("An ad for fake followers.")
+    expect(timeline).to_contain_text("Decision taken back (it was: Remove under spam)")
+    expect(timeline).to_contain_text("cancelled before it was sent")
+    _fits(page)
+    _shot(page, "content-history")
+    assert problems == []
+
+
+@browser
+def test_suspend_and_ban_ask_for_confirmation_from_the_keyboard(page: Page, live_server: LiveServer) -> None:
+    _seed(live_server, [{"id": "acct-1", "text": "they are vermin"}], reason="hate_speech")
+    _user(live_server, "rita", Role.REVIEWER)
+    _log_in(page, live_server, "rita", "/review")
+    page.locator("#queue-table tr", has_text="hate-harassment").locator("button").click()
+    page.wait_for_url(JOB_URL)
+    job = _job_id(page)
+    page.keyboard.press("1")  # hate_speech, reported
+    page.locator("label.choice", has=page.locator("input[name=action][value=suspend]")).click()
+    page.keyboard.press("r")
+    page.keyboard.type("Repeated dehumanising posts.")
+    page.keyboard.press("Control+Enter")
+    dialog = page.locator("#dialog-confirm")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_contain_text("Suspend the account author?")
+    expect(dialog.locator("[data-confirm-button]")).to_be_focused()
+    _shot(page, "review-confirm-suspend", full_page=False)
+    page.keyboard.press("Escape")  # nothing is decided
+    expect(dialog).to_be_hidden()
+    assert _job_id(page) == job
+
+    page.locator("label.choice", has=page.locator("input[name=action][value=ban]")).click()
+    page.locator("#decision button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("heading")).to_contain_text("Ban the account author?")
+    page.keyboard.press("Enter")  # the confirm button has the focus
+    page.wait_for_url(re.compile(r".*/review\?done=hate-harassment&undo=\d+$"))
+    expect(page.locator("[data-undo]")).to_contain_text("Ban under hate_speech")
+    with live_server.context.database.transaction() as session:
+        decided = session.scalars(select(Decision)).one()
+    assert (decided.job_pk, decided.action) == (job, "ban")
+
+
+@browser
+def test_without_the_script_an_account_action_is_confirmed_on_a_second_page(
+    page: Page, live_server: LiveServer
+) -> None:
+    _seed(live_server, [{"id": "acct-2", "text": "they are vermin"}], reason="hate_speech")
+    _user(live_server, "rita", Role.REVIEWER)
+    _log_in(page, live_server, "rita", "/review")
+    page.locator("#queue-table tr", has_text="hate-harassment").locator("button").click()
+    page.wait_for_url(JOB_URL)
+    job = _job_id(page)
+    token = page.locator("meta[name=csrf-token]").get_attribute("content") or ""
+    form = {"csrf_token": token, "policy": "hate_speech", "action": "suspend", "rationale": "repeated"}
+    asked = page.request.post(f"{live_server.url}/review/jobs/{job}/decision", form=form, max_redirects=0)
+    assert asked.status == 200 and 'data-dialog="confirm"' in asked.text()
+    with live_server.context.database.transaction() as session:
+        assert session.scalars(select(Decision)).first() is None
+    done = page.request.post(
+        f"{live_server.url}/review/jobs/{job}/decision", form=form | {"confirmed": "suspend"}, max_redirects=0
+    )
+    assert done.status == 303
+    with live_server.context.database.transaction() as session:
+        assert session.scalars(select(Decision.action)).one() == "suspend"

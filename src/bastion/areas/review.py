@@ -19,11 +19,12 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import review, supervisor, webhooks
+    from bastion.api.routes import review, supervisor, undo, webhooks
     from bastion.web import admin_routes, review_routes, supervisor_routes
 
     return [
         review.router,
+        undo.router,
         supervisor.router,
         webhooks.router,
         review_routes.router,

@@ -47,6 +47,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     DEAD = "dead"
+    CANCELLED = "cancelled"  # its decision was taken back within the undo window: never sent
 
 
 def one_of(column: str, values: type[StrEnum]) -> str:

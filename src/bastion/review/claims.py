@@ -296,7 +296,12 @@ def _exposure(user_pk: Any, day_start: Any, *columns: Any) -> Any:
     """A reviewer's harm-typed decisions since `day_start` by harm type, from the index ix_decisions_exposure."""
     return (
         select(*columns)
-        .where(Decision.reviewer_pk == user_pk, Decision.decided_at >= day_start, Decision.harm_type.is_not(None))
+        .where(
+            Decision.reviewer_pk == user_pk,
+            Decision.decided_at >= day_start,
+            Decision.harm_type.is_not(None),
+            Decision.withdrawn_at.is_(None),  # taken back: see review/undo.py
+        )
         .group_by(Decision.harm_type)
     )
 

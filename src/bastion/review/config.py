@@ -118,6 +118,9 @@ class ReviewConfig(Strict):
     escalation_queue: QueueName
     appeals_queue: QueueName
     lease_minutes: float = Field(15.0, gt=0, le=24 * 60)
+    undo_seconds: float = Field(
+        10.0, ge=0, le=300, description="How long a reviewer may take a decision back; its enforcement waits as long"
+    )
     strikes: StrikePolicy = StrikePolicy()
     daily_exposure_caps: dict[str, int] = Field(
         default_factory=dict, description="Per harm type (top-level policy id) per reviewer per day; 'default' too"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, insert, or_, select, update
@@ -25,7 +25,7 @@ from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.plugins import announce
 from bastion.policy.service import PolicyRecord, current_policies
-from bastion.review import appeals
+from bastion.review import appeals, undo
 from bastion.review.access import may_work
 from bastion.review.claims import claim_next_job_pk, exclude_reviewer, leased_job
 from bastion.review.config import StrikePolicy
@@ -114,7 +114,13 @@ def _decide(
     queue = config.queue(job.queue)
     earlier: list[Decision] = []
     if done_before:
-        earlier = list(session.scalars(select(Decision).where(Decision.job_pk == job.pk).order_by(Decision.round)))
+        earlier = list(
+            session.scalars(
+                select(Decision)
+                .where(Decision.job_pk == job.pk, Decision.withdrawn_at.is_(None))
+                .order_by(Decision.round)
+            )
+        )
     # "No violation" on a first round names no policy: the live policies are not needed.
     named = bool(earlier) or job.kind == "appeal" or choice.policy != NO_VIOLATION
     policies = current_policies(session) if named else {}
@@ -156,6 +162,7 @@ def _decide(
             actions = appeals.resolve(session, session.get_one(Job, job.pk), verdict, now=now, principal=reviewer.name)
         else:
             actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
+            undo.hold_enforcement(session, actions, until=now + timedelta(seconds=config.undo_seconds))
         if not closed:
             session.execute(_CLOSE_JOB, {"job_pk": job.pk, "now": now})
     _forget(session, job.pk)
@@ -199,7 +206,13 @@ def _forget(session: Session, job_pk: int) -> None:
 
 def _record_decision(session: Session, job: TakenJob, decision: Decision, reviewer: Principal, now: datetime) -> int:
     """Insert the decision and its event (and on PostgreSQL its audit row, in the same statement); its pk."""
-    data = {"job": job.pk, "policy": decision.policy_id, "action": decision.action, "round": decision.round}
+    data = {
+        "job": job.pk,
+        "policy": decision.policy_id,
+        "action": decision.action,
+        "round": decision.round,
+        "rationale": decision.rationale[:500],  # histories say why, not only what
+    }
     columns = _columns_of(decision)
     if session.get_bind().dialect.name != "postgresql":
         pk: int = session.connection().execute(_INSERT_DECISION, columns).scalar_one()

@@ -7,20 +7,14 @@ action that was rolled back; the delivery worker (`webhooks.py`) sends what is d
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bastion.domain.review import DeliveryStatus
 from bastion.store.schema import WebhookDelivery
 
-
-class DeliveryStatus(StrEnum):
-    """Where an outbox message stands."""
-
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"
+__all__ = ["DeliveryStatus", "enqueue"]
 
 
 def enqueue(

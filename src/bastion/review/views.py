@@ -6,6 +6,9 @@ Vendor reviewers never see the actor attributes the configuration marks private.
 
 from __future__ import annotations
 
+import fnmatch
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from bastion.auth.principal import Principal
 from bastion.clock import as_utc
-from bastion.domain.policy import harm_type
+from bastion.domain.policy import harm_type as harm_type_of
 from bastion.domain.subjects import SubjectType
-from bastion.policy.service import current_policies
+from bastion.policy.service import PolicyRecord, current_policies
 from bastion.review.access import is_vendor_only
 from bastion.review.claims import exposure_today
 from bastion.review.config import ReviewConfig
@@ -27,6 +30,89 @@ from bastion.review.private_fields import without_private_fields
 from bastion.store.schema import Actor, Appeal, ContentItem, Decision, EnforcementAction, Job, JobReport, Report
 
 HISTORY_ITEMS = 10
+
+
+def decision_policies(
+    policies: Mapping[str, PolicyRecord],
+    *,
+    suggested: str | None,
+    reported: Counter[str],
+    harm_type: str | None,
+    queue_policies: Iterable[str],
+) -> list[dict[str, Any]]:
+    """The policies a decision may name, in the order a reviewer needs them.
+
+    First what the evidence points at: the policies reporters named (most reports first) and the one
+    the job was opened under (`suggested`); then the rest of the job's harm type; then the rest of
+    the queue's policies (glob patterns, `*` for all). Each says why it is where it is.
+    """
+    flagged = sorted(
+        {pid for pid in (*reported, suggested) if pid and pid in policies},
+        key=lambda pid: (-reported[pid], pid != suggested, pid),
+    )
+    family = sorted(pid for pid in policies if harm_type is not None and harm_type_of(pid) == harm_type)
+    patterns = tuple(queue_policies)
+    queue = sorted(pid for pid in policies if any(fnmatch.fnmatchcase(pid, p) for p in patterns))
+    ordered = list(dict.fromkeys([*flagged, *family, *queue]))
+    return [
+        {
+            "id": pid,
+            "title": policies[pid].policy.title,
+            "severity": policies[pid].policy.severity,
+            "allowed_actions": [a.value for a in policies[pid].policy.allowed_actions],
+            "reports": reported[pid],
+            "suggested": pid == suggested,
+        }
+        for pid in ordered
+    ]
+
+
+# How the console names actor attributes the platform sends; others are spelled out from their key.
+ATTRIBUTE_LABELS = {
+    "ip": "IP address",
+    "device_id": "Device",
+    "email": "Email",
+    "phone": "Phone",
+    "followers": "Followers",
+    "following": "Following",
+    "verified": "Verified account",
+    "account_age_days": "Account age (days)",
+}
+_WORDS = {"ip": "IP", "id": "ID", "url": "URL", "urls": "URLs", "dsa": "DSA"}
+
+
+def attribute_label(key: str) -> str:
+    """`profile_links` → "Profile links"; known keys by their usual names."""
+    if key in ATTRIBUTE_LABELS:
+        return ATTRIBUTE_LABELS[key]
+    words = [_WORDS.get(w.lower(), w) for w in key.replace("-", "_").split("_") if w]
+    if not words:
+        return key
+    first = words[0] if words[0] in _WORDS.values() else words[0][:1].upper() + words[0][1:]
+    return " ".join([first, *words[1:]])
+
+
+def attribute_text(value: object) -> str:
+    """A value as people read it: Yes/No, thousands separated, lists joined; never a Python repr."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, list | tuple | set):
+        return ", ".join(attribute_text(v) for v in value) if value else "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{attribute_label(str(k))}: {attribute_text(v)}" for k, v in value.items()) or "—"
+    return str(value)
+
+
+def attribute_rows(attributes: Mapping[str, object]) -> list[dict[str, str]]:
+    """An actor's attributes as labelled rows for the console, in label order."""
+    rows = [{"key": k, "label": attribute_label(k), "value": attribute_text(v)} for k, v in attributes.items()]
+    return sorted(rows, key=lambda r: r["label"].lower())
 
 
 def job_summary(job: Job, config: ReviewConfig, now: datetime) -> dict[str, Any]:
@@ -83,7 +169,6 @@ def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) 
     view["reports"] = _reports(session, job)
     policies = current_policies(session)
     hint = policies.get(job.policy_hint) if job.policy_hint else None
-    family = [r for pid, r in policies.items() if job.harm_type and harm_type(pid) == job.harm_type]
     view["policy"] = (
         {
             "id": hint.policy.id,
@@ -95,15 +180,14 @@ def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) 
         if hint
         else None
     )
-    view["policies"] = [
-        {
-            "id": r.policy.id,
-            "title": r.policy.title,
-            "severity": r.policy.severity,
-            "allowed_actions": [a.value for a in r.policy.allowed_actions],
-        }
-        for r in (family or policies.values())
-    ]
+    reported = Counter(r["policy"] for r in view["reports"] if r["policy"])
+    view["policies"] = decision_policies(
+        policies,
+        suggested=job.policy_hint,
+        reported=reported,
+        harm_type=job.harm_type,
+        queue_policies=config.queue(job.queue).policies,
+    )
     view["rationale_required"] = config.queue(job.queue).rationale_required or job.kind == "appeal"
     if job.kind == "appeal":
         view["appeal"] = _appeal_context(session, job)
@@ -127,11 +211,12 @@ def _author(session: Session, actor: Actor, hidden: set[str]) -> dict[str, Any]:
     actions = session.scalars(
         select(EnforcementAction)
         .where(
+            EnforcementAction.cancelled_at.is_(None),  # taken back with its decision, never sent
             ((EnforcementAction.subject_type == "actor") & (EnforcementAction.subject_pk == actor.pk))
             | (
                 (EnforcementAction.subject_type == "content")
                 & EnforcementAction.subject_pk.in_(select(ContentItem.pk).where(ContentItem.actor_pk == actor.pk))
-            )
+            ),
         )
         .order_by(EnforcementAction.created_at.desc())
         .limit(HISTORY_ITEMS)

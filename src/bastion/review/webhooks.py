@@ -12,6 +12,9 @@ The worker sends what is due without holding a transaction open across the netwo
 
 A crash between send and record leaves the lease to run out and the message is sent again: at least
 once, never lost. The `Idempotency-Key` header, the same on every attempt, makes the resend harmless.
+
+A message with a `not_before` time (a decision's undo window, `undo.py`) is never claimed earlier,
+whatever its `next_attempt_at` says; a message cancelled by an undo is never sent at all.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import structlog
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bastion import __version__, audit_log
@@ -201,6 +204,7 @@ def claim_due(session: Session, *, now: datetime, size: int) -> list[Claimed]:
         .where(
             WebhookDelivery.status == DeliveryStatus.PENDING.value,
             WebhookDelivery.next_attempt_at <= now,
+            or_(WebhookDelivery.not_before.is_(None), WebhookDelivery.not_before <= now),
             ~_waiting_for_original(),
         )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.pk)

@@ -16,6 +16,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from bastion.auth.principal import Principal
 from bastion.clock import as_utc
 from bastion.errors import BastionError
+from bastion.history import history_line
 from bastion.web.navigation import navigation_for
 
 OWN_TEMPLATES = Path(__file__).with_name("templates")
@@ -38,6 +39,7 @@ def page_templates(area_folders: Sequence[Path] = ()) -> Jinja2Templates:
     templates = Jinja2Templates(env=Environment(loader=loader, autoescape=True))
     templates.env.filters["when"] = _when
     templates.env.filters["path_segment"] = _path_segment
+    templates.env.filters["happened"] = lambda event: history_line(event.kind, event.data)
     return templates
 
 

@@ -31,10 +31,12 @@ from bastion.review.claims import exposure_today
 from bastion.review.config import ReviewConfig
 from bastion.review.config_store import current_review_config, review_config_version
 from bastion.review.decisions import APPEAL_VERDICTS, NO_ACTION, NO_VIOLATION, Choice, decide_and_claim_next
+from bastion.review.enforcement import ACCOUNT_ACTIONS
 from bastion.review.jobs import JobStatus
 from bastion.review.preferences import Preferences, effective_wellness, preferences_of, save_preferences
 from bastion.review.queues import queue_listing
-from bastion.review.views import job_view
+from bastion.review.undo import undo_decision, undo_offer, withdrawn_choice
+from bastion.review.views import attribute_rows, job_view
 from bastion.store.schema import ContentItem, Job
 from bastion.web.rendering import render_page
 
@@ -47,18 +49,27 @@ SETTING = "^(queue|on|off)$"
 def queues_page(
     request: Request,
     done: str = Query("", max_length=64),
+    undo: int | None = Query(None),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
 ) -> Response:
     now = context.clock()
     with context.database.transaction() as session:
+        offer = undo_offer(session, undo, principal, now=now) if undo is not None else None
         config = current_review_config(session).config
         queues = queue_listing(session, principal, now=now)
         seen = exposure_today(session, config, principal.user_pk, now) if principal.user_pk is not None else {}
         exposure = exposure_rows(seen, config, harm_type=None)
         mine = claims.jobs_in_hand(session, principal, now=now)
     finished = next((q for q in queues if q["name"] == done), None)
-    values = {"title": "Review", "queues": queues, "exposure": exposure, "mine": mine, "finished": finished}
+    values = {
+        "title": "Review",
+        "queues": queues,
+        "exposure": exposure,
+        "mine": mine,
+        "finished": finished,
+        "undo": offer,
+    }
     return render_page(request, "review_queues.html", values)
 
 
@@ -75,17 +86,29 @@ def _claim_next(context: AppContext, queue: str, principal: Principal) -> Respon
     return _next_page(queue, job_pk)
 
 
-def _next_page(queue: str, job_pk: int | None) -> Response:
-    """The job claimed next, or the queues page saying this queue has nothing left."""
+def _next_page(queue: str, job_pk: int | None, *, undo: int | None = None) -> Response:
+    """The job claimed next, or the queues page saying this queue has nothing left; with the offer to
+    undo the decision just made (`undo`, a decision's pk), when there is one."""
     target = f"/review/jobs/{job_pk}" if job_pk is not None else f"/review?done={queue}"
+    if undo is not None:
+        target += f"{'&' if '?' in target else '?'}undo={undo}"
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/review/jobs/{job_id}")
 def job_page(
-    request: Request, job_id: int, principal: Principal = Depends(can_work), context: AppContext = Depends(app_context)
+    request: Request,
+    job_id: int,
+    undo: int | None = Query(None, description="A decision just made, to offer taking back"),
+    undone: int | None = Query(None, description="A decision just taken back, whose choices to show again"),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
 ) -> Response:
-    return _console(request, context, job_id, principal)
+    form = None
+    if undone is not None:
+        with context.database.transaction() as session:
+            form = withdrawn_choice(session, undone, job_id, principal)
+    return _console(request, context, job_id, principal, form=form, undo=undo, undone=form is not None)
 
 
 def _console(
@@ -98,6 +121,8 @@ def _console(
     errors: tuple[FieldError, ...] = (),
     dialog: str | None = None,
     alert: str | None = None,
+    undo: int | None = None,
+    undone: bool = False,
     status_code: int = 200,
 ) -> Response:
     now = context.clock()
@@ -108,11 +133,14 @@ def _console(
         values = console_values(
             session, job, principal, now=now, own_origin=own_origin, media_origins=context.settings.media_origins
         )
+        offer = undo_offer(session, undo, principal, now=now) if undo is not None else None
     values |= {
         "form": form or {},
         "errors": {e.path: e.message for e in errors},
         "dialog": dialog,
         "alert": alert,
+        "undo": offer,
+        "undone": undone,
         "title": f"Job {job_id}",
     }
     return render_page(request, "review_job.html", values, status_code=status_code)
@@ -125,10 +153,14 @@ def submit_decision(
     policy: str = Form("", max_length=128),
     action: str = Form("", max_length=32),
     rationale: str = Form(""),
+    confirmed: str = Form("", max_length=16),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
 ) -> Response:
     form = {"policy": policy, "action": action, "rationale": rationale}
+    if action in ACCOUNT_ACTIONS and policy != NO_VIOLATION and confirmed != action:
+        # Suspending or banning an account is asked twice: the page's dialog, or this page again.
+        return _console(request, context, job_id, principal, form=form, dialog="confirm", status_code=200)
     try:
         with context.database.transaction() as session:
             job = claims.visible_job(session, job_id, principal)
@@ -136,12 +168,32 @@ def submit_decision(
             _require_choice(policy, action)
             chosen_action = NO_ACTION if policy == NO_VIOLATION and job.kind != "appeal" else action
             choice = Choice(policy, chosen_action, rationale)
-            _, next_pk = decide_and_claim_next(session, job_id, principal, choice, now=context.clock())
+            outcome, next_pk = decide_and_claim_next(session, job_id, principal, choice, now=context.clock())
+            decision = outcome.decision.pk
     except InvalidInput as error:
         return _console(request, context, job_id, principal, form=form, errors=error.errors, status_code=422)
     except Conflict as error:
         return _console(request, context, job_id, principal, form=form, alert=error.message, status_code=409)
-    return _next_page(queue, next_pk)
+    return _next_page(queue, next_pk, undo=decision)
+
+
+@router.post("/review/decisions/{decision_id}/undo")
+def undo_decision_form(
+    request: Request,
+    decision_id: int,
+    from_job: int | None = Form(None),
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    """Take a decision back (the Undo toast): its job opens again, with the choices that were made."""
+    try:
+        with context.database.transaction() as session:
+            done = undo_decision(session, decision_id, principal, now=context.clock(), release_job=from_job)
+    except Conflict as error:
+        if from_job is None:
+            raise
+        return _console(request, context, from_job, principal, alert=error.message, status_code=409)
+    return RedirectResponse(f"/review/jobs/{done.job_id}?undone={done.decision_id}", status_code=303)
 
 
 def _require_choice(policy: str, action: str) -> None:
@@ -299,6 +351,8 @@ def console_values(
             harm_type=job.harm_type,
         ),
         "priority": sorted(view["priority"]["terms"].items(), key=lambda kv: -kv[1]),
+        "author_attributes": attribute_rows(view["author"]["attributes"]),
+        "account_actions": sorted(ACCOUNT_ACTIONS),
         **choices,
     }
 
@@ -311,7 +365,7 @@ def _choices(session: Session, view: dict[str, Any]) -> dict[str, Any]:
         policies = [{"id": hint["id"], "title": hint["title"], "severity": 0}] if hint else []
         actions = {p["id"]: list(APPEAL_VERDICTS) for p in policies}
     else:
-        policies = sorted(view["policies"], key=lambda p: p["id"])
+        policies = view["policies"]  # what the reports and the job point at first (views.decision_policies)
         actions = {p["id"]: [a for a in p["allowed_actions"] if a != Action.ESCALATE] for p in policies}
         actions[NO_VIOLATION] = [NO_ACTION]
     guidance = {

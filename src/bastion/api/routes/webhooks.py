@@ -23,7 +23,7 @@ can_manage = requires(Permission.ENFORCEMENT_MANAGE)
 def get_deliveries(
     principal: Principal = Depends(can_manage),
     context: AppContext = Depends(app_context),
-    status: DeliveryStatus = Query(DeliveryStatus.DEAD, description="pending, delivered or dead"),
+    status: DeliveryStatus = Query(DeliveryStatus.DEAD, description="pending, delivered, dead or cancelled"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> Any:
     """`{"counts": {"pending": n, "delivered": n, "dead": n}, "deliveries": [delivery, ...]}`, newest first."""

@@ -128,8 +128,8 @@ class Decision(Base):
             "reviewer_pk",
             "decided_at",
             "harm_type",
-            sqlite_where=text("harm_type IS NOT NULL"),
-            postgresql_where=text("harm_type IS NOT NULL"),
+            sqlite_where=text("harm_type IS NOT NULL AND withdrawn_at IS NULL"),
+            postgresql_where=text("harm_type IS NOT NULL AND withdrawn_at IS NULL"),
         ),
     )
 
@@ -145,6 +145,7 @@ class Decision(Base):
     seconds_spent: Mapped[float] = mapped_column(Float, default=0.0)
     decided_at: Mapped[datetime] = mapped_column(index=True)
     final: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_at: Mapped[datetime | None]  # taken back by its reviewer within the undo window (review/undo.py)
 
 
 class EnforcementAction(Base):
@@ -165,6 +166,7 @@ class EnforcementAction(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
     created_by: Mapped[str] = mapped_column(String(128))
     reversed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]  # its decision was taken back before it was ever sent
 
 
 class WebhookDelivery(Base):
@@ -184,6 +186,7 @@ class WebhookDelivery(Base):
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
+    not_before: Mapped[datetime | None]  # never sent earlier: the decision's undo window
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]

@@ -37,6 +37,8 @@
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       // Ctrl+Enter submits from anywhere, text fields included: the dialog's form, or the decision.
       const dialog = openDialog();
+      const confirmButton = dialog && dialog.querySelector("[data-confirm-button]");
+      if (confirmButton) { event.preventDefault(); confirmButton.click(); return; }
       const form = dialog ? dialog.querySelector("form[method=post]") : document.getElementById("decision");
       if (form && !(dialog === null && page.dataset.state !== "active")) {
         event.preventDefault();
@@ -57,6 +59,8 @@
     const handler = keys[event.key] || (/^[1-9]$/.test(event.key) ? keys.digit : undefined);
     if (handler && !busy && handler(event) !== false) event.preventDefault();
   });
+
+  undoToast();
 
   if (page.dataset.reviewPage === "queues") {
     keys.digit = (event) => {
@@ -192,15 +196,33 @@
     }
     keys.i = toggleImage;
 
-    // Dialogs for skip, escalate and hold.
+    // Dialogs for skip, escalate and hold, and the confirmation of an account action.
     function showDialog(kind) {
       const dialog = document.getElementById(`dialog-${kind}`);
       if (!dialog || !active) return false;
+      if (dialog.open) dialog.close(); // opened by the server for a page without script: make it modal
       dialog.showModal();
-      const field = dialog.querySelector("input:not([type=hidden]), textarea");
+      const field = dialog.querySelector("input:not([type=hidden]), textarea, [data-confirm-button]");
       if (field) field.focus();
       return true;
     }
+
+    // Suspending or banning an account is asked twice: the decision waits for the dialog's button.
+    const confirmActions = (form.dataset.confirmActions || "").split(" ").filter(Boolean);
+    const confirmButton = document.querySelector("[data-confirm-button]");
+    form.addEventListener("submit", (event) => {
+      const chosen = form.querySelector("input[name=action]:checked");
+      const policy = form.querySelector("input[name=policy]:checked");
+      if (!chosen || !confirmActions.includes(chosen.value) || (policy && policy.value === "none")) return;
+      if (confirmButton && event.submitter === confirmButton && confirmButton.value === chosen.value) return;
+      event.preventDefault();
+      busy = false;
+      if (!confirmButton) return;
+      confirmButton.value = chosen.value;
+      const verb = actionLabel(chosen.value);
+      document.querySelectorAll("[data-confirm-verb]").forEach((el) => { el.textContent = verb; });
+      showDialog("confirm");
+    });
     document.querySelectorAll("[data-open-dialog]").forEach((b) => b.addEventListener("click", () => showDialog(b.dataset.openDialog)));
     document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
     if (root.dataset.dialog) showDialog(root.dataset.dialog);
@@ -240,6 +262,24 @@
     rationale.addEventListener("focus", () => setStep("rationale"));
 
     heartbeat(root, form);
+  }
+
+  // The Undo toast after "submit and next": counts down to when the decision's enforcement may be
+  // sent; until then z (or the button) takes the decision back. The server checks the window again.
+  function undoToast() {
+    const toast = document.querySelector("[data-undo]");
+    if (!toast) return;
+    const form = toast.querySelector("form");
+    const shown = toast.querySelector("[data-undo-countdown]");
+    let left = Number(toast.dataset.seconds);
+    const end = () => { toast.hidden = true; delete keys.z; };
+    if (!(left > 0)) { end(); return; }
+    keys.z = () => { submit(form); return true; };
+    const ticking = setInterval(() => {
+      left -= 1;
+      if (left <= 0) { clearInterval(ticking); end(); return; }
+      shown.textContent = String(left);
+    }, 1000);
   }
 
   // Keep the lease while the page is open and someone is at it; count it down on screen.
