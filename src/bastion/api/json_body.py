@@ -28,11 +28,15 @@ def too_deep() -> InvalidInput:
     )
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_json(raw: bytes, *, storable_text: bool = False) -> Any:
     """The parsed body; InvalidInput when it is not UTF-8 JSON or nests deeper than MAX_BODY_DEPTH, and with
     `storable_text`, when a string holds what no store can write (ingest checks that item by item)."""
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
         raise too_deep() from None
     except UnicodeDecodeError:
