@@ -20,7 +20,13 @@ WHOLE_NUMBER = "must be a whole number"
 
 
 def _bound(word: str, key: str) -> Callable[[Mapping[str, Any]], str]:
-    return lambda ctx: f"must be {word} {ctx.get(key)}"
+    def say(ctx: Mapping[str, Any]) -> str:
+        bound = ctx.get(key)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # "more than 0", not "more than 0.0"
+        return f"must be {word} {bound}"
+
+    return say
 
 
 def _characters(word: str) -> Callable[[Mapping[str, Any]], str]:
