@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from bastion.api.json_body import JsonBodyRoute
+from bastion.domain.review import AppealStatus, DecisionNeed, JobKind, JobStatus
 from bastion.domain.subjects import ContentType, ItemStatus
 from bastion.errors import FieldError, InvalidInput
 from bastion.ingest.payloads import text_problem
@@ -163,8 +164,6 @@ class Actor(Shape):
 # --- queues and jobs --------------------------------------------------------------------------------
 
 QueueKind = Literal["review", "escalation", "appeal"]
-JobKind = Literal["review", "escalation", "appeal"]
-JobStatus = Literal["open", "claimed", "held", "decided", "cancelled"]
 
 
 class QueueSummary(Shape):
@@ -267,7 +266,7 @@ class AppealOnJob(Shape):
     id: str
     text: str | None
     filed_at: datetime
-    status: str
+    status: AppealStatus
     action: AppealedAction
     original_rationale: str | None
 
@@ -323,7 +322,7 @@ class ActionTaken(Shape):
 class DecisionResult(Shape):
     decision: int = Field(description="The decision's id")
     final: bool = Field(description="False while the job needs another review round")
-    needs: str | None = Field(description='"second review" or "tiebreak" while the job stays open')
+    needs: DecisionNeed | None = Field(description="What the job still needs while it stays open")
     actions: list[ActionTaken]
 
 
