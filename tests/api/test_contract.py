@@ -97,7 +97,7 @@ def test_ids_outside_the_64_bit_range_are_422_never_500(
     answer = client.post("/api/v1/appeals", json=appeal, headers=keys["platform"])
     assert answer.status_code == 422
     assert answer.json()["error"]["details"] == [
-        {"path": "action_id", "message": "must be at most 9223372036854775807"}
+        {"path": "action_id", "message": "must be less than or equal to 9223372036854775807"}
     ]
     for kind, item in (
         ("views", {"id": "v", "content_id": "c", "viewed_at": "2026-11-02T10:00:00Z", "weight": TOO_BIG}),

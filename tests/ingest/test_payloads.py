@@ -53,12 +53,20 @@ RANGE = "is outside the range of dates Bastion stores (years 1 to 9999 in UTC)"
         pytest.param(
             ContentPayload,
             CONTENT | {"views": 2**63},
-            [("views", "must be at most 9223372036854775807")],
+            [("views", "must be less than or equal to 9223372036854775807")],
             id="count-past-64-bits",
         ),
-        pytest.param(ContentPayload, CONTENT | {"views": -1}, [("views", "must be at least 0")], id="negative-count"),
         pytest.param(
-            ViewPayload, VIEW | {"weight": 2**64}, [("weight", "must be at most 9223372036854775807")], id="w"
+            ContentPayload,
+            CONTENT | {"views": -1},
+            [("views", "must be greater than or equal to 0")],
+            id="negative-count",
+        ),
+        pytest.param(
+            ViewPayload,
+            VIEW | {"weight": 2**64},
+            [("weight", "must be less than or equal to 9223372036854775807")],
+            id="w",
         ),
         pytest.param(
             ContentPayload,

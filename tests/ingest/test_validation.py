@@ -28,8 +28,8 @@ class Sample(BaseModel):
     [
         ({"count": "abc"}, ("count", "must be a whole number")),
         ({"count": 1.5}, ("count", "must be a whole number")),
-        ({"ratio": 0}, ("ratio", "must be more than 0")),
-        ({"ratio": 400}, ("ratio", "must be at most 366")),
+        ({"ratio": 0}, ("ratio", "must be greater than 0")),
+        ({"ratio": 400}, ("ratio", "must be less than or equal to 366")),
         ({"flag": "maybe"}, ("flag", "must be true or false")),
         ({"when": "soon"}, ("when", "must be a date-time in ISO 8601, such as 2026-10-31T07:12:00Z")),
         ({"name": ""}, ("name", "must not be empty")),

@@ -23,7 +23,7 @@ def _bound(word: str, key: str) -> Callable[[Mapping[str, Any]], str]:
     def say(ctx: Mapping[str, Any]) -> str:
         bound = ctx.get(key)
         if isinstance(bound, float) and bound.is_integer():
-            bound = int(bound)  # "more than 0", not "more than 0.0"
+            bound = int(bound)  # "greater than 0", not "greater than 0.0"
         return f"must be {word} {bound}"
 
     return say
@@ -69,10 +69,10 @@ _BY_TYPE: dict[str, str | Callable[[Mapping[str, Any]], str]] = {
     "finite_number": "must be a finite number",
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
-    "greater_than": _bound("more than", "gt"),
-    "greater_than_equal": _bound("at least", "ge"),
+    "greater_than": _bound("greater than", "gt"),
+    "greater_than_equal": _bound("greater than or equal to", "ge"),
     "less_than": _bound("less than", "lt"),
-    "less_than_equal": _bound("at most", "le"),
+    "less_than_equal": _bound("less than or equal to", "le"),
     "enum": _one_of,
     "literal_error": _one_of,
     "datetime_type": DATE_TIME,
