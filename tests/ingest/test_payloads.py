@@ -71,7 +71,7 @@ RANGE = "is outside the range of dates Bastion stores (years 1 to 9999 in UTC)"
         pytest.param(
             ContentPayload,
             CONTENT | {"type": "story"},
-            [("type", "must be one of 'post', 'comment', 'message', 'image', 'video', 'listing' or 'profile'")],
+            [("type", "must be 'post', 'comment', 'message', 'image', 'video', 'listing' or 'profile'")],
             id="unknown-type",
         ),
         pytest.param(

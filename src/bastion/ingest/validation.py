@@ -48,7 +48,7 @@ def _items(word: str) -> Callable[[Mapping[str, Any]], str]:
 
 
 def _one_of(ctx: Mapping[str, Any]) -> str:
-    return f"must be one of {ctx.get('expected', 'the allowed values')}"
+    return f"must be {ctx.get('expected', 'one of the allowed values')}"
 
 
 # By pydantic's error type: what the field must be. Types not listed keep their own message.
