@@ -86,7 +86,7 @@ BAD_CONFIGS = [
     (
         "queues:\n  - {name: a, title: A, sla_hours: -2}\ndefault_queue: a\nescalation_queue: a\nappeals_queue: a\n",
         "queues[0].sla_hours",
-        "greater than 0",
+        "must be greater than 0",
     ),
     (
         "queues:\n  - {name: a, title: A}\n  - {name: a, title: B}\n"

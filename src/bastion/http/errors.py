@@ -75,9 +75,24 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage) -> Unexpected
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
-        wrapped = BastionError(str(error.detail))
-        wrapped.http_status = error.status_code
-        wrapped.code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return render_error(request, wrapped)
+        return render_error(request, http_error(request, error))
 
     return unexpected
+
+
+def http_error(request: Request, error: StarletteHTTPException) -> BastionError:
+    """Starlette's and FastAPI's own errors (no such path, wrong method, an unreadable body) in Bastion's words."""
+    if error.status_code == 404:
+        wrapped = BastionError(f"no such page or endpoint: {request.url.path}")
+        wrapped.code = "not_found"
+    elif error.status_code == 405:
+        wrapped = BastionError(f"{request.method} is not allowed on {request.url.path}")
+        wrapped.code = "method_not_allowed"
+    elif error.status_code == 400:
+        wrapped = BastionError("the request body could not be read; send JSON, or a form for the pages")
+        wrapped.code = "bad_request"
+    else:
+        wrapped = BastionError(str(error.detail))
+        wrapped.code = "http_error"
+    wrapped.http_status = error.status_code
+    return wrapped

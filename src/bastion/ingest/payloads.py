@@ -2,35 +2,169 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from bastion.clock import as_utc
 from bastion.domain.subjects import ContentType
 
 MAX_TEXT_CHARS = 65_536
-ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$", to_lower=True)]
+MAX_ATTRIBUTES_CHARS = 65_536  # the attributes object, written as compact JSON
+MAX_JSON_DEPTH = 32  # objects and lists nested in one another, the outermost counting as one
+MAX_INTEGER = 2**63 - 1  # what the store's 64-bit integer columns hold
+COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 PDQ_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+MEDIA_URL = re.compile(r"^https?://\S+$")
 
 
-# A time without a zone is taken to be UTC, as most platform logs are.
-Moment = Annotated[datetime, AfterValidator(as_utc)]
+def _matching(pattern: re.Pattern[str], message: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+CountryCode = Annotated[
+    str,
+    StringConstraints(to_upper=True),
+    _matching(COUNTRY, "must be two letters (ISO 3166-1 alpha-2), such as BR"),
+    Field(json_schema_extra={"pattern": COUNTRY.pattern}),
+]
+LanguageCode = Annotated[
+    str,
+    StringConstraints(to_lower=True),
+    _matching(LANGUAGE, "must be a language tag of 2 or 3 letters with an optional subtag, such as pt or pt-BR"),
+    Field(json_schema_extra={"pattern": LANGUAGE.pattern}),
+]
+MediaUrl = Annotated[
+    str,
+    StringConstraints(max_length=2048),
+    _matching(MEDIA_URL, "must be an http:// or https:// URL without spaces"),
+    Field(json_schema_extra={"pattern": MEDIA_URL.pattern}),
+]
+
+
+def _no_number_as_time(value: object) -> object:
+    """Times are ISO 8601 text (or datetimes, from Parquet files); a number is not silently taken as epoch."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be a date-time in ISO 8601, such as 2026-10-31T07:12:00Z")
+    return value
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """A time without a zone is taken to be UTC, as most platform logs are."""
+    try:
+        return as_utc(moment)
+    except OverflowError:
+        raise ValueError("is outside the range of dates Bastion stores (years 1 to 9999 in UTC)") from None
+
+
+Moment = Annotated[datetime, BeforeValidator(_no_number_as_time), AfterValidator(_in_utc)]
+
+
+def _no_boolean(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+# Whole numbers up to what a 64-bit column holds; true and false are not numbers here.
+# (The bounds come before the validator, or the JSON schema would carry them under pydantic's own names.)
+Count = Annotated[int, Field(ge=0, le=MAX_INTEGER), BeforeValidator(_no_boolean)]
+PositiveCount = Annotated[int, Field(ge=1, le=MAX_INTEGER), BeforeValidator(_no_boolean)]
+
+
+_UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored, or None. PostgreSQL refuses the NUL character, and an unpaired
+    surrogate (which JSON's `\\ud800` escapes can make) is not Unicode text: neither store could write it."""
+    if text.isascii():
+        return "must not contain the NUL character (\\u0000)" if "\x00" in text else None
+    if "\x00" in text:
+        return "must not contain the NUL character (\\u0000)"
+    if _UNPAIRED_SURROGATE.search(text):
+        return "must be valid Unicode text, without unpaired surrogates"
+    return None
+
+
+def strings_in(value: object) -> Iterator[str]:
+    """Every string in a JSON value, keys included; no recursion."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def json_depth(value: object) -> int:
+    """How many objects and lists are nested inside one another in `value` (a scalar is 0); no recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _bounded_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    if json_depth(attributes) > MAX_JSON_DEPTH:
+        raise ValueError(f"must not nest objects and lists more than {MAX_JSON_DEPTH} levels deep")
+    size = len(json.dumps(attributes, ensure_ascii=False, separators=(",", ":"), default=str))
+    if size > MAX_ATTRIBUTES_CHARS:
+        raise ValueError(f"must be at most {MAX_ATTRIBUTES_CHARS:,} characters as JSON, got {size:,}")
+    return attributes
+
+
+Attributes = Annotated[dict[str, Any], AfterValidator(_bounded_attributes)]
 
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_TEXT_CHARS)
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> Payload:
+        # One pass per item, not a validator per field: this runs for every row of a large import.
+        for name, value in self.__dict__.items():
+            if isinstance(value, str):
+                problem = text_problem(value)
+            elif isinstance(value, dict) and value:
+                problem = next(filter(None, map(text_problem, strings_in(value))), None)
+            else:
+                continue
+            if problem is not None:
+                raise PydanticCustomError("value_error", "{field}: {problem}", {"field": name, "problem": problem})
+        return self
 
 
 class ActorPayload(Payload):
@@ -38,12 +172,16 @@ class ActorPayload(Payload):
     created_at: Moment
     country: CountryCode | None = None
     language: LanguageCode | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
 
 
 class MediaPayload(Payload):
-    url: Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")] | None = None
-    pdq: str | None = Field(default=None, description="PDQ hash: 256 bits as 64 hex digits")
+    url: MediaUrl | None = None
+    pdq: str | None = Field(
+        default=None,
+        description="PDQ hash: 256 bits as 64 hex digits",
+        json_schema_extra={"pattern": PDQ_HEX.pattern},
+    )
 
     @model_validator(mode="after")
     def _check(self) -> MediaPayload:
@@ -64,7 +202,7 @@ class ContentPayload(Payload):
     country: CountryCode | None = None
     surface: Annotated[str, StringConstraints(max_length=64)] | None = None
     created_at: Moment
-    views: Annotated[int, Field(ge=0)] | None = None
+    views: Count | None = None
 
 
 class ReportTarget(Payload):
@@ -94,4 +232,4 @@ class ViewPayload(Payload):
     content_id: ExternalId
     viewer_id: ExternalId | None = None
     viewed_at: Moment
-    weight: Annotated[int, Field(ge=1)] = 1
+    weight: PositiveCount = 1

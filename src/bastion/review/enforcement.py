@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bastion import audit_log
 from bastion.domain.events import EventKind, NewEvent
 from bastion.domain.happened import ActionTaken
 from bastion.domain.policy import Action
@@ -220,4 +221,13 @@ def reverse(
         ],
         recorded_at=now,
     )
+    return restore
+
+
+def restore_without_appeal(
+    session: Session, action_pk: int, *, note: str, now: datetime, principal: str
+) -> EnforcementAction:
+    """An administrator reverses an action taken in error; recorded in the audit log as `action.restore`."""
+    restore = reverse(session, action_pk, reason="restored_without_appeal", note=note, now=now, principal=principal)
+    audit_log.record(session, principal=principal, action="action.restore", target=f"action:{action_pk}", at=now)
     return restore

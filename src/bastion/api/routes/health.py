@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from sqlalchemy import text
 
 from bastion import __version__
+from bastion.api.contract import Health, api_router
 from bastion.http.context import AppContext, app_context
 
-router = APIRouter(prefix="/api/v1", tags=["health"])
+router = api_router("health", guarded=False)
 
 
-@router.get("/health", summary="Is the service up and its store reachable?")
-def health(context: AppContext = Depends(app_context)) -> dict[str, Any]:
+@router.get("/health", summary="Is the service up and its store reachable?", response_model=Health)
+def health(context: AppContext = Depends(app_context)) -> Health:
     with context.database.engine.connect() as connection:
         connection.execute(text("SELECT 1"))
-    return {"status": "ok", "version": __version__, "database": context.database.dialect}
+    return Health.model_validate({"status": "ok", "version": __version__, "database": context.database.dialect})

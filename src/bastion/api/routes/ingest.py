@@ -2,56 +2,73 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, Request
+from fastapi.responses import Response
 
+from bastion.api.contract import (
+    ErrorBody,
+    ErrorDetail,
+    FieldProblem,
+    IngestRefused,
+    IngestResult,
+    ItemResult,
+    api_router,
+    errors,
+    json_response,
+)
+from bastion.api.json_body import read_json
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.subjects import IngestKind
 from bastion.errors import FieldError, InvalidInput, PayloadTooLarge
 from bastion.http.context import app_context
-from bastion.http.errors import error_body
 from bastion.http.security import requires
-from bastion.ingest.outcome import IngestResult
+from bastion.ingest import outcome
 from bastion.ingest.service import MAX_BATCH, PAYLOADS, ingest_batch, items_path
 
-router = APIRouter(prefix="/api/v1", tags=["ingest"])
+router = api_router("ingest")
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
+def _inline(schema: Any, definitions: dict[str, Any]) -> Any:
+    """The schema with every local `$ref` replaced by its definition, so the OpenAPI document has no
+    reference to a schema it does not carry (the item models are not FastAPI body parameters)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(definitions[ref.removeprefix("#/$defs/")], definitions)
+        return {k: _inline(v, definitions) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, definitions) for v in schema]
+    return schema
+
+
 def _request_schema(kind: IngestKind) -> dict[str, Any]:
-    item = PAYLOADS[kind].model_json_schema(ref_template="#/components/schemas/{model}")
-    one = {k: v for k, v in item.items() if k != "$defs"}
-    return {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [
-                        one,
-                        {
-                            "type": "object",
-                            "required": ["items"],
-                            "properties": {"items": {"type": "array", "maxItems": MAX_BATCH, "items": one}},
-                        },
-                    ]
-                }
-            }
-        },
+    item_schema = PAYLOADS[kind].model_json_schema()
+    one = _inline(item_schema, item_schema.get("$defs", {}))
+    batch = {
+        "type": "object",
+        "title": f"{PAYLOADS[kind].__name__}Batch",
+        "required": ["items"],
+        "additionalProperties": False,
+        "properties": {"items": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": one}},
     }
+    return {"required": True, "content": {"application/json": {"schema": {"oneOf": [one, batch]}}}}
 
 
-def result_body(result: IngestResult) -> dict[str, Any]:
-    items = []
-    for outcome in result.outcomes:
-        entry: dict[str, Any] = {"index": outcome.index, "id": outcome.id, "status": outcome.status.value}
-        if outcome.errors:
-            entry["errors"] = [{"path": e.path, "message": e.message} for e in outcome.errors]
-        items.append(entry)
-    return {"created": result.created, "duplicates": result.duplicates, "errors": result.errors, "items": items}
+def result_body(result: outcome.IngestResult) -> IngestResult:
+    items = [
+        ItemResult(
+            index=o.index,
+            id=o.id,
+            status=o.status,
+            errors=[FieldProblem(path=e.path, message=e.message) for e in o.errors] if o.errors else None,
+        )
+        for o in result.outcomes
+    ]
+    return IngestResult(created=result.created, duplicates=result.duplicates, errors=result.errors, items=items)
 
 
 async def _read_body(request: Request) -> bytes:
@@ -70,11 +87,7 @@ async def _read_body(request: Request) -> bytes:
 
 
 async def _read_items(request: Request) -> tuple[list[object], bool]:
-    raw = await _read_body(request)
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body is not JSON", [FieldError("", f"not valid JSON: {exc}")]) from exc
+    body = read_json(await _read_body(request))
     if isinstance(body, dict) and "items" in body:
         items = body["items"]
         if not isinstance(items, list):
@@ -95,7 +108,7 @@ async def _read_items(request: Request) -> tuple[list[object], bool]:
 def _register(kind: IngestKind) -> None:
     permission = requires(Permission.INGEST_WRITE)
 
-    async def endpoint(request: Request, principal: Principal = Depends(permission)) -> JSONResponse:
+    async def endpoint(request: Request, principal: Principal = Depends(permission)) -> Response:
         context = app_context(request)
         items, batched = await _read_items(request)
         result = ingest_batch(
@@ -110,10 +123,10 @@ def _register(kind: IngestKind) -> None:
         )
         body = result_body(result)
         if not result.accepted:
-            details = [e for o in result.outcomes for e in o.errors]
-            body |= error_body(InvalidInput(f"no {kind.value} item was accepted", details))
-            return JSONResponse(body, status_code=422)
-        return JSONResponse(body)
+            details = [FieldProblem(path=e.path, message=e.message) for o in result.outcomes for e in o.errors]
+            error = ErrorDetail(code=InvalidInput.code, message=f"no {kind.value} item was accepted", details=details)
+            return json_response(IngestRefused(**body.model_dump(), error=error), status_code=422)
+        return json_response(body)
 
     router.add_api_route(
         f"/{kind.value}",
@@ -122,6 +135,15 @@ def _register(kind: IngestKind) -> None:
         summary=f"Send {kind.value}: one object or a batch of up to {MAX_BATCH}",
         openapi_extra={"requestBody": _request_schema(kind)},
         name=f"ingest_{kind.value}",
+        response_model=IngestResult,
+        responses={
+            **errors(400, 413),
+            422: {
+                "model": IngestRefused | ErrorBody,
+                "description": "No item was accepted (the per-item results and the error), or the request "
+                "as a whole is bad (the error only)",
+            },
+        },
     )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from bastion.api.contract import api_router, errors, json_response
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
@@ -18,53 +19,63 @@ from bastion.metrics.listing import MAX_PAGE_SIZE, PAGE_SIZE, list_jobs
 from bastion.metrics.selection import selection_from
 from bastion.review.config_store import current_review_config
 from bastion.review.preferences import Preferences, preferences_of, save_preferences
-from bastion.review.supervisor import OverviewFilters, overview
+from bastion.review.supervisor import Overview, OverviewFilters, overview
 
-router = APIRouter(prefix="/api/v1/review", tags=["review"])
+router = api_router("review", "/api/v1/review")
+StrictFlag = Annotated[bool, Strict()] | None
 
 
 class PreferencesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    blur_images: bool | None = Field(None, description="Blur images until revealed; null: as each queue says")
-    greyscale_images: bool | None = Field(None, description="Show images in greyscale; null: as each queue says")
+    blur_images: StrictFlag = Field(None, description="Blur images until revealed; null: as each queue says")
+    greyscale_images: StrictFlag = Field(None, description="Show images in greyscale; null: as each queue says")
 
 
-@router.get("/overview", summary="Backlog, age, SLA attainment and reviewer activity per queue")
+@router.get(
+    "/overview", summary="Backlog, age, SLA attainment and reviewer activity per queue", response_model=Overview
+)
 def get_overview(
     policy: str | None = Query(None, max_length=128, description="A policy id; its children are included"),
     language: str | None = Query(None, max_length=16),
     vendor: str | None = Query(None, max_length=128, description="That vendor's queues and people only"),
-    window_days: float = Query(7, gt=0, le=366, description="How far back SLA attainment and decisions count"),
+    window_days: float = Query(
+        7, gt=0, le=366, allow_inf_nan=False, description="How far back SLA attainment and decisions count"
+    ),
     principal: Principal = Depends(requires(Permission.REVIEW_SUPERVISE)),
     context: AppContext = Depends(app_context),
-) -> Any:
+) -> Response:
     filters = OverviewFilters(policy or None, language or None, vendor or None)
     with context.database.transaction() as session:
         config = current_review_config(session).config
         data = overview(session, config, now=context.clock(), filters=filters, window=timedelta(days=window_days))
-    return jsonable_encoder(asdict(data))
+        return json_response(data)
 
 
 @router.get("/preferences", summary="Your wellness preferences", response_model=PreferencesBody)
 def get_preferences(
     principal: Principal = Depends(requires(Permission.REVIEW_WORK)), context: AppContext = Depends(app_context)
-) -> Any:
+) -> PreferencesBody:
     with context.database.transaction() as session:
         chosen = preferences_of(session, principal)
-    return asdict(chosen)
+    return PreferencesBody.model_validate(asdict(chosen))
 
 
-@router.put("/preferences", summary="Set your wellness preferences", response_model=PreferencesBody)
+@router.put(
+    "/preferences",
+    summary="Set your wellness preferences",
+    response_model=PreferencesBody,
+    responses=errors(400),
+)
 def put_preferences(
     body: PreferencesBody,
     principal: Principal = Depends(requires(Permission.REVIEW_WORK)),
     context: AppContext = Depends(app_context),
-) -> Any:
+) -> PreferencesBody:
     chosen = Preferences(blur_images=body.blur_images, greyscale_images=body.greyscale_images)
     with context.database.transaction() as session:
         save_preferences(session, principal, chosen, now=context.clock())
-    return asdict(chosen)
+    return PreferencesBody.model_validate(asdict(chosen))
 
 
 class ListedJobBody(BaseModel):
@@ -114,11 +125,11 @@ def get_jobs(
     reviewer: str | None = Query(None, description="With a decision by this reviewer"),
     harm_type: str | None = Query(None, description="With a decision of this harm type"),
     unreachable: str | None = Query(None, description="1: open jobs no eligible reviewer can take"),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=1_000_000),
     page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     principal: Principal = Depends(requires(Permission.REVIEW_SUPERVISE)),
     context: AppContext = Depends(app_context),
-) -> Any:
+) -> Response:
     params = {
         "queue": queue,
         "status": status,
@@ -143,11 +154,12 @@ def get_jobs(
     with context.database.transaction() as session:
         config = current_review_config(session).config
         listing = list_jobs(session, config, selection, now=context.clock(), page=page, page_size=page_size)
-    return JobListingBody(
-        selection=selection.query(),
-        total=listing.total,
-        page=listing.page,
-        page_size=listing.page_size,
-        pages=listing.pages,
-        jobs=[ListedJobBody(**asdict(job)) for job in listing.jobs],
-    )
+        body = JobListingBody(
+            selection=selection.query(),
+            total=listing.total,
+            page=listing.page,
+            page_size=listing.page_size,
+            pages=listing.pages,
+            jobs=[ListedJobBody(**asdict(job)) for job in listing.jobs],
+        )
+        return json_response(body)

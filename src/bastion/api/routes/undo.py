@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bastion.api.contract import api_router, errors, json_response
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
+from bastion.http.params import RowId
 from bastion.http.security import requires
 from bastion.review.undo import undo_decision
 
-router = APIRouter(prefix="/api/v1", tags=["review"])
+router = api_router("review")
 
 
 class UndoBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     release_job: int | None = Field(
-        None, description="A job you were handed after the decision, to give back to its queue"
+        None, ge=1, le=2**63 - 1, description="A job you were handed after the decision, to give back to its queue"
     )
 
 
@@ -39,27 +42,24 @@ class WithdrawnDecision(BaseModel):
     "/review/decisions/{decision_id}/undo",
     summary="Take back your decision within the undo window; its enforcement is never sent",
     response_model=WithdrawnDecision,
-    responses={
-        403: {"description": "The decision is someone else's"},
-        404: {"description": "No such decision"},
-        409: {"description": "Too late (the window closed), already taken back, or the job has moved on"},
-    },
+    responses=errors(400, 404, 409),
 )
 def undo(
-    decision_id: int,
+    decision_id: RowId,
     body: UndoBody | None = None,
     principal: Principal = Depends(requires(Permission.REVIEW_WORK)),
     context: AppContext = Depends(app_context),
-) -> WithdrawnDecision:
+) -> Response:
     with context.database.transaction() as session:
         done = undo_decision(
             session, decision_id, principal, now=context.clock(), release_job=body.release_job if body else None
         )
-    return WithdrawnDecision(
-        decision=done.decision_id,
-        job=done.job_id,
-        job_status=done.job_status,
-        lease_expires_at=done.lease_expires_at,
-        cancelled_actions=list(done.cancelled_actions),
-        released_job=done.released_job_id,
-    )
+        withdrawn = WithdrawnDecision(
+            decision=done.decision_id,
+            job=done.job_id,
+            job_status=done.job_status,
+            lease_expires_at=done.lease_expires_at,
+            cancelled_actions=list(done.cancelled_actions),
+            released_job=done.released_job_id,
+        )
+        return json_response(withdrawn)
