@@ -378,6 +378,7 @@ class DeliveryCounts(Shape):
     pending: int
     delivered: int
     dead: int
+    cancelled: int = Field(description="Withdrawn by an undo before they were ever sent")
 
 
 class Deliveries(Shape):
