@@ -10,9 +10,10 @@ Two kinds of hooks:
 - **In the transaction** (`reports_stored`): the implementation writes in the caller's session, so its
   work commits or rolls back with the caller's. Used by areas that must stay consistent with the facts
   (a report and the job it opens commit together).
-- **After commit** (`content_ingested`, `report_filed`, `job_created`, `decision_made`, `action_taken`,
-  `appeal_decided`): a service calls `announce(session, fact)` while it works; the fact is delivered only
-  once the session's transaction has committed, and dropped if it rolls back. An implementation that
+- **After commit** (`content_ingested`, `report_filed`, `job_created`, `decision_made`,
+  `decision_withdrawn`, `action_taken`, `appeal_decided`): a service calls `announce(session, fact)`
+  while it works; the fact is delivered only once the session's transaction has committed, and dropped
+  if it rolls back. An implementation that
   raises is logged (hook, plugin and error type) and the others still run: the fact is already true, and
   the caller's answer must not say otherwise.
 
@@ -39,6 +40,7 @@ from bastion.domain.happened import (
     AppealDecided,
     ContentIngested,
     DecisionMade,
+    DecisionWithdrawn,
     JobCreated,
     ReportFiled,
 )
@@ -109,6 +111,10 @@ class BastionHooks:
         """A reviewer decided a job."""
 
     @hookspec
+    def decision_withdrawn(self, fact: DecisionWithdrawn) -> None:
+        """A reviewer took a decision back within its undo window; its actions were cancelled, never sent."""
+
+    @hookspec
     def action_taken(self, fact: ActionTaken) -> None:
         """An enforcement action (or its reversal, `restore`) was recorded and queued for the platform."""
 
@@ -117,12 +123,13 @@ class BastionHooks:
         """An appeal was upheld or overturned."""
 
 
-Fact = ContentIngested | ReportFiled | JobCreated | DecisionMade | ActionTaken | AppealDecided
+Fact = ContentIngested | ReportFiled | JobCreated | DecisionMade | DecisionWithdrawn | ActionTaken | AppealDecided
 HOOK_OF: dict[type[Any], str] = {
     ContentIngested: "content_ingested",
     ReportFiled: "report_filed",
     JobCreated: "job_created",
     DecisionMade: "decision_made",
+    DecisionWithdrawn: "decision_withdrawn",
     ActionTaken: "action_taken",
     AppealDecided: "appeal_decided",
 }

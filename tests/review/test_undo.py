@@ -13,9 +13,11 @@ from bastion.auth.users import find_user, principal_of
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.domain.events import EventKind
+from bastion.domain.happened import DecisionWithdrawn
 from bastion.domain.subjects import IngestKind
 from bastion.errors import Conflict, Forbidden
 from bastion.ingest.service import ingest
+from bastion.plugins import hookimpl, plugin_manager
 from bastion.policy.service import current_policies
 from bastion.review import claims
 from bastion.review.appeals import AppealRequest, file_appeal
@@ -112,8 +114,17 @@ def test_enforcement_is_not_sent_before_the_undo_window_closes(database: Databas
 
 
 def test_undo_withdraws_the_decision_cancels_its_actions_and_gives_the_job_back(
-    database: Database, clock: FrozenClock
+    database: Database, clock: FrozenClock, request: pytest.FixtureRequest
 ) -> None:
+    heard: list[DecisionWithdrawn] = []
+
+    class Listener:
+        @hookimpl
+        def decision_withdrawn(self, fact: DecisionWithdrawn) -> None:
+            heard.append(fact)
+
+    plugin_manager().register(listener := Listener())
+    request.addfinalizer(lambda: plugin_manager().unregister(listener))
     _seed(database, clock())
     rita = _reviewer(database, clock, "rita")
     decision = _decide_next(database, rita, clock())
@@ -140,6 +151,7 @@ def test_undo_withdraws_the_decision_cancels_its_actions_and_gives_the_job_back(
         assert undo_offer(session, decision.pk, rita, now=clock()) is None
     assert [m.status for m in _messages(database)] == ["cancelled"]
     assert _due(database, clock() + timedelta(hours=1)) == []  # never sent, however long we wait
+    assert heard == [DecisionWithdrawn(decision.pk, decision.job_pk, rita.name, done.cancelled_actions, clock())]
 
     # The job is the reviewer's again: a new decision is the job's verdict, and its action is sent.
     with database.transaction() as session:

@@ -56,6 +56,18 @@ class DecisionMade:
 
 
 @dataclass(frozen=True)
+class DecisionWithdrawn:
+    """A reviewer took a decision back within its undo window: the decision no longer counts, and the
+    enforcement actions it took (`cancelled_actions`) are cancelled before the platform ever heard of them."""
+
+    decision_pk: int
+    job_pk: int
+    reviewer: str
+    cancelled_actions: tuple[int, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ActionTaken:
     action_pk: int
     kind: str  # remove, label, suspend, … or restore

@@ -29,9 +29,11 @@ from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.clock import as_utc
 from bastion.domain.events import EventEntity, EventKind, NewEvent
+from bastion.domain.happened import DecisionWithdrawn
 from bastion.domain.review import JobKind, JobStatus
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, Forbidden, NotFound
+from bastion.plugins import announce
 from bastion.review import claims
 from bastion.review.config_store import current_review_config
 from bastion.review.jobs import open_job
@@ -193,6 +195,7 @@ def undo_decision(
         at=now,
         details=details,
     )
+    announce(session, DecisionWithdrawn(decision.pk, job.pk, reviewer.name, cancelled, now))
     return Withdrawn(decision.pk, job.pk, job.status, job.lease_expires_at, cancelled, released)
 
 
