@@ -29,7 +29,8 @@ from bastion.review.config_store import current_review_config, load_review_confi
 from bastion.review.decisions import Choice, decide
 from bastion.store.schema import Appeal, ContentItem, Decision, EnforcementAction, Job, User, WebhookDelivery
 from bastion.web.review_routes import media_loadable
-from tests.conftest import PASSWORD, LiveServer, make_user
+from tests.conftest import LiveServer
+from tests.web.people import add_user, log_in
 
 browser = pytest.mark.browser
 
@@ -81,20 +82,6 @@ def _seed(
         ingest(session, IngestKind.REPORTS, reports, principal="t", now=now, policy_ids=policy_ids)
 
 
-def _user(server: LiveServer, name: str, role: Role, **kw: Any) -> None:
-    clock = server.context.clock
-    assert isinstance(clock, FrozenClock)
-    make_user(server.context.database, clock, name, role, **kw)
-
-
-def _log_in(page: Page, server: LiveServer, name: str, target: str) -> None:
-    page.goto(server.url + target)
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
-
-
 def _job_id(page: Page) -> int:
     match = JOB_URL.match(page.url)
     assert match, page.url
@@ -109,11 +96,11 @@ def _next_job(page: Page, previous: int) -> int:
 @browser
 def test_a_reviewer_decides_three_jobs_with_the_keyboard_only(page: Page, live_server: LiveServer) -> None:
     _seed(live_server, [{"id": f"spam-{i}", "text": f"Buy followers now, deal number {i}!"} for i in range(3)])
-    _user(live_server, "rita", Role.REVIEWER, languages=("en",))
+    add_user(live_server, "rita", Role.REVIEWER, languages=("en",))
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
-    _log_in(page, live_server, "rita", "/review")
+    log_in(page, live_server, "rita", "/review")
     expect(page.get_by_role("heading", name="Review", exact=True)).to_be_visible()
     row = page.locator("#queue-table tr", has_text="scams-spam")
     expect(row.locator("td").nth(2)).to_have_text("3")
@@ -176,8 +163,8 @@ def test_a_missing_rationale_is_shown_at_the_field_and_the_choices_are_kept(
     page: Page, live_server: LiveServer
 ) -> None:
     _seed(live_server, [{"id": "hate-1", "text": "<b>they</b> are vermin"}], reason="hate_speech")
-    _user(live_server, "rita", Role.REVIEWER)
-    _log_in(page, live_server, "rita", "/review")
+    add_user(live_server, "rita", Role.REVIEWER)
+    log_in(page, live_server, "rita", "/review")
     page.keyboard.press(page.locator("#queue-table tr", has_text="hate-harassment").locator("kbd").inner_text())
     page.wait_for_url(JOB_URL)
     job = _job_id(page)
@@ -218,8 +205,8 @@ def test_images_stay_blurred_until_revealed_and_unloadable_media_get_a_placehold
             },
         ],
     )
-    _user(live_server, "rita", Role.REVIEWER)
-    _log_in(page, live_server, "rita", "/review")
+    add_user(live_server, "rita", Role.REVIEWER)
+    log_in(page, live_server, "rita", "/review")
     page.locator("#queue-table tr", has_text="scams-spam").locator("button").click()
     page.wait_for_url(JOB_URL)
     image = page.locator("[data-media] img")
@@ -268,8 +255,8 @@ def test_images_stay_blurred_until_revealed_and_unloadable_media_get_a_placehold
 @browser
 def test_skip_escalate_hold_and_release_from_the_keyboard(page: Page, live_server: LiveServer) -> None:
     _seed(live_server, [{"id": f"act-{i}", "text": f"item {i}"} for i in range(4)])
-    _user(live_server, "rita", Role.REVIEWER)
-    _log_in(page, live_server, "rita", "/review")
+    add_user(live_server, "rita", Role.REVIEWER)
+    log_in(page, live_server, "rita", "/review")
     page.keyboard.press(page.locator("#queue-table tr", has_text="scams-spam").locator("kbd").inner_text())
     page.wait_for_url(JOB_URL)
     skipped = _job_id(page)
@@ -310,8 +297,8 @@ def test_the_lease_is_kept_alive_from_the_page(page: Page, live_server: LiveServ
         short = config.model_copy(update={"lease_minutes": 0.25})  # 15 s: the page beats every 5 s
         load_review_config(session, short, source="test", principal="t", now=clock())
     _seed(live_server, [{"id": "beat-1", "text": "still here"}])
-    _user(live_server, "rita", Role.REVIEWER)
-    _log_in(page, live_server, "rita", "/review")
+    add_user(live_server, "rita", Role.REVIEWER)
+    log_in(page, live_server, "rita", "/review")
     page.locator("#queue-table tr", has_text="scams-spam").locator("button").click()
     page.wait_for_url(JOB_URL)
     job = _job_id(page)
@@ -327,13 +314,13 @@ def test_the_lease_is_kept_alive_from_the_page(page: Page, live_server: LiveServ
 @browser
 def test_a_vendor_reviewer_cannot_open_another_vendors_job(page: Page, live_server: LiveServer) -> None:
     _seed(live_server, [{"id": "hate-2", "text": "a post for acme's queue"}], reason="hate_speech")
-    _user(live_server, "olu", Role.VENDOR_REVIEWER, vendor="globalmod")
-    _user(live_server, "val", Role.VENDOR_REVIEWER, vendor="acme-review")
+    add_user(live_server, "olu", Role.VENDOR_REVIEWER, vendor="globalmod")
+    add_user(live_server, "val", Role.VENDOR_REVIEWER, vendor="acme-review")
     with live_server.context.database.transaction() as session:
         job = session.scalars(select(Job).where(Job.queue == "hate-harassment")).one()
         job_pk = job.pk
 
-    _log_in(page, live_server, "olu", "/review")
+    log_in(page, live_server, "olu", "/review")
     expect(page.locator("#queue-table")).not_to_contain_text("hate-harassment")
     response = page.goto(f"{live_server.url}/review/jobs/{job_pk}")
     assert response is not None and response.status == 403
@@ -341,7 +328,7 @@ def test_a_vendor_reviewer_cannot_open_another_vendors_job(page: Page, live_serv
     _shot(page, "review-vendor-403")
 
     page.context.clear_cookies()
-    _log_in(page, live_server, "val", "/review")
+    log_in(page, live_server, "val", "/review")
     page.locator("#queue-table tr", has_text="hate-harassment").locator("button").click()
     page.wait_for_url(re.compile(rf".*/review/jobs/{job_pk}$"))
     expect(page.locator(".author-grid")).to_contain_text("Followers")
@@ -350,8 +337,8 @@ def test_a_vendor_reviewer_cannot_open_another_vendors_job(page: Page, live_serv
 
 @browser
 def test_nothing_to_review_is_a_clear_empty_state(page: Page, live_server: LiveServer) -> None:
-    _user(live_server, "rita", Role.REVIEWER)
-    _log_in(page, live_server, "rita", "/review")
+    add_user(live_server, "rita", Role.REVIEWER)
+    log_in(page, live_server, "rita", "/review")
     page.locator("#queue-table tr", has_text="general").locator("button").click()
     page.wait_for_url(re.compile(r".*/review\?done=general(&undo=\d+)?$"))
     expect(page.get_by_role("status")).to_contain_text("Nothing left for you in General review")
@@ -383,8 +370,8 @@ def test_an_appeal_is_judged_in_the_console_by_someone_else_and_an_overturn_rest
     page: Page, live_server: LiveServer
 ) -> None:
     _seed(live_server, [{"id": "spam-appealed", "text": "Follow me for a surprise!"}])
-    _user(live_server, "rita", Role.REVIEWER)
-    _user(live_server, "quinn", Role.REVIEWER)
+    add_user(live_server, "rita", Role.REVIEWER)
+    add_user(live_server, "quinn", Role.REVIEWER)
     database, clock = live_server.context.database, live_server.context.clock
     with database.transaction() as session:
         rita = principal_of(find_user(session, "rita"), via="session")
@@ -401,7 +388,7 @@ def test_an_appeal_is_judged_in_the_console_by_someone_else_and_an_overturn_rest
 
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    _log_in(page, live_server, "quinn", "/review")
+    log_in(page, live_server, "quinn", "/review")
     row = page.locator("#queue-table tr", has_text="appeals")
     page.keyboard.press(row.locator("kbd").inner_text())
     page.wait_for_url(JOB_URL)
@@ -492,9 +479,9 @@ def test_the_console_fits_every_width_and_the_decision_is_reachable(
     page: Page, live_server: LiveServer, width: int
 ) -> None:
     _seed_a_rich_job(live_server)
-    _user(live_server, "rita", Role.REVIEWER)
+    add_user(live_server, "rita", Role.REVIEWER)
     page.set_viewport_size({"width": width, "height": 900 if width > 500 else 844})
-    _log_in(page, live_server, "rita", "/review")
+    log_in(page, live_server, "rita", "/review")
     _fits(page)
     page.locator("#queue-table tr", has_text="scams-spam").locator("button").click()
     page.wait_for_url(JOB_URL)
@@ -523,12 +510,12 @@ def test_the_console_fits_every_width_and_the_decision_is_reachable(
 @browser
 def test_undo_takes_the_decision_back_before_anything_is_sent(page: Page, live_server: LiveServer) -> None:
     _seed(live_server, [{"id": f"undo-{i}", "text": f"Cheap followers, offer {i}"} for i in range(2)])
-    _user(live_server, "rita", Role.REVIEWER)
+    add_user(live_server, "rita", Role.REVIEWER)
     clock = live_server.context.clock
     assert isinstance(clock, FrozenClock)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    _log_in(page, live_server, "rita", "/review")
+    log_in(page, live_server, "rita", "/review")
     page.locator("#queue-table tr", has_text="scams-spam").locator("button").click()
     page.wait_for_url(JOB_URL)
     first = _job_id(page)
@@ -575,9 +562,9 @@ def test_undo_takes_the_decision_back_before_anything_is_sent(page: Page, live_s
         )
 
     # The content's history says what happened and why, in words (to those who may read subjects).
-    _user(live_server, "sam", Role.QA)
+    add_user(live_server, "sam", Role.QA)
     page.context.clear_cookies()
-    _log_in(page, live_server, "sam", f"/content/{content_id}")
+    log_in(page, live_server, "sam", f"/content/{content_id}")
     timeline = page.locator("ol.timeline")
     expect(timeline).to_contain_text("Decided: Remove under spam")
     expect(timeline).to_contain_text("An ad for fake followers.")
@@ -591,8 +578,8 @@ def test_undo_takes_the_decision_back_before_anything_is_sent(page: Page, live_s
 @browser
 def test_suspend_and_ban_ask_for_confirmation_from_the_keyboard(page: Page, live_server: LiveServer) -> None:
     _seed(live_server, [{"id": "acct-1", "text": "they are vermin"}], reason="hate_speech")
-    _user(live_server, "rita", Role.REVIEWER)
-    _log_in(page, live_server, "rita", "/review")
+    add_user(live_server, "rita", Role.REVIEWER)
+    log_in(page, live_server, "rita", "/review")
     page.locator("#queue-table tr", has_text="hate-harassment").locator("button").click()
     page.wait_for_url(JOB_URL)
     job = _job_id(page)
@@ -627,8 +614,8 @@ def test_without_the_script_an_account_action_is_confirmed_on_a_second_page(
     page: Page, live_server: LiveServer
 ) -> None:
     _seed(live_server, [{"id": "acct-2", "text": "they are vermin"}], reason="hate_speech")
-    _user(live_server, "rita", Role.REVIEWER)
-    _log_in(page, live_server, "rita", "/review")
+    add_user(live_server, "rita", Role.REVIEWER)
+    log_in(page, live_server, "rita", "/review")
     page.locator("#queue-table tr", has_text="hate-harassment").locator("button").click()
     page.wait_for_url(JOB_URL)
     job = _job_id(page)

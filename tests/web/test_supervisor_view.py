@@ -9,20 +9,19 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from bastion.auth.users import find_user, principal_of
-from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.domain.subjects import IngestKind
 from bastion.ingest.service import ingest
 from bastion.policy.service import current_policies
 from bastion.review import claims
 from bastion.review.decisions import Choice, decide
-from tests.conftest import PASSWORD, LiveServer, make_user
+from tests.conftest import LiveServer
+from tests.web.people import add_user, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -57,27 +56,13 @@ def _seed(server: LiveServer, posts: list[str], *, reason: str, language: str = 
         ingest(session, IngestKind.REPORTS, reports, principal="t", now=now, policy_ids=policy_ids)
 
 
-def _user(server: LiveServer, name: str, role: Role, **kw: Any) -> None:
-    clock = server.context.clock
-    assert isinstance(clock, FrozenClock)
-    make_user(server.context.database, clock, name, role, **kw)
-
-
-def _log_in(page: Page, server: LiveServer, name: str, target: str) -> None:
-    page.goto(server.url + target)
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
-
-
 def _world(server: LiveServer) -> None:
     """Spam waiting in English, hate speech in Spanish; rita and ben decide one spam job each."""
     _seed(server, [f"s-{i}" for i in range(5)], reason="spam")
     _seed(server, ["h-1", "h-2"], reason="hate_speech", language="es")
-    _user(server, "rita", Role.REVIEWER, languages=("en",))
-    _user(server, "ben", Role.REVIEWER, languages=("en",))
-    _user(server, "sam", Role.QA, languages=("en",))
+    add_user(server, "rita", Role.REVIEWER, languages=("en",))
+    add_user(server, "ben", Role.REVIEWER, languages=("en",))
+    add_user(server, "sam", Role.QA, languages=("en",))
     clock = server.context.clock
     with server.context.database.transaction() as session:
         for name in ("rita", "ben"):
@@ -93,7 +78,7 @@ def test_a_supervisor_clicks_a_number_and_a_bar_and_sees_the_jobs_behind_them(
     _world(live_server)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    _log_in(page, live_server, "sam", "/review/supervisor")
+    log_in(page, live_server, "sam", "/review/supervisor")
     expect(page.get_by_role("heading", name="Supervisor")).to_be_visible()
     expect(page.locator(".as-of time")).to_have_text("2026-11-02 09:00 UTC")
     spam = page.locator("#supervisor-queues tbody tr", has_text="scams-spam")
@@ -133,7 +118,7 @@ def test_a_supervisor_clicks_a_number_and_a_bar_and_sees_the_jobs_behind_them(
 
 def test_filters_apply_at_once_and_bad_filters_are_named(page: Page, live_server: LiveServer) -> None:
     _world(live_server)
-    _log_in(page, live_server, "sam", "/review/supervisor")
+    log_in(page, live_server, "sam", "/review/supervisor")
     page.select_option("select[name=language]", "es")  # no Apply press: the change alone applies it
     expect(page).to_have_url(re.compile(r"language=es"))
     spam = page.locator("#supervisor-queues tbody tr", has_text="scams-spam")
@@ -150,7 +135,7 @@ def test_filters_apply_at_once_and_bad_filters_are_named(page: Page, live_server
 
 def test_reviewers_cannot_open_the_supervisor_view_or_the_jobs_listing(page: Page, live_server: LiveServer) -> None:
     _world(live_server)
-    _log_in(page, live_server, "rita", "/review")
+    log_in(page, live_server, "rita", "/review")
     for target in ("/review/supervisor", "/review/supervisor/jobs?status=backlog"):
         response = page.goto(live_server.url + target)
         assert response is not None and response.status == 403
@@ -161,16 +146,16 @@ def test_each_role_lands_on_its_own_home_and_the_audit_log_links_its_targets(
     page: Page, live_server: LiveServer
 ) -> None:
     _world(live_server)
-    _user(live_server, "vic", Role.VENDOR_REVIEWER, vendor="globalmod", languages=("es",))
-    _user(live_server, "ada", Role.ADMIN)
-    _log_in(page, live_server, "vic", "/")
+    add_user(live_server, "vic", Role.VENDOR_REVIEWER, vendor="globalmod", languages=("es",))
+    add_user(live_server, "ada", Role.ADMIN)
+    log_in(page, live_server, "vic", "/")
     expect(page.locator("#home-queues")).to_contain_text("Portuguese and Spanish")
     expect(page.locator("#home-queues tbody tr")).to_have_count(3)  # globalmod's: general, hate-latam, scams-spam
     expect(page.locator("form.lookup")).to_have_count(0)  # vendor reviewers cannot open subjects
     _shot(page, "home-vendor-reviewer")
 
     page.context.clear_cookies()
-    _log_in(page, live_server, "ada", "/")
+    log_in(page, live_server, "ada", "/")
     expect(page.get_by_role("heading", name="Latest audit entries")).to_be_visible()
     expect(page.locator("form.lookup")).to_have_count(1)
     _shot(page, "home-admin")

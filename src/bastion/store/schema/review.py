@@ -45,6 +45,9 @@ class Job(Base):
         CheckConstraint(one_of("status", JobStatus), name="status"),
         # Claiming scans this: the open jobs of a queue, most urgent first.
         Index("ix_jobs_claim", "queue", "status", "claim_rank"),
+        # The supervisor's inflow and decisions over time read jobs opened or decided since a moment.
+        Index("ix_jobs_created_at", "created_at"),
+        Index("ix_jobs_decided_at", "decided_at"),
         # One open job per subject per queue: a new report attaches to it instead.
         Index(
             "uq_jobs_open_subject",
