@@ -17,6 +17,9 @@ from bastion.domain.happened import DecisionWithdrawn
 from bastion.domain.subjects import IngestKind
 from bastion.errors import Conflict, Forbidden
 from bastion.ingest.service import ingest
+from bastion.metrics.listing import list_jobs
+from bastion.metrics.selection import JobSelection
+from bastion.metrics.throughput import decisions_by_reviewer
 from bastion.plugins import hookimpl, plugin_manager
 from bastion.policy.service import current_policies
 from bastion.review import claims
@@ -345,3 +348,19 @@ def test_undo_of_a_first_review_is_refused_once_the_second_reviewer_has_it(
     with database.transaction() as session:
         assert session.get_one(Job, decision.job_pk).lease_owner == sam.user_pk
         assert session.get_one(Decision, decision.pk).withdrawn_at is None
+
+
+def test_a_withdrawn_decision_is_not_counted_for_its_reviewer(database: Database, clock: FrozenClock) -> None:
+    _seed(database, clock())
+    rita = _reviewer(database, clock, "rita")
+    decision = _decide_next(database, rita, clock())
+    with database.transaction() as session:
+        config = current_review_config(session).config
+        before = decisions_by_reviewer(session, config, JobSelection(), start=clock() - timedelta(days=1), now=clock())
+        assert [(r.reviewer, r.decisions) for r in before] == [("rita", 1)]
+        undo_decision(session, decision.pk, rita, now=clock())
+    with database.transaction() as session:
+        after = decisions_by_reviewer(session, config, JobSelection(), start=clock() - timedelta(days=1), now=clock())
+        behind = JobSelection(reviewer="rita", decision_from=clock() - timedelta(days=1))
+        listed = list_jobs(session, config, behind, now=clock())
+    assert after == [] and listed.total == 0  # the number and the list behind it agree

@@ -304,10 +304,11 @@ def job_conditions(
 
 
 def decision_conditions(s: JobSelection) -> list[ColumnElement[bool]]:
-    """Conditions on `Decision` of a selection by decisions (reviewer, harm type, decision time, vendor)."""
+    """Conditions on `Decision` of a selection by decisions (reviewer, harm type, decision time, vendor).
+    A decision taken back within its undo window counts nowhere: the reviewer's new decision stands for it."""
     if s.decision_from is None and s.decision_to is None and s.reviewer is None and s.harm_type is None:
         return []
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = [Decision.withdrawn_at.is_(None)]
     if s.decision_from is not None:
         conditions.append(Decision.decided_at >= s.decision_from)
     if s.decision_to is not None:
