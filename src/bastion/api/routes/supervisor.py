@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query
@@ -15,7 +15,7 @@ from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
-from bastion.metrics.listing import MAX_PAGE_SIZE, PAGE_SIZE, list_jobs
+from bastion.metrics.listing import MAX_PAGE_SIZE, PAGE_SIZE, ListedJob, list_jobs
 from bastion.metrics.selection import selection_from
 from bastion.review.config_store import current_review_config
 from bastion.review.preferences import Preferences, preferences_of, save_preferences
@@ -78,27 +78,16 @@ def put_preferences(
     return PreferencesBody.model_validate(asdict(chosen))
 
 
-class ListedJobBody(BaseModel):
-    pk: int
-    queue: str
-    kind: str
-    status: str
-    policy: str | None
-    language: str | None
-    created_at: datetime
-    sla_due_at: datetime
-    overdue: bool = Field(description="Not yet decided and past its deadline, or decided after it")
-    decided_at: datetime | None
-    holder: str | None = Field(description="Who holds the lease or has the job on hold")
-
-
 class JobListingBody(BaseModel):
     selection: dict[str, str] = Field(description="The filters in force, as query parameters")
     total: int = Field(description="Jobs in the whole selection")
     page: int
     page_size: int
     pages: int
-    jobs: list[ListedJobBody]
+    jobs: list[ListedJob] = Field(
+        description="Nearest deadline first. `overdue`: not yet decided and past its deadline, or decided "
+        "after it; `holder`: who holds the lease or has the job on hold"
+    )
 
 
 @router.get(
@@ -160,6 +149,6 @@ def get_jobs(
             page=listing.page,
             page_size=listing.page_size,
             pages=listing.pages,
-            jobs=[ListedJobBody(**asdict(job)) for job in listing.jobs],
+            jobs=listing.jobs,
         )
         return json_response(body)
