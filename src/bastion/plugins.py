@@ -7,7 +7,7 @@ packaging metadata, or a deployment lists modules in `BASTION_PLUGINS`. The comp
 commands; services announce what happened through the after-commit hooks.
 
 Two kinds of hooks:
-- **In the transaction** (`reports_stored`): the implementation writes in the caller's session, so its
+- **In the transaction** (`content_stored`, `reports_stored`): the implementation writes in the caller's session, so its
   work commits or rolls back with the caller's. Used by areas that must stay consistent with the facts
   (a report and the job it opens commit together).
 - **After commit** (`content_ingested`, `report_filed`, `job_created`, `decision_made`,
@@ -58,7 +58,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 log = structlog.get_logger(__name__)
 
 # The areas that ship with Bastion, registered in this order before any third-party plugin.
-BUILT_IN_AREAS = ("bastion.areas.foundation", "bastion.areas.review")
+BUILT_IN_AREAS = ("bastion.areas.foundation", "bastion.areas.review", "bastion.areas.detect")
 
 
 class BastionHooks:
@@ -87,6 +87,11 @@ class BastionHooks:
         """Add the area's commands (or command groups) to the `bastion` command line."""
 
     # In the caller's transaction.
+
+    @hookspec
+    def content_stored(self, session: Session, content_pks: Sequence[int], now: datetime, principal: str) -> None:
+        """New content items were stored in `session`'s transaction (not yet committed); e.g. queue them
+        for detection, so that no stored item can miss it."""
 
     @hookspec
     def reports_stored(self, session: Session, report_pks: Sequence[int], now: datetime, principal: str) -> None:

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     APPEAL_FILE = "appeal.file"
     APPEAL_DECIDE = "appeal.decide"
     ENFORCEMENT_MANAGE = "enforcement.manage"
+    DETECTION_READ = "detection.read"
+    DETECTION_WRITE = "detection.write"
 
 
 _HUMAN_READERS = {Permission.POLICY_READ}
@@ -37,7 +39,14 @@ _HUMAN_READERS = {Permission.POLICY_READ}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.ANALYST: frozenset(
-        _HUMAN_READERS | {Permission.SUBJECT_READ, Permission.DECISION_READ, Permission.REVIEW_SUPERVISE}
+        _HUMAN_READERS
+        | {
+            Permission.SUBJECT_READ,
+            Permission.DECISION_READ,
+            Permission.REVIEW_SUPERVISE,
+            Permission.DETECTION_READ,
+            Permission.DETECTION_WRITE,
+        }
     ),
     Role.INVESTIGATOR: frozenset(
         _HUMAN_READERS | {Permission.SUBJECT_READ, Permission.DECISION_READ, Permission.REVIEW_WORK}

@@ -153,7 +153,11 @@ def store_batch(
                 events.append(event)
     append_events(session, events, recorded_at=now)
     _announce(session, kind, fresh, created, principal, now)
-    if kind is IngestKind.REPORTS and created:
+    if kind is IngestKind.CONTENT and created:
+        plugin_manager().hook.content_stored(
+            session=session, content_pks=sorted(created.values()), now=now, principal=principal
+        )
+    elif kind is IngestKind.REPORTS and created:
         plugin_manager().hook.reports_stored(
             session=session, report_pks=sorted(created.values()), now=now, principal=principal
         )
