@@ -1,4 +1,4 @@
-"""Intake: reports (and, later, rule effects) open review jobs, or attach to the subject's open job.
+"""Intake: reports and rule effects open review jobs, or attach to the subject's open job.
 
 Runs in the transaction that stored the reports (the review area's `reports_stored` hook), so a report and
 its job commit together.
@@ -48,6 +48,7 @@ class NewWork:
     confidence: float = 0.0
     rule_id: str | None = None
     rule_version: int | None = None
+    queue: str | None = None  # a rule may name its queue; otherwise the routing rules choose
 
 
 def open_jobs_for_reports(session: Session, report_pks: Sequence[int], *, now: datetime, principal: str) -> None:
@@ -103,13 +104,13 @@ def open_jobs(session: Session, work: Sequence[NewWork], *, now: datetime, princ
         record = policies.get(item.policy_id) if item.policy_id else None
         severity = record.policy.severity if record else 1
         queue = config.queue(
-            route(config, JobFacts(item.policy_id, fact.language, fact.country, fact.surface, severity))
+            item.queue or route(config, JobFacts(item.policy_id, fact.language, fact.country, fact.surface, severity))
         )
         job = open_job(session, queue.name, item.subject_type.value, item.subject_pk)
         if job is None:
             inputs = PriorityInputs(severity, item.confidence, fact.views, fact.followers, item.weighted_reports)
             new = NewJob(
-                JobKind.REVIEW,
+                JobKind(queue.kind),
                 item.subject_type,
                 item.subject_pk,
                 item.policy_id,
