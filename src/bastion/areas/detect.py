@@ -5,10 +5,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from bastion.domain.access import Permission
 from bastion.plugins import hookimpl
+from bastion.web.navigation import NavItem
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+
+
+@hookimpl
+def routers() -> Sequence[APIRouter]:
+    from bastion.api.routes import detection
+    from bastion.web import detect_routes
+
+    return [detection.router, detect_routes.router]
+
+
+@hookimpl
+def navigation() -> Sequence[NavItem]:
+    return [NavItem("Detection", "/detect", Permission.DETECTION_READ, order=30)]
+
+
+@hookimpl
+def cli_commands(cli: typer.Typer) -> None:
+    from bastion.cli import worker
+
+    cli.command("worker")(worker.worker)
 
 
 @hookimpl
