@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import detection
-    from bastion.web import detect_routes
+    from bastion.api.routes import banks, detection
+    from bastion.web import banks_routes, detect_routes
 
-    return [detection.router, detect_routes.router]
+    return [detection.router, banks.router, detect_routes.router, banks_routes.router]
 
 
 @hookimpl
@@ -34,12 +34,10 @@ def navigation() -> Sequence[NavItem]:
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
     from bastion.cli import worker
+    from bastion.cli.banks import banks_app
 
     cli.command("worker")(worker.worker)
-
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
+    cli.add_typer(banks_app, name="banks")
 
 
 @hookimpl
@@ -48,18 +46,3 @@ def content_stored(session: Session, content_pks: Sequence[int], now: datetime, 
     from bastion.detect.queue import enqueue
 
     enqueue(session, content_pks, now=now)
-
-
-@hookimpl
-def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import banks
-    from bastion.web import banks_routes
-
-    return [banks.router, banks_routes.router]
-
-
-@hookimpl
-def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli.banks import banks_app
-
-    cli.add_typer(banks_app, name="banks")
