@@ -16,9 +16,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from html import escape
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 

@@ -22,7 +22,8 @@ from bastion import audit_log
 from bastion.clock import as_utc
 from bastion.detect.checking import known_names, parse_checked
 from bastion.detect.fields import Group
-from bastion.detect.rules import Rule, RuleSet, rule_from_document
+from bastion.detect.rules import Effect, Rule, RuleSet, rule_from_document
+from bastion.domain.detect import RuleMode
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.store.schema import RuleVersion
 
@@ -44,6 +45,31 @@ class StoredRule:
     @property
     def name(self) -> str:
         return self.rule.name
+
+    # What the engine, the effects and the performance figures read of a rule in force.
+    @property
+    def mode(self) -> RuleMode:
+        return self.rule.mode
+
+    @property
+    def when(self) -> str:
+        return self.rule.when
+
+    @property
+    def policy(self) -> str | None:
+        return self.rule.policy
+
+    @property
+    def owner(self) -> str:
+        return self.rule.owner
+
+    @property
+    def then(self) -> tuple[Effect, ...]:
+        return self.rule.then
+
+    @property
+    def confidence(self) -> float | None:
+        return self.rule.confidence
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def detect(session: Session, content_pks: Sequence[int], now: datetime) -> Batch
         DETECTORS.detector(session),
         velocity=StoreVelocity(session),
         labels=partial(labels_of, session),
-        label=add_label,
+        label=partial(add_label, audited=False),
         now=now,
     )
 

@@ -9,7 +9,14 @@ from fastapi.responses import Response
 
 from bastion.api.contract import api_router, errors, json_response
 from bastion.auth.principal import Principal
-from bastion.detect.performance import DetectionOverview, HitRow, RuleFigures, detection_overview, recent_hits, rule_page
+from bastion.detect.performance import (
+    DetectionOverview,
+    HitRow,
+    RuleFigures,
+    detection_overview,
+    recent_hits,
+    rule_page,
+)
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
