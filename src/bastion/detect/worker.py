@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from bastion.detect.pipeline import detect_batch, take_from_queue
+from bastion.detect.pipeline import take_from_queue
 from bastion.store.database import Database
 from bastion.store.schema import DetectionQueueItem, DetectionVerdict
 
@@ -144,4 +144,33 @@ class DetectionWorker:
         return self.stats
 
 
-__all__ = ["DEFAULT_BATCH", "DEFAULT_LEASE", "DetectionWorker", "detect_batch", "lease_batch", "queue_depth"]
+class DetectionThread:
+    """A detection worker in a background thread of this process (what `bastion serve` runs), until stopped."""
+
+    def __init__(self, database: Database, clock: Callable[[], datetime], *, idle_seconds: float = 1.0) -> None:
+        from bastion.detect.service import detect_for_worker
+
+        self.worker = DetectionWorker(database, detect_for_worker, clock)
+        self.idle_seconds = idle_seconds
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="bastion-detection", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.worker.run(self._stopping, idle_seconds=self.idle_seconds)
+            except Exception as error:  # the store is down: try again after a pause
+                log.error("detection_worker_failed", error_type=type(error).__name__)
+                self._stopping.wait(5 * self.idle_seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+__all__ = ["DEFAULT_BATCH", "DEFAULT_LEASE", "DetectionThread", "DetectionWorker", "lease_batch", "queue_depth"]
