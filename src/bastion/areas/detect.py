@@ -33,10 +33,10 @@ def navigation() -> Sequence[NavItem]:
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import worker
+    from bastion.cli import detection
     from bastion.cli.banks import banks_app
 
-    cli.command("worker")(worker.worker)
+    cli.command("worker")(detection.worker)
     cli.add_typer(banks_app, name="banks")
 
 

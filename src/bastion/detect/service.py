@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy import Engine as Engine_
 from sqlalchemy.orm import Session
 
+from bastion.detect.backtest import BacktestReport, TestedRule, backtest
 from bastion.detect.banks import banks_in_force
 from bastion.detect.context import VariableBuilder
 from bastion.detect.engine import Engine
@@ -26,7 +27,8 @@ from bastion.detect.normalise import fold
 from bastion.detect.pipeline import BatchOutcome, Detector, detect_batch
 from bastion.detect.rule_store import rules_in_force
 from bastion.detect.signals import SignalPlan, SignalProvider
-from bastion.detect.velocity import Observation, StoreVelocity
+from bastion.detect.velocity import MemoryVelocity, Observation, StoreVelocity
+from bastion.domain.detect import RuleMode
 from bastion.plugins import in_registration_order
 from bastion.store.database import Database
 from bastion.store.schema import BankVersion, ContentItem, DetectionVerdict, RuleHit, RuleVersion
@@ -37,12 +39,14 @@ def signal_providers() -> list[SignalProvider]:
     return [provider for group in in_registration_order("signal_providers") for provider in group]
 
 
-def build_detector(session: Session, providers: Sequence[SignalProvider] | None = None) -> Detector:
-    """Compile the rules in force against the banks and plug-in signals there are now."""
+def build_detector(
+    session: Session, *, rules: Sequence[Any] | None = None, providers: Sequence[SignalProvider] | None = None
+) -> Detector:
+    """Compile rules (by default the rules in force) against the banks and plug-in signals there are now."""
     providers = list(signal_providers() if providers is None else providers)
     banks = banks_in_force(session)
     fields = context_fields(banks.keyword, banks.regex, {p.name: p.fields for p in providers})
-    engine: Engine[Any] = Engine(rules_in_force(session), fields)
+    engine: Engine[Any] = Engine(rules_in_force(session) if rules is None else rules, fields)
     reads_all = "signals" in engine.groups
 
     def read(*prefix: str) -> bool:
@@ -173,3 +177,11 @@ def verdicts_of(session: Session, content_ids: Sequence[str]) -> list[VerdictVie
             )
         )
     return views
+
+
+def run_backtest(session: Session, rules: Sequence[Any], *, since: datetime, until: datetime) -> BacktestReport:
+    """Backtest these rules (a checked rule file's) over the items posted in [since, until)."""
+    tested = [TestedRule(rule.name, rule.when, rule.policy, str(rule.mode)) for rule in rules]
+    live = [stored for stored in rules_in_force(session) if stored.mode == RuleMode.LIVE]
+    detector = build_detector(session, rules=[*tested, *live])
+    return backtest(session, detector, velocity=MemoryVelocity(), since=since, until=until)
