@@ -63,6 +63,7 @@ _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
@@ -377,7 +378,8 @@ class _Reader:
     def read_mode(self, node: Node | None, path: str) -> RuleMode | None:
         if node is None:
             return None
-        value = node.value if isinstance(node, ScalarNode) and node.tag == _STR else None
+        # YAML 1.1 reads a bare `off` as false: the word written is what counts.
+        value = node.value if isinstance(node, ScalarNode) and node.tag in (_STR, _BOOL) else None
         if value in {mode.value for mode in RuleMode}:
             return RuleMode(value)
         self.error(node, path, f"must be live, shadow or off, got {_got(node)}")
@@ -437,6 +439,10 @@ class _Reader:
 
     def read_effect(self, node: Node, path: str, rule_policy: str | None) -> Effect | None:
         kinds = [kind.value for kind in EffectKind]
+        if isinstance(node, MappingNode) and len(node.value) > 1:
+            named = ", ".join(str(k.value) if isinstance(k, ScalarNode) else _got(k) for k, _ in node.value)
+            self.error(node, path, f"an effect is one of {', '.join(kinds)}: write each as its own item, got {named}")
+            return None
         if not isinstance(node, MappingNode) or len(node.value) != 1:
             self.error(node, path, f"an effect is one of {', '.join(kinds)} with its fields, got {_got(node)}")
             return None

@@ -50,6 +50,17 @@ _TOKEN = re.compile(
 _COMPARISONS = frozenset({"&&", "||", "==", "!=", "<", "<=", ">", ">=", "in", "?", "!"})
 _ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 _OPEN, _CLOSE = "([{", ")]}"
+_KIND_OF_VALUE = {
+    "string": "a string",
+    "int": "a whole number",
+    "double": "a number",
+    "google.protobuf.Timestamp": "a time",
+    "list(string)": "a list of strings",
+}
+
+
+def _a(cel_type: str) -> str:
+    return _KIND_OF_VALUE.get(cel_type, f"of type {cel_type}")
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,7 @@ def _path_problem(segments: Sequence[_Segment], context: Group) -> ConditionProb
             if node.type == ANY_MAP:
                 return None  # open: any key may be read
             parent = ".".join(s.name for s in segments[:position])
-            return ConditionProblem(segment.offset, f"{parent} is a {node.type}: it has no field '{segment.name}'")
+            return ConditionProblem(segment.offset, f"{parent} is {_a(node.type)}: it has no field '{segment.name}'")
         child = node.fields.get(segment.name)
         if child is None:
             return ConditionProblem(segment.offset, _unknown(segments[:position], segment.name, node, written))
@@ -265,7 +276,7 @@ def _type_problems(tokens: Sequence[_Token], context: Group) -> list[ConditionPr
             if isinstance(leaf, Group):
                 return [ConditionProblem(first.offset, "the condition is a group of fields; it must be true or false")]
             if leaf is not None and leaf.type not in (BOOL, ANY_MAP):
-                return [ConditionProblem(first.offset, f"the condition is a {leaf.type}; it must be true or false")]
+                return [ConditionProblem(first.offset, f"the condition is {_a(leaf.type)}; it must be true or false")]
     return []
 
 

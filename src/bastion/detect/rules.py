@@ -25,7 +25,7 @@ from bastion.domain.detect import EffectKind, EntityType, RuleMode
 RULE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,127}")
 LABEL_NAME = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,127}")
 NEVER = "none"  # the expiry of a label that never expires
-_DURATION = re.compile(r"([1-9][0-9]{0,5})([mhd])")
+_DURATION = re.compile(r"([1-9][0-9]{0,6})([mhd])")
 _UNITS: Mapping[str, timedelta] = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
 MAX_EXPIRY = timedelta(days=3650)
 
