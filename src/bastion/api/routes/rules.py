@@ -92,11 +92,12 @@ class RulesRefused(ErrorBody):
     diagnostics: list[DiagnosticView]
 
 
+# The schema names the JSON form only: generated clients (openapi-python-client) refuse a text/plain
+# body. The rule file sent as the body itself with `Content-Type: text/plain` is read all the same.
 REQUEST_BODY: dict[str, Any] = {
     "required": True,
-    "description": "A rule file (YAML): as the body itself, or as `text` in a JSON object",
+    "description": "A rule file (YAML) as `text` in a JSON object; or the file itself, sent as text/plain",
     "content": {
-        "text/plain": {"schema": {"type": "string", "maxLength": MAX_FILE}},
         "application/json": {
             "schema": {
                 "type": "object",
