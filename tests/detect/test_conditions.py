@@ -37,6 +37,7 @@ CONTEXT = context_fields(
         'event.kind == "content.created" && event.at > timestamp("2026-01-01T00:00:00Z")',
         "int(content.views) + 1 > 2",
         "'content.nothing' == content.text",
+        "type(actor.attributes.age) == int && type(content.text) == string",
     ],
 )
 def test_good_conditions_have_no_problems(expression: str) -> None:

@@ -30,10 +30,12 @@ from bastion.detect.fields import ANY_MAP, BOOL, Field, Group
 
 MAX_CONDITION_LENGTH = 10_000
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
-# CEL's literals, the `in` operator and its reserved words: never a variable.
+# CEL's literals, the `in` operator, its reserved words and type names: never a variable.
 RESERVED = frozenset(
     {"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if"}
     | {"import", "let", "loop", "package", "namespace", "return", "var", "void", "while"}
+    # Type names, as in `type(actor.attributes.age) == int`.
+    | {"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"}
 )
 _ERROR = re.compile(r"ERROR: <input>:(\d+):(\d+): ([^\n]*)")
 _TOKEN = re.compile(
