@@ -167,3 +167,18 @@ def test_history_of_an_unknown_rule_is_empty(database: Database) -> None:
     with database.transaction() as session:
         assert rule_history(session, "nothing") == []
         assert rules_stamp(session) == 0
+
+
+def test_a_stored_rule_carries_what_the_engine_and_the_effects_read(database: Database) -> None:
+    _load(database, RULES)
+    with database.transaction() as session:
+        burst = rules_in_force(session)[0]
+    rule = burst.rule
+    assert (burst.name, burst.mode, burst.when, burst.policy, burst.then) == (
+        rule.name,
+        rule.mode,
+        rule.when,
+        rule.policy,
+        rule.then,
+    )
+    assert (burst.confidence, burst.digest, burst.version) == (0.8, rule.digest, 1)

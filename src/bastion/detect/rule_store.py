@@ -22,7 +22,8 @@ from bastion import audit_log
 from bastion.clock import as_utc
 from bastion.detect.checking import known_names, parse_checked
 from bastion.detect.fields import Group
-from bastion.detect.rules import Rule, RuleSet, rule_from_document
+from bastion.detect.rules import Effect, Rule, RuleSet, rule_from_document
+from bastion.domain.detect import RuleMode
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.store.schema import RuleVersion
 
@@ -41,9 +42,35 @@ class StoredRule:
     loaded_at: datetime
     loaded_by: str
 
+    # The rule's own fields, so that a stored rule is what the engine and the effects run.
+
     @property
     def name(self) -> str:
         return self.rule.name
+
+    @property
+    def mode(self) -> RuleMode:
+        return self.rule.mode
+
+    @property
+    def when(self) -> str:
+        return self.rule.when
+
+    @property
+    def policy(self) -> str | None:
+        return self.rule.policy
+
+    @property
+    def then(self) -> tuple[Effect, ...]:
+        return self.rule.then
+
+    @property
+    def confidence(self) -> float | None:
+        return self.rule.confidence
+
+    @property
+    def digest(self) -> str:
+        return self.rule.digest
 
 
 @dataclass(frozen=True)
