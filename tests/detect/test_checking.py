@@ -328,3 +328,20 @@ def test_without_a_review_configuration_no_queue_can_be_named(database: Database
         f"f:2:{queue}: rules[0].then[0].enqueue.queue: unknown queue 'general'; there are no queues",
         f"f:2:{escalate}: rules[0].then[1].escalate: there is no escalation queue: load a review configuration first",
     ]
+
+
+def test_rules_that_check_compile_in_the_engine_and_run() -> None:
+    from bastion.detect.engine import Engine
+
+    rules = parse_checked(GOOD, "spam.yaml", KNOWN).rules
+    engine = Engine(rules, KNOWN.context())
+    assert engine.broken == {}
+    assert [rule.name for rule in engine.rules] == ["new-account-link-burst", "slur-hit"]  # off left out
+    variables = {
+        "actor__account_age_days": 1.0,
+        "signals__velocity__actor_posts_1h": 25,
+        "content__text": "see http://x",
+        "signals__keyword__slurs__hit": False,
+        "signals__toxicity__score": 0.9,
+    }
+    assert engine.run(variables).hits == (0,)
