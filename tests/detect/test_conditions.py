@@ -37,6 +37,7 @@ CONTEXT = context_fields(
         'event.kind == "content.created" && event.at > timestamp("2026-01-01T00:00:00Z")',
         "int(content.views) + 1 > 2",
         "'content.nothing' == content.text",
+        "type(actor.attributes.age) == int && type(content.text) == string",
     ],
 )
 def test_good_conditions_have_no_problems(expression: str) -> None:
@@ -61,6 +62,7 @@ def test_good_conditions_have_no_problems(expression: str) -> None:
         ("signals.keyword.slurs.terms.first == 'a'", "first", "has no field 'first'"),
         ("content.urls.exists(u, u == x)", "x)", "unknown variable 'x'"),
         ("content.urls.exists(u, true) && u == 'a'", "u ==", "unknown variable 'u'"),
+        ("content.urls.exists(actor, actor == 'a')", "actor,", "a macro variable may not be named 'actor'"),
     ],
 )
 def test_unknown_names_are_found_at_their_own_segment(expression: str, at: str, message: str) -> None:

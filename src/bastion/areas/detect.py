@@ -39,6 +39,10 @@ def cli_commands(cli: typer.Typer) -> None:
     cli.command("worker")(detection.worker)
     cli.add_typer(banks_app, name="banks")
 
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+
 
 @hookimpl
 def content_stored(session: Session, content_pks: Sequence[int], now: datetime, principal: str) -> None:
@@ -46,3 +50,17 @@ def content_stored(session: Session, content_pks: Sequence[int], now: datetime, 
     from bastion.detect.queue import enqueue
 
     enqueue(session, content_pks, now=now)
+
+
+@hookimpl
+def routers() -> Sequence[APIRouter]:
+    from bastion.api.routes import rules
+
+    return [rules.router]
+
+
+@hookimpl
+def cli_commands(cli: typer.Typer) -> None:
+    from bastion.cli import rules
+
+    cli.add_typer(rules.rules_app, name="rules")

@@ -30,10 +30,12 @@ from bastion.detect.fields import ANY_MAP, BOOL, Field, Group
 
 MAX_CONDITION_LENGTH = 10_000
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
-# CEL's literals, the `in` operator and its reserved words: never a variable.
+# CEL's literals, the `in` operator, its reserved words and type names: never a variable.
 RESERVED = frozenset(
     {"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if"}
     | {"import", "let", "loop", "package", "namespace", "return", "var", "void", "while"}
+    # Type names, as in `type(actor.attributes.age) == int`.
+    | {"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"}
 )
 _ERROR = re.compile(r"ERROR: <input>:(\d+):(\d+): ([^\n]*)")
 _TOKEN = re.compile(
@@ -198,7 +200,13 @@ def _field_problems(tokens: Sequence[_Token], context: Group) -> list[ConditionP
         after = _text_at(tokens, index + 1)
         if _text_at(tokens, index - 1) == ".":
             if token.text in MACROS and after == "(":
-                bound.extend(_macro_variables(tokens, index + 2, depth + 1))
+                variables = _macro_variables(tokens, index + 2, depth + 1)
+                bound.extend((name, close) for name, close, _ in variables)
+                problems.extend(
+                    ConditionProblem(offset, f"a macro variable may not be named '{name}': it would hide the {name}")
+                    for name, _, offset in variables
+                    if name in context.fields
+                )
             continue
         if after == "(" or token.text in RESERVED or any(name == token.text for name, _ in bound):
             continue
@@ -208,11 +216,12 @@ def _field_problems(tokens: Sequence[_Token], context: Group) -> list[ConditionP
     return problems
 
 
-def _macro_variables(tokens: Sequence[_Token], at: int, close: int) -> list[tuple[str, int]]:
-    """`x` in `list.exists(x, …)`, and `i, v` in the three-argument `map(i, v, …)`."""
-    names: list[tuple[str, int]] = []
+def _macro_variables(tokens: Sequence[_Token], at: int, close: int) -> list[tuple[str, int, int]]:
+    """`x` in `list.exists(x, …)`, and `i, v` in the three-argument `map(i, v, …)`: each name, the depth
+    its parentheses close at, and its offset."""
+    names: list[tuple[str, int, int]] = []
     while at + 1 < len(tokens) and tokens[at].kind == "ident" and _text_at(tokens, at + 1) == ",":
-        names.append((tokens[at].text, close))
+        names.append((tokens[at].text, close, tokens[at].offset))
         at += 2
     return names
 

@@ -42,11 +42,12 @@ class StoredRule:
     loaded_at: datetime
     loaded_by: str
 
+    # The rule's own fields, so that a stored rule is what the engine and the effects run.
+
     @property
     def name(self) -> str:
         return self.rule.name
 
-    # What the engine, the effects and the performance figures read of a rule in force.
     @property
     def mode(self) -> RuleMode:
         return self.rule.mode
@@ -60,16 +61,16 @@ class StoredRule:
         return self.rule.policy
 
     @property
-    def owner(self) -> str:
-        return self.rule.owner
-
-    @property
     def then(self) -> tuple[Effect, ...]:
         return self.rule.then
 
     @property
     def confidence(self) -> float | None:
         return self.rule.confidence
+
+    @property
+    def digest(self) -> str:
+        return self.rule.digest
 
 
 @dataclass(frozen=True)
