@@ -1,5 +1,5 @@
-"""Detection: rules, banks, signals, the pipeline and its worker, shadow runs, backtests and rule
-performance."""
+"""Detection: rules, banks, velocity and labels, the pipeline and its worker, shadow runs, backtests and
+rule performance."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import banks, detection
+    from bastion.api.routes import banks, detection, labels, rules
     from bastion.web import banks_routes, detect_routes
 
-    return [detection.router, banks.router, detect_routes.router, banks_routes.router]
+    return [detection.router, rules.router, banks.router, labels.router, detect_routes.router, banks_routes.router]
 
 
 @hookimpl
@@ -33,15 +33,14 @@ def navigation() -> Sequence[NavItem]:
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import detection
-    from bastion.cli.banks import banks_app
+    from bastion.cli import banks, detection, labels, rules
 
+    rules.rules_app.command("backtest")(detection.rules_backtest)
+    rules.rules_app.command("reference")(detection.rules_reference)
+    cli.add_typer(rules.rules_app, name="rules")
+    cli.add_typer(banks.banks_app, name="banks")
+    cli.add_typer(labels.labels_app, name="labels")
     cli.command("worker")(detection.worker)
-    cli.add_typer(banks_app, name="banks")
-
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
 
 
 @hookimpl
@@ -50,17 +49,3 @@ def content_stored(session: Session, content_pks: Sequence[int], now: datetime, 
     from bastion.detect.queue import enqueue
 
     enqueue(session, content_pks, now=now)
-
-
-@hookimpl
-def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import rules
-
-    return [rules.router]
-
-
-@hookimpl
-def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import rules
-
-    cli.add_typer(rules.rules_app, name="rules")
