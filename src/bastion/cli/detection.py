@@ -117,9 +117,12 @@ def rules_reference() -> None:
 
 
 def worker(
-    batch: int = typer.Option(DEFAULT_BATCH, min=1, max=10_000, help="Items taken from the queue at a time."),
+    batch: int = typer.Option(
+        DEFAULT_BATCH, metavar="N", min=1, max=10_000, help="Items taken from the queue at a time."
+    ),
     lease_seconds: int = typer.Option(
         int(DEFAULT_LEASE.total_seconds()),
+        metavar="SECONDS",
         min=5,
         max=24 * 3600,
         help="How long a taken batch is held before another worker may take it again.",
