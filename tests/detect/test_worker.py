@@ -22,7 +22,7 @@ from tests.conftest import START
 from tests.plugins.slow_signals import FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
-ITEMS = 60
+ITEMS = 50  # ten batches of a second each (the slow signal): time enough to kill the worker in one
 BATCH = 5
 LEASE_SECONDS = 5
 RULES = """
@@ -71,11 +71,11 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_acts_on_no_item_twice(
     process = _worker(database)
     try:
         deadline = time.monotonic() + 120
-        while _count(database, DetectionVerdict) < 2 * BATCH:
+        while _count(database, DetectionVerdict) < BATCH:
             assert process.poll() is None, "the worker stopped before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        time.sleep(0.1)  # into the next batch's pause
+        time.sleep(0.3)  # into the next batch's pause
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()

@@ -11,7 +11,7 @@ from bastion.detect.context import DetectionItem
 from bastion.detect.fields import BOOL, Field, Group
 from bastion.plugins import hookimpl
 
-SECONDS_PER_BATCH = 0.3
+SECONDS_PER_BATCH = 1.0
 FIELDS = Group("A slow signal.", {"ready": Field(BOOL, "Always true, after a pause.")})
 
 
