@@ -16,6 +16,7 @@ from bastion.auth.principal import SYSTEM
 from bastion.auth.users import add_user, set_password
 from bastion.clock import Clock
 from bastion.detect.reference import install_reference
+from bastion.detect.service import DetectionSummary, detection_summary
 from bastion.domain.access import Role
 from bastion.errors import Conflict, InvalidInput, NotFound
 from bastion.simulate import Scale, SimulationSpec, World
@@ -130,6 +131,7 @@ class DemoPopulation:
     written: dict[str, int]
     duplicates: int
     review: ReviewSummary
+    detection: DetectionSummary
 
 
 def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
@@ -147,4 +149,6 @@ def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
         install_reference(session, principal=SYSTEM.name, now=end - timedelta(days=DEMO_DAYS))
     spec = SimulationSpec(seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=end - timedelta(days=DEMO_DAYS))
     written, review = write_and_review(database, World(spec), review_until=end - DEMO_BACKLOG)
-    return DemoPopulation(written.written, written.duplicates, review)
+    with database.transaction() as session:
+        detection = detection_summary(session)
+    return DemoPopulation(written.written, written.duplicates, review, detection)

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bastion.auth.principal import SYSTEM
 from bastion.auth.users import add_user
 from bastion.clock import FrozenClock
 from bastion.detect.checking import known_names, parse_checked

@@ -116,6 +116,7 @@ def demo(
         written = ", ".join(f"{count:,} {kind}" for kind, count in simulated.written.items())
         console.print(f"simulated two weeks of activity: {written}")
         console.print(simulated.review.describe())
+        console.print(simulated.detection.describe())
     logins = prepare_demo_users(database, system_clock)
     table = Table("user", "role", "password", title="Demo logins (new passwords on every start)")
     for login in logins:

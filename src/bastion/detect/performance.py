@@ -111,7 +111,7 @@ def _figures(
     if last is None or last < now - timedelta(days=days):
         flags.append(f"no hits in {days} days")
     if len(decided) < MIN_DECIDED:
-        flags.append(f"precision not yet measurable: {len(decided)} of {MIN_DECIDED} decided hits needed")
+        flags.append(f"too few decided hits to judge precision ({len(decided)} of {MIN_DECIDED})")
     elif precision.high is not None and precision.high < floor:
         flags.append(f"precision below {floor:.0%} (95 % interval up to {precision.high:.0%})")
     item_actioned = items & actioned
@@ -120,7 +120,7 @@ def _figures(
         rule.name,
         rule.version,
         str(rule.mode),
-        getattr(rule, "owner", ""),
+        rule.owner,
         rule.policy,
         len(rows),
         sum(per_day.values()),

@@ -72,6 +72,10 @@ class StoredRule:
     def digest(self) -> str:
         return self.rule.digest
 
+    @property
+    def owner(self) -> str:
+        return self.rule.owner
+
 
 @dataclass(frozen=True)
 class RuleVersionRef:

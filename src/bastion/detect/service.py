@@ -31,7 +31,7 @@ from bastion.detect.velocity import MemoryVelocity, Observation, StoreVelocity
 from bastion.domain.detect import RuleMode
 from bastion.plugins import in_registration_order
 from bastion.store.database import Database
-from bastion.store.schema import BankVersion, ContentItem, DetectionVerdict, RuleHit, RuleVersion
+from bastion.store.schema import BankVersion, ContentItem, DetectionVerdict, Job, RuleHit, RuleVersion
 
 
 def signal_providers() -> list[SignalProvider]:
@@ -185,3 +185,26 @@ def run_backtest(session: Session, rules: Sequence[Any], *, since: datetime, unt
     live = [stored for stored in rules_in_force(session) if stored.mode == RuleMode.LIVE]
     detector = build_detector(session, rules=[*tested, *live])
     return backtest(session, detector, velocity=MemoryVelocity(), since=since, until=until)
+
+
+@dataclass(frozen=True)
+class DetectionSummary:
+    evaluated: int
+    hits: int
+    jobs: int  # review jobs opened by rules
+    rules: int  # rules in force, off ones included
+
+    def describe(self) -> str:
+        return (
+            f"detection: {self.rules} rules evaluated {self.evaluated:,} items: {self.hits:,} rule hits, "
+            f"{self.jobs:,} review jobs opened by rules"
+        )
+
+
+def detection_summary(session: Session) -> DetectionSummary:
+    return DetectionSummary(
+        int(session.scalar(select(func.count()).select_from(DetectionVerdict)) or 0),
+        int(session.scalar(select(func.count()).select_from(RuleHit)) or 0),
+        int(session.scalar(select(func.count()).select_from(Job).where(Job.rule_id.is_not(None))) or 0),
+        len(rules_in_force(session)),
+    )

@@ -54,6 +54,7 @@ def rule_detail_page(
         value_title="hits",
         series=["hits"],
         colours=["#2455c3"],
+        width=900,
     )
     values: dict[str, Any] = {"title": f"Rule {name}", "page": page, "hits": hits, "chart": chart}
     return render_page(request, "detect_rule.html", values)
