@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bastion.detect.conditions import check_condition
+from bastion.detect.conditions import check_condition, shown
 from bastion.detect.fields import Group, context_fields
 from bastion.detect.rules import (
     LABEL_NAME,
@@ -301,7 +301,9 @@ class _Reader:
                 self.error(key, where, f"given twice (first on line {lines[name]})")
             elif name not in allowed:
                 self.error(
-                    key, where, f"unknown key '{name}'{_did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}"
+                    key,
+                    where,
+                    f"unknown key '{shown(name)}'{_did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
                 )
             else:
                 found[name] = value
@@ -396,7 +398,7 @@ class _Reader:
             parts.ok = False
             return None
         if value not in self.known.policies:
-            self.error(node, path, f"unknown policy '{value}'{_did_you_mean(value, list(self.known.policies))}")
+            self.error(node, path, f"unknown policy '{shown(value)}'{_did_you_mean(value, list(self.known.policies))}")
             parts.ok = False
             return None
         return value
@@ -505,7 +507,7 @@ class _EffectReader:
             self.fail(
                 self.fields["policy"],
                 "policy",
-                f"unknown policy '{value}'{_did_you_mean(value, list(self.known.policies))}",
+                f"unknown policy '{shown(value)}'{_did_you_mean(value, list(self.known.policies))}",
             )
         return value
 
@@ -531,7 +533,7 @@ class _EffectReader:
         if value is not None and value not in self.known.queues:
             queues = sorted(self.known.queues)
             hint = _did_you_mean(value, queues) or "; " + _listed(queues, "queues")
-            self.fail(self.fields["queue"], "queue", f"unknown queue '{value}'{hint}")
+            self.fail(self.fields["queue"], "queue", f"unknown queue '{shown(value)}'{hint}")
         return value
 
     def priority(self) -> float | None:
@@ -563,7 +565,8 @@ class _EffectReader:
             self.fail(
                 self.fields["action"],
                 "action",
-                f"policy '{policy}' does not allow '{value}'; it allows {', '.join(sorted(allowed)) or 'nothing'}",
+                f"policy '{policy}' does not allow '{shown(value)}'; "
+                f"it allows {', '.join(sorted(allowed)) or 'nothing'}",
             )
         return value
 
@@ -572,7 +575,9 @@ class _EffectReader:
         entities = [entity.value for entity in EntityType]
         if value is not None and value not in entities:
             self.fail(
-                self.fields["entity"], "entity", f"must be {', '.join(entities[:-1])} or {entities[-1]}, got '{value}'"
+                self.fields["entity"],
+                "entity",
+                f"must be {', '.join(entities[:-1])} or {entities[-1]}, got '{shown(value)}'",
             )
             return None
         return EntityType(value) if value is not None else None
@@ -583,7 +588,7 @@ class _EffectReader:
             self.fail(
                 self.fields["label"],
                 "label",
-                f"a label is lowercase letters, digits, '_', '.', ':' and '-' (at most 128), got '{value[:40]}'",
+                f"a label is lowercase letters, digits, '_', '.', ':' and '-' (at most 128), got '{shown(value)}'",
             )
         return value
 
