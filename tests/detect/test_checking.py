@@ -345,3 +345,10 @@ def test_rules_that_check_compile_in_the_engine_and_run() -> None:
         "signals__toxicity__score": 0.9,
     }
     assert engine.run(variables).hits == (0,)
+
+
+def test_a_file_with_windows_line_ends_points_at_the_same_places() -> None:
+    rows = ["rules:", "  - name: r", "    mode: live", "    when: |", "      content.has_media &&"]
+    text = "\r\n".join([*rows, "        content.nope", "    then: []", ""])
+    (diagnostic,) = check_rules(text, "f", KNOWN)
+    assert (diagnostic.line, diagnostic.column, diagnostic.message) == (6, 17, "unknown field 'content.nope'")
