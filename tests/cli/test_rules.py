@@ -89,6 +89,8 @@ def test_check_a_good_file(
     Path("rules.yaml").write_text(RULES, encoding="utf-8")
     ran = run_bastion("rules", "check", "rules.yaml", url=database.url)
     assert (ran.code, ran.out, ran.err) == (0, "rules.yaml: 2 rules, no errors\n", "")
+    Path("one.yaml").write_text(RULES[: RULES.index("  - name: threat")], encoding="utf-8")
+    assert run_bastion("rules", "check", "one.yaml", url=database.url).out == "one.yaml: 1 rule, no errors\n"
     assert _count(database) == 0  # checking writes nothing
 
 
@@ -120,10 +122,10 @@ def test_load_reload_and_change_one(
     live = RULES.replace("mode: shadow", "mode: live")
     path.write_text(live, encoding="utf-8")
     changed = run_bastion("rules", "load", "rules.yaml", url=database.url)
-    assert changed.out == "changed: link-burst v2\nunchanged: threat v1\n1 new versions\n"
+    assert changed.out == "changed: link-burst v2\nunchanged: threat v1\n1 new version\n"
     path.write_text(live[: live.index("  - name: threat")], encoding="utf-8")
     retired = run_bastion("rules", "load", "rules.yaml", url=database.url)
-    assert retired.out == "retired: threat v2\nunchanged: link-burst v2\n1 new versions\n"
+    assert retired.out == "retired: threat v2\nunchanged: link-burst v2\n1 new version\n"
 
     listed = run_bastion("rules", "list", "--format", "json", url=database.url)
     (rule,) = json.loads(listed.out)

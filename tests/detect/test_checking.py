@@ -334,7 +334,7 @@ def test_rules_that_check_compile_in_the_engine_and_run() -> None:
     from bastion.detect.engine import Engine
 
     rules = parse_checked(GOOD, "spam.yaml", KNOWN).rules
-    engine = Engine(rules, KNOWN.context())
+    engine = Engine(rules, KNOWN.context(), budget_ms=10_000)  # a loaded machine must not fail this one
     assert engine.broken == {}
     assert [rule.name for rule in engine.rules] == ["new-account-link-burst", "slur-hit"]  # off left out
     variables = {
@@ -345,3 +345,10 @@ def test_rules_that_check_compile_in_the_engine_and_run() -> None:
         "signals__toxicity__score": 0.9,
     }
     assert engine.run(variables).hits == (0,)
+
+
+def test_a_file_with_windows_line_ends_points_at_the_same_places() -> None:
+    rows = ["rules:", "  - name: r", "    mode: live", "    when: |", "      content.has_media &&"]
+    text = "\r\n".join([*rows, "        content.nope", "    then: []", ""])
+    (diagnostic,) = check_rules(text, "f", KNOWN)
+    assert (diagnostic.line, diagnostic.column, diagnostic.message) == (6, 17, "unknown field 'content.nope'")

@@ -72,6 +72,11 @@ def test_unknown_names_are_found_at_their_own_segment(expression: str, at: str, 
     assert problems[0].offset == expression.index(at)
 
 
+def test_a_long_unknown_name_is_cut_short_in_the_message() -> None:
+    (problem,) = check_condition("content." + "x" * 5000 + " == 1", CONTEXT)
+    assert problem.message == "unknown field 'content." + "x" * 49 + "...'"
+
+
 def test_every_unknown_field_is_reported() -> None:
     expression = "content.nope && actor.nope && event.nope"
     problems = check_condition(expression, CONTEXT)

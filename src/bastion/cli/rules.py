@@ -49,7 +49,8 @@ def rules_check(file: Path = RuleFile) -> None:
     except RulesDoNotCheck as refused:
         _print_diagnostics(source, refused.diagnostics)
         raise typer.Exit(1) from None
-    sys.stdout.write(f"{source}: {len(rule_set.rules)} rules, no errors\n")
+    count = len(rule_set.rules)
+    sys.stdout.write(f"{source}: {count} {'rule' if count == 1 else 'rules'}, no errors\n")
 
 
 @rules_app.command("load")
@@ -79,7 +80,8 @@ def _print_outcome(outcome: LoadOutcome) -> None:
         if refs:
             listed = ", ".join(f"{ref.name} v{ref.version}" for ref in refs)
             console.print(f"{word}: {listed}", markup=False, soft_wrap=True)
-    console.print(f"{outcome.versions_added} new versions", markup=False)
+    added = outcome.versions_added
+    console.print(f"{added} new {'version' if added == 1 else 'versions'}", markup=False)
 
 
 RULE_COLUMNS = (

@@ -13,9 +13,7 @@ its problems point at the character in the file either way.
 
 from __future__ import annotations
 
-import bisect
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bastion.detect.conditions import check_condition
+from bastion.detect.conditions import check_condition, shown
 from bastion.detect.fields import Group, context_fields
 from bastion.detect.rules import (
     LABEL_NAME,
@@ -36,6 +34,7 @@ from bastion.detect.rules import (
     make_rule,
     parse_duration,
 )
+from bastion.detect.scalar_positions import LinePositions, value_indexes
 from bastion.domain.detect import BankKind, EffectKind, EntityType, RuleMode
 from bastion.errors import ConfigurationError, FieldError, InvalidInput
 from bastion.store.schema import Bank
@@ -67,7 +66,6 @@ _BOOL = "tag:yaml.org,2002:bool"
 # libyaml's loader when PyYAML was built with it: composing a 1,000-rule file takes a sixth of the time.
 # Its marks count characters, as the pure-Python loader's do.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,7 @@ def _read(text: str, source: str, known: KnownNames) -> tuple[list[Rule], list[D
         return [], [Diagnostic(source, line, column, f"invalid YAML: {exc.problem or exc.context or 'malformed'}")]
     except yaml.YAMLError as exc:
         position = getattr(exc, "position", 0)
-        line, column = _Positions(text).at(position)
+        line, column = LinePositions(text).at(position)
         return [], [Diagnostic(source, line, column, f"invalid YAML: {getattr(exc, 'reason', 'malformed')}")]
     except RecursionError:
         return [], [Diagnostic(source, 1, 1, "invalid YAML: nested too deeply")]
@@ -168,46 +166,6 @@ def _read(text: str, source: str, known: KnownNames) -> tuple[list[Rule], list[D
     reader.read_document(root)
     diagnostics = sorted(reader.diagnostics, key=lambda d: (d.line, d.column))
     return reader.rules, diagnostics
-
-
-class _Positions:
-    """Character offsets of the file as 1-based (line, column), counting line breaks as YAML does."""
-
-    def __init__(self, text: str) -> None:
-        self.starts = [0] + [found.end() for found in _LINE_BREAK.finditer(text)]
-
-    def at(self, index: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.starts, index)
-        return line, index - self.starts[line - 1] + 1
-
-
-def _value_indexes(text: str, node: ScalarNode) -> list[int]:
-    """Where each character of a scalar's value is in the file.
-
-    The value is walked along the source: a character of the value is found in the source after
-    skipping what YAML drops (the quotes, indentation, folded line breaks, a backslash of an escape).
-    An escape whose value differs from its text (`\\t`) is placed at its backslash.
-    """
-    start, end = node.start_mark.index, node.end_mark.index
-    if node.style in ("|", ">"):
-        header_end = text.find("\n", start, end)
-        start = header_end + 1 if header_end >= 0 else end
-    elif node.style in ('"', "'"):
-        start += 1
-    skippable = " \t\r\n\\\"'"
-    indexes: list[int] = []
-    at = start
-    for character in str(node.value):
-        look = at
-        while look < end and text[look] != character and text[look] in skippable:
-            look += 2 if text[look] == "\\" and node.style == '"' else 1
-        if look < end and text[look] == character:
-            indexes.append(look)
-            at = look + 1
-        else:
-            indexes.append(min(at, max(end - 1, start)))
-            at += 2 if at < end and text[at] == "\\" and node.style == '"' else 1
-    return indexes
 
 
 def _got(node: Node) -> str:
@@ -256,7 +214,7 @@ class _Reader:
         self.source = source
         self.known = known
         self.context = known.context()
-        self.positions = _Positions(text)
+        self.positions = LinePositions(text)
         self.rules: list[Rule] = []
         self.diagnostics: list[Diagnostic] = []
         self.first_line: dict[str, int] = {}
@@ -301,7 +259,9 @@ class _Reader:
                 self.error(key, where, f"given twice (first on line {lines[name]})")
             elif name not in allowed:
                 self.error(
-                    key, where, f"unknown key '{name}'{_did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}"
+                    key,
+                    where,
+                    f"unknown key '{shown(name)}'{_did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
                 )
             else:
                 found[name] = value
@@ -396,7 +356,7 @@ class _Reader:
             parts.ok = False
             return None
         if value not in self.known.policies:
-            self.error(node, path, f"unknown policy '{value}'{_did_you_mean(value, list(self.known.policies))}")
+            self.error(node, path, f"unknown policy '{shown(value)}'{_did_you_mean(value, list(self.known.policies))}")
             parts.ok = False
             return None
         return value
@@ -411,7 +371,7 @@ class _Reader:
         problems = check_condition(expression, self.context)
         if not problems:
             return expression.strip()
-        indexes = _value_indexes(self.text, node)
+        indexes = value_indexes(self.text, node)
         written = len(expression.rstrip())
         for problem in problems:
             if problem.offset < written:
@@ -505,7 +465,7 @@ class _EffectReader:
             self.fail(
                 self.fields["policy"],
                 "policy",
-                f"unknown policy '{value}'{_did_you_mean(value, list(self.known.policies))}",
+                f"unknown policy '{shown(value)}'{_did_you_mean(value, list(self.known.policies))}",
             )
         return value
 
@@ -531,7 +491,7 @@ class _EffectReader:
         if value is not None and value not in self.known.queues:
             queues = sorted(self.known.queues)
             hint = _did_you_mean(value, queues) or "; " + _listed(queues, "queues")
-            self.fail(self.fields["queue"], "queue", f"unknown queue '{value}'{hint}")
+            self.fail(self.fields["queue"], "queue", f"unknown queue '{shown(value)}'{hint}")
         return value
 
     def priority(self) -> float | None:
@@ -563,7 +523,8 @@ class _EffectReader:
             self.fail(
                 self.fields["action"],
                 "action",
-                f"policy '{policy}' does not allow '{value}'; it allows {', '.join(sorted(allowed)) or 'nothing'}",
+                f"policy '{policy}' does not allow '{shown(value)}'; "
+                f"it allows {', '.join(sorted(allowed)) or 'nothing'}",
             )
         return value
 
@@ -572,7 +533,9 @@ class _EffectReader:
         entities = [entity.value for entity in EntityType]
         if value is not None and value not in entities:
             self.fail(
-                self.fields["entity"], "entity", f"must be {', '.join(entities[:-1])} or {entities[-1]}, got '{value}'"
+                self.fields["entity"],
+                "entity",
+                f"must be {', '.join(entities[:-1])} or {entities[-1]}, got '{shown(value)}'",
             )
             return None
         return EntityType(value) if value is not None else None
@@ -583,7 +546,7 @@ class _EffectReader:
             self.fail(
                 self.fields["label"],
                 "label",
-                f"a label is lowercase letters, digits, '_', '.', ':' and '-' (at most 128), got '{value[:40]}'",
+                f"a label is lowercase letters, digits, '_', '.', ':' and '-' (at most 128), got '{shown(value)}'",
             )
         return value
 

@@ -61,6 +61,11 @@ _KIND_OF_VALUE = {
 }
 
 
+def shown(written: str, limit: int = 60) -> str:
+    """A name as written, cut short: messages repeat what was written, never pages of it."""
+    return written if len(written) <= limit else written[: limit - 3] + "..."
+
+
 def _a(cel_type: str) -> str:
     return _KIND_OF_VALUE.get(cel_type, f"of type {cel_type}")
 
@@ -246,14 +251,14 @@ def _unknown(parents: Sequence[_Segment], name: str, group: Group, written: str)
     names = sorted(group.fields)
     where = [s.name for s in parents]
     if not where:
-        return f"unknown variable '{name}'; a rule reads {', '.join(names[:-1])} and {names[-1]}"
+        return f"unknown variable '{shown(name)}'; a rule reads {', '.join(names[:-1])} and {names[-1]}"
     if where == ["signals", "keyword"] or where == ["signals", "regex"]:
         kind = where[1]
         known = f"; {kind} banks: {', '.join(names)}" if names else f"; there are no {kind} banks yet"
-        return f"no {kind} bank named '{name}'{_did_you_mean(name, names) or known}"
+        return f"no {kind} bank named '{shown(name)}'{_did_you_mean(name, names) or known}"
     if where == ["signals"]:
-        return f"unknown signal '{name}'{_did_you_mean(name, names)}; signals: {', '.join(names)}"
-    return f"unknown field '{written}'{_did_you_mean(name, names, '.'.join(where) + '.')}"
+        return f"unknown signal '{shown(name)}'{_did_you_mean(name, names)}; signals: {', '.join(names)}"
+    return f"unknown field '{shown(written)}'{_did_you_mean(name, names, '.'.join(where) + '.')}"
 
 
 def _did_you_mean(word: str, choices: Sequence[str], prefix: str = "") -> str:
