@@ -33,14 +33,12 @@ def navigation() -> Sequence[NavItem]:
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import banks, detection, labels, rules
+    from bastion.cli import banks, labels, rules, worker
 
-    rules.rules_app.command("backtest")(detection.rules_backtest)
-    rules.rules_app.command("reference")(detection.rules_reference)
     cli.add_typer(rules.rules_app, name="rules")
     cli.add_typer(banks.banks_app, name="banks")
     cli.add_typer(labels.labels_app, name="labels")
-    cli.command("worker")(detection.worker)
+    cli.command("worker")(worker.worker)
 
 
 @hookimpl

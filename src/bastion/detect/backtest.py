@@ -187,6 +187,7 @@ def _tally(item: DetectionItem, detector: Detector, tallies: dict[int, RuleTally
         tally.hits.append(item.content_pk)
         if len(tally.sample) < SAMPLE:
             tally.sample.append(item.content_id)
-        for name in live:
+        others = [name for name in live if name != tally.name]  # not the rule's own version in force
+        for name in others:
             tally.overlap[name] = tally.overlap.get(name, 0) + 1
-        tally.overlapping += 1 if live else 0
+        tally.overlapping += 1 if others else 0

@@ -110,8 +110,12 @@ class KnownNames:
 
 def known_names(session: Session, plugin_signals: Mapping[str, Group] | None = None) -> KnownNames:
     """The queues of the review configuration in force, the live policies, the banks by kind, and the
-    signal groups plug-ins add (given by the caller, who asked the plug-in hook)."""
+    signal groups plug-ins add (by default, those of the plug-ins registered through `signal_providers`)."""
+    from bastion.detect.signals import signal_providers
     from bastion.policy.service import current_policies
+
+    if plugin_signals is None:
+        plugin_signals = {provider.name: provider.fields for provider in signal_providers()}
     from bastion.review.config_store import current_review_config
 
     try:

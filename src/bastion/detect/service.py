@@ -26,17 +26,11 @@ from bastion.detect.labels import add_label, labels_of
 from bastion.detect.normalise import fold
 from bastion.detect.pipeline import BatchOutcome, Detector, detect_batch
 from bastion.detect.rule_store import rules_in_force
-from bastion.detect.signals import SignalPlan, SignalProvider
+from bastion.detect.signals import SignalPlan, SignalProvider, signal_providers
 from bastion.detect.velocity import MemoryVelocity, Observation, StoreVelocity
 from bastion.domain.detect import RuleMode
-from bastion.plugins import in_registration_order
 from bastion.store.database import Database
 from bastion.store.schema import BankVersion, ContentItem, DetectionVerdict, Job, RuleHit, RuleVersion
-
-
-def signal_providers() -> list[SignalProvider]:
-    """The plug-ins' signal groups, in the order the plug-ins registered."""
-    return [provider for group in in_registration_order("signal_providers") for provider in group]
 
 
 def build_detector(
