@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bastion.plugins import hookimpl
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
 
 
 @hookimpl
@@ -17,3 +22,18 @@ def content_stored(session: Session, content_pks: Sequence[int], now: datetime, 
     from bastion.detect.queue import enqueue
 
     enqueue(session, content_pks, now=now)
+
+
+@hookimpl
+def routers() -> Sequence[APIRouter]:
+    from bastion.api.routes import banks
+    from bastion.web import banks_routes
+
+    return [banks.router, banks_routes.router]
+
+
+@hookimpl
+def cli_commands(cli: typer.Typer) -> None:
+    from bastion.cli.banks import banks_app
+
+    cli.add_typer(banks_app, name="banks")

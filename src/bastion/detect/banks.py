@@ -33,6 +33,7 @@ from bastion.detect.normalise import fold
 from bastion.detect.regexes import RegexBank, RegexMatch, pattern_problem
 from bastion.domain.detect import BankKind
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
+from bastion.ingest.payloads import text_problem
 from bastion.store.newest import NewestVersion
 from bastion.store.schema import Bank, BankVersion
 
@@ -78,19 +79,21 @@ class BankVersionRecord:
 
 @dataclass(frozen=True)
 class BankDetail:
-    """A bank with its versions (newest first) and its current entries, in the order written."""
+    """A bank with its versions (newest first) and one page of its current entries, in the order written:
+    those containing `contains` (for keywords: once folded), from `offset`; `matching` counts them all."""
 
     name: str
     kind: BankKind
     description: str
     created_at: datetime
     created_by: str
+    version: int  # the current version, 0 before the first import
+    entry_count: int  # in the current version
     versions: tuple[BankVersionRecord, ...]
     entries: tuple[str, ...]
-
-    @property
-    def version(self) -> int:
-        return self.versions[0].version if self.versions else 0
+    matching: int
+    offset: int
+    contains: str
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,9 @@ def create_bank(
     kinds = ", ".join(BankKind)
     if kind not in set(BankKind):
         errors.append(FieldError("kind", f"must be one of {kinds}; got {str(kind)[:40]!r}"))
-    if len(description) > MAX_DESCRIPTION_CHARS:
+    if text_problem(description) is not None:
+        errors.append(FieldError("description", str(text_problem(description))))
+    elif len(description) > MAX_DESCRIPTION_CHARS:
         too_long = f"is {len(description):,} characters long; at most {MAX_DESCRIPTION_CHARS:,}"
         errors.append(FieldError("description", too_long))
     if errors:
@@ -247,6 +252,9 @@ def entry_problem(kind: BankKind, entry: str) -> str | None:
     """Why `entry` cannot go into a bank of `kind` (already trimmed), or None."""
     if not entry:
         return "is empty"
+    unstorable = text_problem(entry)
+    if unstorable is not None:
+        return unstorable
     if len(entry) > MAX_ENTRY_CHARS:
         return f"is {len(entry):,} characters long; an entry holds at most {MAX_ENTRY_CHARS}"
     if kind is BankKind.KEYWORD:
@@ -283,8 +291,10 @@ def list_banks(session: Session) -> list[BankSummary]:
     ]
 
 
-def bank_detail(session: Session, name: str) -> BankDetail:
-    """A bank's versions, newest first, and its current entries. Raises `NotFound`."""
+def bank_detail(
+    session: Session, name: str, *, contains: str = "", offset: int = 0, limit: int | None = None
+) -> BankDetail:
+    """A bank's versions, newest first, and a page of its current entries. Raises `NotFound`."""
     bank = _bank_row(session, name)
     versions = session.execute(
         select(
@@ -307,15 +317,31 @@ def bank_detail(session: Session, name: str) -> BankDetail:
         entries = session.scalars(
             select(BankVersion.entries).where(BankVersion.bank_pk == bank.pk, BankVersion.version == records[0].version)
         ).one()
+    kind = BankKind(bank.kind)
+    selected = _containing(kind, entries, contains) if contains else entries
+    end = None if limit is None else offset + limit
     return BankDetail(
         name=bank.name,
-        kind=BankKind(bank.kind),
+        kind=kind,
         description=bank.description,
         created_at=as_utc(bank.created_at),
         created_by=bank.created_by,
+        version=records[0].version if records else 0,
+        entry_count=len(entries),
         versions=records,
-        entries=tuple(entries),
+        entries=tuple(selected[offset:end]),
+        matching=len(selected),
+        offset=offset,
+        contains=contains,
     )
+
+
+def _containing(kind: BankKind, entries: Sequence[str], contains: str) -> list[str]:
+    if kind is BankKind.KEYWORD:
+        wanted = fold(contains)
+        return [entry for entry in entries if wanted in fold(entry)]
+    wanted = contains.casefold()
+    return [entry for entry in entries if wanted in entry.casefold()]
 
 
 def banks_in_force(session: Session) -> CompiledBanks:
