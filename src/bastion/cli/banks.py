@@ -53,11 +53,15 @@ def banks_import(
             session, name, text, replace=replace, principal=SYSTEM.name, now=system_clock(), source=file.name
         )
     how = "replaced the list" if done.replaced else f"{done.added} added"
-    console.print(f"bank [bold]{escape(name)}[/] is at version {done.version}: {done.entry_count} entries ({how})")
+    console.print(f"bank [bold]{escape(name)}[/] is at version {done.version}: {_entries(done.entry_count)} ({how})")
     if done.duplicates:
-        console.print(f"{len(done.duplicates)} repeated entries kept once:", markup=False)
+        console.print(f"{_entries(len(done.duplicates), 'repeated ')} kept once:", markup=False)
         for entry in done.duplicates:
             console.print(f"  {entry}", markup=False)
+
+
+def _entries(count: int, what: str = "") -> str:
+    return f"{count:,} {what}{'entry' if count == 1 else 'entries'}"
 
 
 BANK_COLUMNS = (
