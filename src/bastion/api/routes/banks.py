@@ -59,7 +59,6 @@ def get_banks(principal: Principal = Depends(can_read), context: AppContext = De
 @router.post(
     "/detect/banks",
     summary="Create an empty bank",
-    status_code=201,
     response_model=BankSummary,
     responses=errors(400, 409),
 )
@@ -71,7 +70,7 @@ def post_bank(
         created = create_bank(
             session, body.name, body.kind, body.description, principal=principal.name, now=context.clock()
         )
-        return json_response(created, status_code=201)
+        return json_response(created)
 
 
 @router.get(
@@ -96,7 +95,6 @@ def get_bank(
 @router.post(
     "/detect/banks/{name}/entries",
     summary="Import entries: a new version holding the whole list",
-    status_code=201,
     response_model=BankImport,
     responses=errors(400, 404, 409),
 )
@@ -119,4 +117,4 @@ def post_entries(
             now=context.clock(),
             source="api",
         )
-        return json_response(done, status_code=201)
+        return json_response(done)
