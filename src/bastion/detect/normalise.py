@@ -15,6 +15,9 @@ always agree. In order:
    `i` only when a letter or digit follows (`fr!ends`), so the `!` that ends a sentence stays a `!`;
 5. runs of whitespace become one space, and the ends are trimmed.
 
+(Text that is not all ASCII is put in NFKC once more after step 4 when a letter it made should compose
+with an accent that follows it, so that folding folded text changes nothing.)
+
 Folding removes and replaces characters, so positions in folded text are not positions in the text
 as posted: matches report the terms they found, never offsets.
 
@@ -53,10 +56,18 @@ def fold(text: str) -> str:
     if text.isascii():
         folded = text.lower()
     else:
-        folded = unicodedata.normalize("NFKC", text.translate(_DROP_INVISIBLE))
+        if _INVISIBLE_CHARACTER.search(text):
+            text = text.translate(_DROP_INVISIBLE)
+        folded = unicodedata.normalize("NFKC", text)
         folded = unicodedata.normalize("NFKC", folded.casefold())
-        folded = folded.translate(_look_alikes())
-    folded = folded.translate(_LEET)
+        if _look_alike_character().search(folded):
+            folded = folded.translate(_look_alikes())
+    # Leetspeak maps ASCII to ASCII: done on the UTF-8 bytes, one table lookup a byte, which is many times
+    # faster than str.translate on text that is not all ASCII (UTF-8 never uses ASCII bytes in a
+    # multi-byte character, so only ASCII characters change).
+    folded = folded.encode("utf-8", "surrogatepass").translate(_LEET_BYTES).decode("utf-8", "surrogatepass")
+    if not folded.isascii() and not unicodedata.is_normalized("NFKC", folded):
+        folded = unicodedata.normalize("NFKC", folded)  # `1` + an accent became `i` + an accent: `í`
     if "!" in folded or "|" in folded:
         folded = _BAR_OR_BANG_IN_WORD.sub(lambda run: "i" * len(run.group()), folded)
     return " ".join(folded.split())
@@ -82,7 +93,13 @@ def _continues_word(character: str) -> bool:
 
 
 _DROP_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
-_LEET = str.maketrans(LEETSPEAK)
+_INVISIBLE_CHARACTER = re.compile(f"[{INVISIBLE}]")
+_LEET_BYTES = bytes.maketrans("".join(LEETSPEAK).encode(), "".join(LEETSPEAK.values()).encode())
+
+
+@cache
+def _look_alike_character() -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_look_alikes())) + "]")
 
 
 @cache
