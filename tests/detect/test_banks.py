@@ -189,3 +189,18 @@ def test_a_stored_entry_this_version_refuses_is_left_out_not_fatal(database: Dat
     with database.transaction() as session:
         compiled = banks_in_force(session).regex["legacy"]
     assert compiled.patterns == ("good",) and compiled.matches("good").hit
+
+
+def test_a_bank_holds_at_most_max_entries(
+    database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bastion.detect.banks.MAX_ENTRIES", 3)
+    with database.transaction() as session:
+        create_bank(session, "small", BankKind.KEYWORD, principal=WHO, now=clock())
+        import_entries(session, "small", "a\nb\n", replace=False, principal=WHO, now=clock(), source="")
+    too_many = "bank 'small' would hold 4 entries; a bank holds at most 3"
+    with pytest.raises(InvalidInput, match=too_many), database.transaction() as session:
+        import_entries(session, "small", "c\nd\n", replace=False, principal=WHO, now=clock(), source="")
+    huge = "the import holds 4 entries; a bank holds at most 3"
+    with pytest.raises(InvalidInput, match=huge), database.transaction() as session:
+        import_entries(session, "small", "c\nd\ne\nf\n", replace=True, principal=WHO, now=clock(), source="")

@@ -202,6 +202,8 @@ def _import(
     now: datetime,
     source: str,
 ) -> BankImport:
+    if len(numbered) > MAX_ENTRIES:  # before checking each entry: refuse a huge import at once
+        raise InvalidInput(f"the import holds {len(numbered):,} entries; a bank holds at most {MAX_ENTRIES:,}")
     bank = _bank_row(session, name)
     kind = BankKind(bank.kind)
     current = _newest_version_row(session, bank.pk)
