@@ -176,3 +176,31 @@ def test_banks_in_force_are_compiled_once_per_version(database: Database, clock:
     assert newer.keyword["spam"].version == 2 and newer.keyword["spam"] is not first.keyword["spam"]
     assert newer.regex["phones"] is first.regex["phones"]
     assert newer.keyword_matches(fold("buy likes"))["spam"].terms == ("buy likes",)
+
+
+def test_a_stored_entry_this_version_refuses_is_left_out_not_fatal(database: Database, clock: FrozenClock) -> None:
+    with database.transaction() as session:
+        create_bank(session, "legacy", BankKind.REGEX, principal=WHO, now=clock())
+        import_entries(session, "legacy", "good\n", replace=False, principal=WHO, now=clock(), source="")
+        # As if an older Bastion had accepted a pattern this one refuses.
+        row = session.scalars(select(BankVersion)).one()
+        row.entries = ["good", "(?<=a)b"]
+        row.digest = entries_digest(row.entries)
+    with database.transaction() as session:
+        compiled = banks_in_force(session).regex["legacy"]
+    assert compiled.patterns == ("good",) and compiled.matches("good").hit
+
+
+def test_a_bank_holds_at_most_max_entries(
+    database: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bastion.detect.banks.MAX_ENTRIES", 3)
+    with database.transaction() as session:
+        create_bank(session, "small", BankKind.KEYWORD, principal=WHO, now=clock())
+        import_entries(session, "small", "a\nb\n", replace=False, principal=WHO, now=clock(), source="")
+    too_many = "bank 'small' would hold 4 entries; a bank holds at most 3"
+    with pytest.raises(InvalidInput, match=too_many), database.transaction() as session:
+        import_entries(session, "small", "c\nd\n", replace=False, principal=WHO, now=clock(), source="")
+    huge = "the import holds 4 entries; a bank holds at most 3"
+    with pytest.raises(InvalidInput, match=huge), database.transaction() as session:
+        import_entries(session, "small", "c\nd\ne\nf\n", replace=True, principal=WHO, now=clock(), source="")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,6 +48,7 @@ MAX_ENTRIES = 50_000
 MAX_DESCRIPTION_CHARS = 2_000
 MAX_SOURCE_CHARS = 512
 MAX_PRINCIPAL_CHARS = 128
+log = structlog.get_logger(__name__)
 COMMENT = "#"
 ESCAPED_COMMENT = "\\#"  # a line starting `\#` is the entry `#…`, not a comment
 
@@ -200,6 +202,8 @@ def _import(
     now: datetime,
     source: str,
 ) -> BankImport:
+    if len(numbered) > MAX_ENTRIES:  # before checking each entry: refuse a huge import at once
+        raise InvalidInput(f"the import holds {len(numbered):,} entries; a bank holds at most {MAX_ENTRIES:,}")
     bank = _bank_row(session, name)
     kind = BankKind(bank.kind)
     current = _newest_version_row(session, bank.pk)
@@ -395,8 +399,13 @@ def _compiled_bank(session: Session, name: str, kind: BankKind, version: int, di
             .join(Bank, Bank.pk == BankVersion.bank_pk)
             .where(Bank.name == name, BankVersion.version == version)
         ).one()
+    # Imports refuse bad entries, but a newer Bastion may fold or parse differently than the one that
+    # imported them: such an entry is left out (and logged, without its text) rather than stopping detection.
+    usable = [entry for entry in entries if entry_problem(kind, entry) is None]
+    if len(usable) < len(entries):
+        log.error("bank_entries_skipped", bank=name, version=version, skipped=len(entries) - len(usable))
     compiled: KeywordBank | RegexBank = (
-        KeywordBank(name, version, entries) if kind is BankKind.KEYWORD else RegexBank(name, version, entries)
+        KeywordBank(name, version, usable) if kind is BankKind.KEYWORD else RegexBank(name, version, usable)
     )
     _compiled[(kind, name)] = (version, digest, compiled)
     return compiled
