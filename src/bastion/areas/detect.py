@@ -40,10 +40,6 @@ def cli_commands(cli: typer.Typer) -> None:
     cli.add_typer(labels.labels_app, name="labels")
     cli.command("worker")(worker.worker)
 
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
-
 
 @hookimpl
 def content_stored(session: Session, content_pks: Sequence[int], now: datetime, principal: str) -> None:
@@ -51,18 +47,3 @@ def content_stored(session: Session, content_pks: Sequence[int], now: datetime, 
     from bastion.detect.queue import enqueue
 
     enqueue(session, content_pks, now=now)
-
-
-@hookimpl
-def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import banks
-    from bastion.web import banks_routes
-
-    return [banks.router, banks_routes.router]
-
-
-@hookimpl
-def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli.banks import banks_app
-
-    cli.add_typer(banks_app, name="banks")
