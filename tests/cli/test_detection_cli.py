@@ -28,10 +28,18 @@ def test_reference_set_then_posts_then_the_worker_then_a_backtest(tmp_path: Path
         '{"id": "p2", "actor_id": "a1", "type": "post", "created_at": "2026-11-02T10:05:00Z", "text": "hello"}\n'
     )
     assert bastion("import", str(actors), "--kind", "actors", url=url).returncode == 0
-    assert bastion("import", str(posts), "--kind", "content", url=url).returncode == 0
+    imported = bastion("import", str(posts), "--kind", "content", "--no-detect", url=url)
+    assert imported.returncode == 0 and "detection" not in imported.stdout
     worked = bastion("worker", "--once", url=url)
     assert worked.returncode == 0, worked.stderr
     assert "evaluated 2 items in 1 batches: 1 rule hits" in worked.stdout
+    more = tmp_path / "more.jsonl"
+    more.write_text(
+        '{"id": "p3", "actor_id": "a1", "type": "post", "created_at": "2026-11-02T11:00:00Z",'
+        ' "text": "You won a gift card! Claim now at https://gift-claim.example/r/7"}\n'
+    )
+    detected = bastion("import", str(more), "--kind", "content", url=url)
+    assert "detection: 1 items evaluated in 1 batches, 1 rule hits" in detected.stdout
     backtest = bastion(
         "rules",
         "backtest",
@@ -46,9 +54,9 @@ def test_reference_set_then_posts_then_the_worker_then_a_backtest(tmp_path: Path
     )
     assert backtest.returncode == 0, backtest.stderr
     report = json.loads(backtest.stdout)
-    assert (report["since"], report["items"]) == ("2026-11-01T00:00:00+00:00", 2)
+    assert (report["since"], report["items"]) == ("2026-11-01T00:00:00+00:00", 3)
     hits = {rule["name"]: rule["hits"] for rule in report["rules"]}
-    assert hits["spam-terms-with-link"] == 1 and sum(hits.values()) == 1
+    assert hits["spam-terms-with-link"] == 1 and hits["scam-terms-with-link"] == 1 and sum(hits.values()) == 2
     # Nobody decided anything yet: precision cannot be measured, and says so.
     spam = next(rule for rule in report["rules"] if rule["name"] == "spam-terms-with-link")
     assert spam["precision"] == {"count": 0, "total": 0, "value": None, "low": None, "high": None}
