@@ -30,21 +30,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from bastion.clock import as_utc  # noqa: E402
-from bastion.detect.context import DetectionItem, VariableBuilder  # noqa: E402
-from bastion.detect.engine import Engine  # noqa: E402
-from bastion.detect.fields import context_fields  # noqa: E402
-from bastion.detect.keywords import KeywordBank  # noqa: E402
-from bastion.detect.links import domains_of, links_in  # noqa: E402
-from bastion.detect.normalise import fold  # noqa: E402
-from bastion.detect.regexes import RegexBank  # noqa: E402
-from bastion.detect.signals import SignalPlan, compute_signals  # noqa: E402
-from bastion.detect.velocity import MemoryVelocity, Observation  # noqa: E402
-from bastion.domain.detect import RuleMode  # noqa: E402
-from bastion.simulate.corpus import load_hatexplain  # noqa: E402
-from bastion.simulate.records import RecordKind  # noqa: E402
-from bastion.simulate.spec import Scale, SimulationSpec  # noqa: E402
-from bastion.simulate.world import World  # noqa: E402
+from bastion.clock import as_utc
+from bastion.detect.context import DetectionItem, VariableBuilder
+from bastion.detect.engine import Engine
+from bastion.detect.fields import context_fields
+from bastion.detect.keywords import KeywordBank
+from bastion.detect.links import domains_of, links_in
+from bastion.detect.normalise import fold
+from bastion.detect.regexes import RegexBank
+from bastion.detect.signals import SignalPlan, compute_signals
+from bastion.detect.velocity import MemoryVelocity, Observation
+from bastion.domain.detect import RuleMode
+from bastion.simulate.corpus import load_hatexplain
+from bastion.simulate.records import RecordKind
+from bastion.simulate.spec import Scale, SimulationSpec
+from bastion.simulate.world import World
 
 PATTERNS = (
     r"https?://(bit\.ly|tinyurl\.com|cutt\.ly)/\S+",
@@ -80,7 +80,7 @@ def reference_rules(count: int) -> list[BenchRule]:
     raise AssertionError("unreachable")
 
 
-def _rule(i: int, shape: int, k: int) -> BenchRule:  # noqa: PLR0911 - one shape a branch
+def _rule(i: int, shape: int, k: int) -> BenchRule:
     name = f"rule-{i:03d}"
     if shape == 0:
         days, posts = 1 + k, 2 + k
