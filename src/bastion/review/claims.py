@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     String,
     Text,
     and_,
@@ -139,13 +140,16 @@ def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str,
         select(Job.pk)
         .where(Job.queue == bindparam("queue_name"), *_open_to(me, now, languages))
         .order_by(Job.claim_rank.desc(), Job.pk)
-        .limit(1)
+        # Written in, not bound: PostgreSQL plans a prepared statement once (a generic plan) only
+        # when that plan looks as good as one made for the values; with `LIMIT $1` it expects 200
+        # rows and joins the whole table, so it would plan every claim afresh.
+        .limit(literal_column("1", Integer))
     )
     if caps:
         candidate = candidate.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(_capped_harm_types(dict(caps)))))
     external_id = case(
         (
-            Job.subject_type == SubjectType.CONTENT.value,
+            Job.subject_type == audit_log.sql_text(SubjectType.CONTENT.value),
             select(ContentItem.external_id).where(ContentItem.pk == Job.subject_pk).scalar_subquery(),
         ),
         else_=select(Actor.external_id).where(Actor.pk == Job.subject_pk).scalar_subquery(),
@@ -219,7 +223,7 @@ def _open_to(me: Any, now: Any, languages: Any) -> list[Any]:
         # Literal, not bound: the partial index ix_jobs_claimable has this very predicate, and a
         # planner can only match it (SQLite always, PostgreSQL in generic plans) against constants.
         CLAIMABLE,
-        or_(Job.status == JobStatus.OPEN.value, Job.lease_expires_at < now),
+        or_(Job.status == audit_log.sql_text(JobStatus.OPEN.value), Job.lease_expires_at < now),
         or_(Job.assigned_to.is_(None), Job.assigned_to == me),
         ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
     ]
