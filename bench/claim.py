@@ -43,8 +43,8 @@ schema and the default policies and queues) and `ANALYZE`d before the clock star
 names an existing server instead (the user needs CREATEDB): databases `bastion_bench_claim_*` are
 created on it and dropped after.
 
-`--profile FILE` profiles the reviewers' Python with cProfile, in CPU time of each reviewer thread (from the clock's start
-to its last decision) and writes one pstats file per run and reviewer process,
+`--profile FILE` profiles the reviewers' Python with cProfile, in each reviewer thread's CPU time (from
+the clock's start to its last decision), and writes one pstats file per run and reviewer process,
 `FILE.<way>-<reviewers>.<n>`; read them with `python -m pstats`. Profiling slows the reviewers down
 several times: throughput and latency of a profiled run mean nothing.
 """

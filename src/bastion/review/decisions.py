@@ -32,6 +32,7 @@ from bastion.review.config import StrikePolicy
 from bastion.review.config_store import current_review_config
 from bastion.review.enforcement import add_strike, statement_of_reasons, take_action, target_of
 from bastion.review.jobs import JobStatus
+from bastion.store.database import execute_prepared
 from bastion.store.events import append_events
 from bastion.store.schema import AuditPending, Decision, EnforcementAction, Event, Job
 from bastion.store.upsert import table_of
@@ -189,7 +190,7 @@ def _take(session: Session, job_pk: int, reviewer: Principal, now: datetime) -> 
     here; any other is only locked, and closed or reopened once the rounds are counted.
     """
     params = {"job_pk": job_pk, "me": reviewer.user_pk, "now": now}
-    row = session.connection().execute(_TAKE_JOB, params).one_or_none()
+    row = execute_prepared(session, _TAKE_JOB, params)
     if row is None:
         # Refused: say why, from the job as it is (this reads it; a decision that goes through never does).
         leased_job(session, job_pk, reviewer, now)
@@ -215,7 +216,7 @@ def _record_decision(session: Session, job: TakenJob, decision: Decision, review
     }
     columns = _columns_of(decision)
     if session.get_bind().dialect.name != "postgresql":
-        pk: int = session.connection().execute(_INSERT_DECISION, columns).scalar_one()
+        pk: int = execute_prepared(session, _INSERT_DECISION, columns)[0]
         made = NewEvent(
             EventKind.DECISION_MADE,
             SubjectType(job.subject_type),
@@ -241,13 +242,13 @@ def _record_decision(session: Session, job: TakenJob, decision: Decision, review
         "event_data": data,
     }
     params = columns | event | {f"audit_{key}": value for key, value in audit.items()}
-    return int(session.connection().execute(_DECIDE, params).scalar_one())
+    return int(execute_prepared(session, _DECIDE, params)[0])
 
 
 DECISION_AUDIT_ACTION = "job.decide"
 _decisions, _jobs, _events = table_of(Decision), table_of(Job), table_of(Event)
 _DECISION_COLUMNS = tuple(c.key for c in _decisions.c if c.key != "pk")
-_INSERT_DECISION = insert(_decisions).returning(_decisions.c.pk)
+_INSERT_DECISION = insert(_decisions).values({c: bindparam(c) for c in _DECISION_COLUMNS}).returning(_decisions.c.pk)
 _LEASE_ENDS = {"lease_owner": None, "lease_expires_at": None, "reviews_done": _jobs.c.reviews_done + 1}
 _REOPEN_JOB = (
     update(_jobs)
