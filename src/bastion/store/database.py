@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,6 +63,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_recycle", 3600)
         return create_engine(parsed, hide_parameters=True, **kwargs)
     raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def store_of(session: Session) -> str:
+    """Which store a session works on, as its URL's text: the key of per-store caches (the newest policy
+    and review configuration versions), asked for on every claim and decision. Rendered once per engine."""
+    engine = session.get_bind().engine
+    name = _store_names.get(engine)
+    if name is None:
+        name = _store_names[engine] = str(engine.url)
+    return name
+
+
+_store_names: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 class Database:
