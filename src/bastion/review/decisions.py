@@ -101,8 +101,9 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
 
     The job is taken by one guarded update (it must be leased to this reviewer, the lease not run
     out), which closes it at once when this decision stands whatever it says (one review required,
-    or the tiebreak); no locking read first. The decision, its event and its audit row are then one
-    statement on PostgreSQL. Anything refused raises, and the caller's transaction rolls back whole.
+    or the tiebreak); no locking read first. On PostgreSQL a first-round decision that closes its job
+    is written by that same statement (decision, event and audit row); any other decision by one more.
+    Anything refused raises, and the caller's transaction rolls back whole.
     """
     return _decide(session, job_pk, reviewer, choice, now)[0]
 
