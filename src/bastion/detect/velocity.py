@@ -1,0 +1,345 @@
+"""Velocity: how many items an entity (an actor, an IP address, a device, a link) posted over a sliding
+window ending at an item, that item included.
+
+Counts are kept in per-minute buckets by **event time** (the minute an item says it was posted, in UTC),
+so a window of W minutes ending at an item posted in minute M adds up the buckets M-W+1 … M: the
+window `10m` covers the item's own minute and the nine before it. Buckets make a counter cheap to keep
+and to share between workers; the price is that a window's far edge moves a minute at a time.
+
+What an item counts:
+- every item already recorded whose minute falls in its window, whenever it was recorded (an item that
+  arrives late is counted by the items observed after it, never retroactively by those already answered);
+- the items **before it in its batch** (the order the caller passes them), and itself. Items after it in
+  the batch are not counted even when posted earlier: a batch gives the same answers as the same items
+  observed one at a time, in that order.
+- An item posted later than another (a later minute) is never in the other's window.
+
+An entity value counts once per item (a link written twice in a post is one post with that link); empty
+values are no value. For `url`, the counter is the busiest of the item's links; an item without a value
+for an entity reads 0 for it.
+
+Two implementations answer alike (a property test holds them to it on both backends):
+- `MemoryVelocity`: in this process, for backtests over history replayed in time order and benchmarks.
+  It keeps each entity's buckets for `retention` minutes (two days by default) behind the newest minute
+  it saw for that entity, so it is exact for items up to a day later than the newest of their entity.
+- `StoreVelocity`: the `velocity_counts` table in the caller's transaction, shared by every worker: one
+  upsert for a batch's buckets (`count = count + excluded.count`: concurrent workers add, never
+  overwrite) and one read per entity type, sorted so that two workers lock the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from bisect import bisect_left, bisect_right, insort
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import accumulate
+from typing import Any, Protocol, cast
+
+from sqlalchemy import CursorResult, delete
+from sqlalchemy.orm import Session
+
+from bastion.clock import as_utc
+from bastion.detect.fields import VELOCITY_ENTITIES, VELOCITY_WINDOWS, velocity_counter
+from bastion.store.schema import VelocityCount
+
+WINDOWS: tuple[int, ...] = tuple(VELOCITY_WINDOWS.values())  # minutes, in the order of VELOCITY_WINDOWS
+LONGEST = max(WINDOWS)
+COUNTERS: dict[str, tuple[str, ...]] = {
+    entity: tuple(velocity_counter(entity, window) for window in VELOCITY_WINDOWS) for entity in VELOCITY_ENTITIES
+}
+_ENTITIES = frozenset(VELOCITY_ENTITIES)
+_NONE = (0,) * len(WINDOWS)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One posted item: when (event time) and its entity values by entity, e.g. {"actor": ["a_1"],
+    "ip": ["203.0.113.9"], "device": [], "url": ["https://x.example/a", "https://y.example/"]}."""
+
+    at: datetime
+    keys: Mapping[str, Sequence[str]]
+
+    def __post_init__(self) -> None:
+        unknown = set(self.keys) - _ENTITIES
+        if unknown:
+            raise ValueError(f"velocity counts only {', '.join(VELOCITY_ENTITIES)}; not {', '.join(sorted(unknown))}")
+
+
+class VelocityCounter(Protocol):
+    def observe(self, observations: Sequence[Observation]) -> list[dict[str, int]]:
+        """Count every observation into its minute and return, per observation in order, every counter
+        (`velocity_counter(entity, window)`) over the window ending at its minute."""
+        ...
+
+
+def minute_of(moment: datetime) -> int:
+    """Whole minutes since 1970-01-01 UTC (a naive time is taken to be UTC)."""
+    return int(as_utc(moment).timestamp()) // 60
+
+
+def entity_key(value: str) -> str:
+    """How the store keys a value: its SHA-256, hex (a value is never stored in the counters)."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _values(values: Sequence[str]) -> Sequence[str]:
+    """The distinct non-empty values, in order; the common single value costs no set."""
+    if len(values) == 1:
+        return values if values[0] else ()
+    return list(dict.fromkeys(value for value in values if value))
+
+
+# --- in this process --------------------------------------------------------------------------------
+
+
+class _Series:
+    """One entity value's buckets, and the running sum of each window ending at the newest minute."""
+
+    __slots__ = ("counts", "head", "inside", "minutes", "sums")
+
+    def __init__(self, minute: int) -> None:
+        self.minutes = [minute]  # minutes holding a count, oldest first
+        self.counts = {minute: 1}
+        self.head = minute  # the newest minute
+        self.sums = [1] * len(WINDOWS)  # per window ending at `head`
+        self.inside = [1] * len(WINDOWS)  # per window, how many of the newest `minutes` it covers
+
+    def add(self, minute: int, retention: int) -> list[int]:
+        """Count one item in `minute`; the window sums ending at `minute`, that item included."""
+        if minute == self.head:
+            self.counts[minute] += 1
+            sums = self.sums
+            for i in range(len(sums)):
+                sums[i] += 1
+            return sums
+        if minute > self.head:
+            return self._advance(minute, retention)
+        return self._add_late(minute)
+
+    def _advance(self, minute: int, retention: int) -> list[int]:
+        minutes, counts, sums, inside = self.minutes, self.counts, self.sums, self.inside
+        minutes.append(minute)
+        counts[minute] = 1
+        self.head = minute
+        last = len(minutes) - 1
+        for i, window in enumerate(WINDOWS):
+            edge, n, total = minute - window, inside[i], sums[i]
+            while n and minutes[last - n] <= edge:  # the oldest bucket still counted has left the window
+                total -= counts[minutes[last - n]]
+                n -= 1
+            inside[i], sums[i] = n + 1, total + 1
+        if minutes[0] <= minute - retention:
+            expired = bisect_right(minutes, minute - retention)
+            for old in minutes[:expired]:
+                del counts[old]
+            del minutes[:expired]
+        return sums
+
+    def _add_late(self, minute: int) -> list[int]:
+        counts, minutes = self.counts, self.minutes
+        new = minute not in counts
+        if new:
+            insort(minutes, minute)
+            counts[minute] = 1
+        else:
+            counts[minute] += 1
+        for i, window in enumerate(WINDOWS):
+            if minute > self.head - window:
+                self.sums[i] += 1
+                self.inside[i] += new
+        answer = []
+        for window in WINDOWS:
+            low, high = bisect_left(minutes, minute - window + 1), bisect_right(minutes, minute)
+            answer.append(sum(counts[m] for m in minutes[low:high]))
+        return answer
+
+
+class MemoryVelocity:
+    """Velocity counters in this process's memory: a few microseconds an observation.
+
+    `retention`: how many minutes of buckets each entity value keeps behind the newest minute seen for it;
+    at least the longest window. Values not seen for that long are forgotten altogether.
+    """
+
+    def __init__(self, retention: int = 2 * LONGEST) -> None:
+        if retention < LONGEST:
+            raise ValueError(f"retention must cover the longest window ({LONGEST} minutes)")
+        self.retention = retention
+        self._series: dict[str, dict[str, _Series]] = {entity: {} for entity in VELOCITY_ENTITIES}
+        self._newest = -(2**62)
+        self._swept = self._newest
+
+    def observe(self, observations: Sequence[Observation]) -> list[dict[str, int]]:
+        answers: list[dict[str, int]] = []
+        retention, tables = self.retention, self._series
+        for observation in observations:
+            minute = minute_of(observation.at)
+            keys = observation.keys
+            answer: dict[str, int] = {}
+            for entity, names in COUNTERS.items():
+                values = _values(keys.get(entity, ()))
+                table = tables[entity]
+                best: Sequence[int] = _NONE
+                for n, value in enumerate(values):
+                    series = table.get(value)
+                    if series is None:
+                        table[value] = series = _Series(minute)
+                        sums: Sequence[int] = series.sums
+                    else:
+                        sums = series.add(minute, retention)
+                    best = sums if n == 0 else [max(a, b) for a, b in zip(best, sums, strict=True)]
+                answer.update(zip(names, best, strict=True))
+            answers.append(answer)
+            if minute > self._newest:
+                self._newest = minute
+                if minute - self._swept > retention:
+                    self._forget_idle()
+        return answers
+
+    def remembered(self) -> int:
+        """How many entity values it holds counters for."""
+        return sum(len(table) for table in self._series.values())
+
+    def _forget_idle(self) -> None:
+        """Drop the values whose newest bucket is past retention: memory stays bounded on a long replay."""
+        horizon = self._newest - self.retention
+        for table in self._series.values():
+            for value in [value for value, series in table.items() if series.head <= horizon]:
+                del table[value]
+        self._swept = self._newest
+
+
+# --- in the store -----------------------------------------------------------------------------------
+
+
+class StoreVelocity:
+    """Velocity counters in the `velocity_counts` table, in the caller's transaction (`session`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def observe(self, observations: Sequence[Observation]) -> list[dict[str, int]]:
+        if not observations:
+            return []
+        minutes = [minute_of(observation.at) for observation in observations]
+        hashed: dict[str, str] = {}
+        # Per observation and entity: the keys of its distinct values.
+        keyed: list[dict[str, list[str]]] = []
+        added: Counter[tuple[str, str, int]] = Counter()
+        for observation, minute in zip(observations, minutes, strict=True):
+            mine: dict[str, list[str]] = {}
+            for entity in VELOCITY_ENTITIES:
+                keys = []
+                for value in _values(observation.keys.get(entity, ())):
+                    key = hashed.get(value)
+                    if key is None:
+                        hashed[value] = key = entity_key(value)
+                    keys.append(key)
+                    added[(entity, key, minute)] += 1
+                mine[entity] = keys
+            keyed.append(mine)
+        if not added:
+            return [_zeros() for _ in observations]
+        self._add(sorted(added.items()))
+        low, high = min(minutes) - LONGEST + 1, max(minutes)
+        buckets = {
+            entity: self._read(entity, sorted({key for (kind, key, _) in added if kind == entity}), low, high)
+            for entity in VELOCITY_ENTITIES
+            if any(kind == entity for (kind, _, _) in added)
+        }
+        return _answers(keyed, minutes, buckets)
+
+    def _add(self, rows: Sequence[tuple[tuple[str, str, int], int]]) -> None:
+        """One upsert adding the batch's counts to their buckets, in key order (the same lock order for
+        every worker on PostgreSQL, so two workers adding to the same buckets never deadlock)."""
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            columns = ([t for (t, _, _), _ in rows], [k for (_, k, _), _ in rows], [m for (_, _, m), _ in rows])
+            connection.exec_driver_sql(_UPSERT_POSTGRESQL, (*columns, [n for _, n in rows]))
+        else:
+            connection.exec_driver_sql(_UPSERT_SQLITE, [(t, k, m, n) for (t, k, m), n in rows])
+
+    def _read(self, entity: str, keys: list[str], low: int, high: int) -> dict[str, tuple[list[int], list[int]]]:
+        """The buckets of these keys from minute `low` to `high`: per key its minutes and the running totals
+        of their counts (a window's sum is then two bisections)."""
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql":
+            rows = connection.exec_driver_sql(_READ_POSTGRESQL, (entity, keys, low, high))
+        else:
+            rows = connection.exec_driver_sql(_READ_SQLITE, (entity, json.dumps(keys), low, high))
+        per_key: dict[str, tuple[list[int], list[int]]] = {}
+        for key, minute, count in rows:  # ordered by key, then minute
+            found = per_key.setdefault(key, ([], []))
+            found[0].append(int(minute))
+            found[1].append(int(count))
+        return {key: (found[0], [0, *accumulate(found[1])]) for key, found in per_key.items()}
+
+
+# Written out whole, per dialect: "count" += excluded "count", so concurrent workers add up.
+_UPSERT_SQLITE = """
+INSERT INTO velocity_counts (entity_type, entity_key, minute, "count") VALUES (?, ?, ?, ?)
+ON CONFLICT (entity_type, entity_key, minute) DO UPDATE SET "count" = velocity_counts."count" + excluded."count"
+"""
+_UPSERT_POSTGRESQL = """
+INSERT INTO velocity_counts (entity_type, entity_key, minute, "count")
+SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::integer[])
+ON CONFLICT (entity_type, entity_key, minute) DO UPDATE SET "count" = velocity_counts."count" + excluded."count"
+"""
+_READ_SQLITE = """
+SELECT entity_key, minute, "count" FROM velocity_counts
+WHERE entity_type = ? AND entity_key IN (SELECT value FROM json_each(?)) AND minute BETWEEN ? AND ?
+ORDER BY entity_key, minute
+"""
+_READ_POSTGRESQL = """
+SELECT entity_key, minute, "count" FROM velocity_counts
+WHERE entity_type = %s AND entity_key = ANY(%s::varchar[]) AND minute BETWEEN %s AND %s
+ORDER BY entity_key, minute
+"""
+
+
+def _zeros() -> dict[str, int]:
+    return {name: 0 for names in COUNTERS.values() for name in names}
+
+
+def _answers(
+    keyed: Sequence[Mapping[str, Sequence[str]]],
+    minutes: Sequence[int],
+    buckets: Mapping[str, Mapping[str, tuple[list[int], list[int]]]],
+) -> list[dict[str, int]]:
+    """Each observation's counters from the buckets read after the batch's upsert, which hold the whole
+    batch: an observation must not count the ones after it in the batch, so they are taken off again.
+    Walking the batch backwards, `later` holds, per key, the minutes of the observations after this one."""
+    answers: list[dict[str, int]] = []
+    later: dict[tuple[str, str], list[int]] = {}
+    for mine, minute in zip(reversed(keyed), reversed(minutes), strict=True):
+        answer: dict[str, int] = {}
+        for entity, names in COUNTERS.items():
+            best = [0] * len(WINDOWS)
+            for key in mine[entity]:
+                stored_minutes, totals = buckets[entity][key]
+                after = later.setdefault((entity, key), [])
+                high = bisect_right(stored_minutes, minute)
+                late_high = bisect_right(after, minute)
+                for i, window in enumerate(WINDOWS):
+                    edge = minute - window + 1
+                    stored = totals[high] - totals[bisect_left(stored_minutes, edge)]
+                    count = stored - (late_high - bisect_left(after, edge))
+                    best[i] = max(best[i], count)
+            answer.update(zip(names, best, strict=True))
+        for entity in VELOCITY_ENTITIES:
+            for key in mine[entity]:
+                insort(later[(entity, key)], minute)
+        answers.append(answer)
+    answers.reverse()
+    return answers
+
+
+def prune_velocity(session: Session, before: datetime) -> int:
+    """Delete the buckets no window ending at `before` or later can reach; how many were deleted."""
+    edge = minute_of(before) - LONGEST
+    result = cast(CursorResult[Any], session.execute(delete(VelocityCount).where(VelocityCount.minute <= edge)))
+    return result.rowcount
