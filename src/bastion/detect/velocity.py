@@ -53,6 +53,9 @@ COUNTERS: dict[str, tuple[str, ...]] = {
 }
 _ENTITIES = frozenset(VELOCITY_ENTITIES)
 _NONE = (0,) * len(WINDOWS)
+_ONE = (1,) * len(WINDOWS)
+_REACH = tuple(window - 1 for window in WINDOWS)  # a window ending in minute M starts in minute M - reach
+_NAMES = tuple(name for names in COUNTERS.values() for name in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ class VelocityCounter(Protocol):
 
 def minute_of(moment: datetime) -> int:
     """Whole minutes since 1970-01-01 UTC (a naive time is taken to be UTC)."""
-    return int(as_utc(moment).timestamp()) // 60
+    return int((moment if moment.tzinfo is not None else as_utc(moment)).timestamp()) // 60
 
 
 def entity_key(value: str) -> str:
@@ -97,65 +100,49 @@ def _values(values: Sequence[str]) -> Sequence[str]:
 
 
 class _Series:
-    """One entity value's buckets, and the running sum of each window ending at the newest minute."""
+    """One entity value's buckets: the minutes holding a count, oldest first, and running totals.
 
-    __slots__ = ("counts", "head", "inside", "minutes", "sums")
+    `totals[k]` is how many items fell in the buckets before `minutes[k]` (those forgotten included),
+    so a window's count is `totals[-1] - totals[first minute in it]`: a bisection per window. Most items
+    land in the newest minute or a newer one, which touches only the ends of the lists.
+    """
+
+    __slots__ = ("minutes", "totals")
 
     def __init__(self, minute: int) -> None:
-        self.minutes = [minute]  # minutes holding a count, oldest first
-        self.counts = {minute: 1}
-        self.head = minute  # the newest minute
-        self.sums = [1] * len(WINDOWS)  # per window ending at `head`
-        self.inside = [1] * len(WINDOWS)  # per window, how many of the newest `minutes` it covers
+        self.minutes = [minute]
+        self.totals = [0, 1]
 
     def add(self, minute: int, retention: int) -> list[int]:
-        """Count one item in `minute`; the window sums ending at `minute`, that item included."""
-        if minute == self.head:
-            self.counts[minute] += 1
-            sums = self.sums
-            for i in range(len(sums)):
-                sums[i] += 1
-            return sums
-        if minute > self.head:
-            return self._advance(minute, retention)
-        return self._add_late(minute)
-
-    def _advance(self, minute: int, retention: int) -> list[int]:
-        minutes, counts, sums, inside = self.minutes, self.counts, self.sums, self.inside
-        minutes.append(minute)
-        counts[minute] = 1
-        self.head = minute
-        last = len(minutes) - 1
-        for i, window in enumerate(WINDOWS):
-            edge, n, total = minute - window, inside[i], sums[i]
-            while n and minutes[last - n] <= edge:  # the oldest bucket still counted has left the window
-                total -= counts[minutes[last - n]]
-                n -= 1
-            inside[i], sums[i] = n + 1, total + 1
-        if minutes[0] <= minute - retention:
-            expired = bisect_right(minutes, minute - retention)
-            for old in minutes[:expired]:
-                del counts[old]
-            del minutes[:expired]
-        return sums
+        """Count one item in `minute`; the window counts ending at `minute`, that item included."""
+        minutes, totals = self.minutes, self.totals
+        newest = minutes[-1]
+        if minute == newest:
+            totals[-1] += 1
+        elif minute > newest:
+            minutes.append(minute)
+            totals.append(totals[-1] + 1)
+            if minutes[0] <= minute - retention:
+                forgotten = bisect_right(minutes, minute - retention)
+                del minutes[:forgotten]
+                del totals[:forgotten]
+        else:
+            return self._add_late(minute)
+        top, size = totals[-1], len(minutes)
+        # A window of W minutes holds at most W buckets, and retention keeps up to twice the longest:
+        # search only the newest W.
+        return [top - totals[bisect_left(minutes, minute - reach, max(0, size - reach - 1))] for reach in _REACH]
 
     def _add_late(self, minute: int) -> list[int]:
-        counts, minutes = self.counts, self.minutes
-        new = minute not in counts
-        if new:
-            insort(minutes, minute)
-            counts[minute] = 1
-        else:
-            counts[minute] += 1
-        for i, window in enumerate(WINDOWS):
-            if minute > self.head - window:
-                self.sums[i] += 1
-                self.inside[i] += new
-        answer = []
-        for window in WINDOWS:
-            low, high = bisect_left(minutes, minute - window + 1), bisect_right(minutes, minute)
-            answer.append(sum(counts[m] for m in minutes[low:high]))
-        return answer
+        """An item earlier than the newest: every running total after its bucket moves up by one."""
+        minutes, totals = self.minutes, self.totals
+        at = bisect_left(minutes, minute)
+        if at == len(minutes) or minutes[at] != minute:
+            minutes.insert(at, minute)
+            totals.insert(at + 1, totals[at])
+        totals[at + 1 :] = [total + 1 for total in totals[at + 1 :]]
+        top = totals[at + 1]
+        return [top - totals[bisect_left(minutes, minute - reach, 0, at)] for reach in _REACH]
 
 
 class MemoryVelocity:
@@ -175,30 +162,46 @@ class MemoryVelocity:
 
     def observe(self, observations: Sequence[Observation]) -> list[dict[str, int]]:
         answers: list[dict[str, int]] = []
-        retention, tables = self.retention, self._series
+        retention, tables = self.retention, tuple(self._series.items())
         for observation in observations:
             minute = minute_of(observation.at)
             keys = observation.keys
-            answer: dict[str, int] = {}
-            for entity, names in COUNTERS.items():
-                values = _values(keys.get(entity, ()))
-                table = tables[entity]
-                best: Sequence[int] = _NONE
-                for n, value in enumerate(values):
-                    series = table.get(value)
-                    if series is None:
-                        table[value] = series = _Series(minute)
-                        sums: Sequence[int] = series.sums
+            counts: list[int] = []
+            for entity, table in tables:
+                values = keys.get(entity)
+                if not values:
+                    counts += _NONE
+                elif len(values) == 1:  # the common case, without a set or a max
+                    value = values[0]
+                    series = table.get(value) if value else None
+                    if series is not None:
+                        counts += series.add(minute, retention)
+                    elif value:
+                        table[value] = _Series(minute)
+                        counts += _ONE
                     else:
-                        sums = series.add(minute, retention)
-                    best = sums if n == 0 else [max(a, b) for a, b in zip(best, sums, strict=True)]
-                answer.update(zip(names, best, strict=True))
-            answers.append(answer)
+                        counts += _NONE
+                else:
+                    counts += self._busiest(table, values, minute)
+            answers.append(dict(zip(_NAMES, counts, strict=True)))
             if minute > self._newest:
                 self._newest = minute
                 if minute - self._swept > retention:
                     self._forget_idle()
         return answers
+
+    def _busiest(self, table: dict[str, _Series], values: Sequence[str], minute: int) -> Sequence[int]:
+        """Count the item for each of its distinct values; per window, the largest count."""
+        best: Sequence[int] = _NONE
+        for value in _values(values):
+            series = table.get(value)
+            if series is None:
+                table[value] = _Series(minute)
+                counts: Sequence[int] = _ONE
+            else:
+                counts = series.add(minute, self.retention)
+            best = [max(a, b) for a, b in zip(best, counts, strict=True)]
+        return best
 
     def remembered(self) -> int:
         """How many entity values it holds counters for."""
@@ -208,7 +211,7 @@ class MemoryVelocity:
         """Drop the values whose newest bucket is past retention: memory stays bounded on a long replay."""
         horizon = self._newest - self.retention
         for table in self._series.values():
-            for value in [value for value, series in table.items() if series.head <= horizon]:
+            for value in [value for value, series in table.items() if series.minutes[-1] <= horizon]:
                 del table[value]
         self._swept = self._newest
 
