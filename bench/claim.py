@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/claim.py [--jobs 5000] [--workers 1,8,32] [--ways ours,next,bare,naive]
                                     [--think-ms 0] [--processes N] [--database-url URL] [--durable]
+                                    [--profile FILE]
 
 For each number of concurrent reviewers, and each way, a fresh database gets `--jobs` open jobs in
 the `general` queue; the reviewers then claim and decide until the queue is empty:
@@ -41,13 +42,20 @@ fresh; `--durable` turns fsync and synchronous commit on too. Each database is m
 schema and the default policies and queues) and `ANALYZE`d before the clock starts. `--database-url`
 names an existing server instead (the user needs CREATEDB): databases `bastion_bench_claim_*` are
 created on it and dropped after.
+
+`--profile FILE` profiles the reviewers' Python with cProfile, in each reviewer thread's CPU time (from
+the clock's start to its last decision), and writes one pstats file per run and reviewer process,
+`FILE.<way>-<reviewers>.<n>`; read them with `python -m pstats`. Profiling slows the reviewers down
+several times: throughput and latency of a profiled run mean nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import multiprocessing
 import os
+import pstats
 import random
 import signal
 import sys
@@ -328,7 +336,9 @@ def _raw(database: Database, reviewer: Principal, tally: Tally, *, naive: bool) 
         connection.close()
 
 
-def _reviewer_thread(work: Callable[[Tally], None], tally: Tally, start: Any) -> None:
+def _reviewer_thread(
+    work: Callable[[Tally], None], tally: Tally, start: Any, profile: cProfile.Profile | None = None
+) -> None:
     try:
         # Warm, as a long-running server is: connected, caches filled, statements compiled and prepared.
         work(Tally(latencies=[], queue=WARMUP_QUEUE, limit=1))
@@ -339,7 +349,10 @@ def _reviewer_thread(work: Callable[[Tally], None], tally: Tally, start: Any) ->
         return
     try:
         tally.pause(0.0, 1.0)
-        work(tally)
+        if profile is None:
+            work(tally)
+        else:
+            profile.runcall(work, tally)
     except BaseException as exc:
         tally.error = exc
 
@@ -392,29 +405,47 @@ def _work(database: Database, way: str, reviewer: Principal) -> Callable[[Tally]
 
 
 def _reviewer_group(
-    url: str, way: str, group: list[tuple[Principal, Tally]], start: Any, finish: Any, out: Any
+    url: str,
+    way: str,
+    group: list[tuple[Principal, Tally]],
+    start: Any,
+    finish: Any,
+    out: Any,
+    profile_to: str | None = None,
 ) -> None:
     """One API worker process: these reviewers as its threads, a pooled connection each."""
     database = Database(url, pool_size=len(group), max_overflow=0)
+    profiles = [cProfile.Profile(time.thread_time) for _ in group] if profile_to else [None] * len(group)
 
-    def reviewer_thread(reviewer: Principal, tally: Tally) -> None:
-        _reviewer_thread(_work(database, way, reviewer), tally, start)
+    def reviewer_thread(reviewer: Principal, tally: Tally, profile: cProfile.Profile | None) -> None:
+        _reviewer_thread(_work(database, way, reviewer), tally, start, profile)
         error = None if tally.error is None else f"{type(tally.error).__name__}: {tally.error}"
         out.put((tally.claims, tally.decisions, tally.latencies, error, time.perf_counter()))
         finish.wait()  # connections stay open until the parent has read the server's CPU time
 
     try:
-        threads = [threading.Thread(target=reviewer_thread, args=pair, daemon=True) for pair in group]
+        threads = [
+            threading.Thread(target=reviewer_thread, args=(*pair, profile), daemon=True)
+            for pair, profile in zip(group, profiles, strict=True)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if profile_to:
+            pstats.Stats(*(p for p in profiles if p is not None)).dump_stats(profile_to)
     finally:
         database.dispose()
 
 
 def _run_reviewers(
-    url: str, way: str, reviewers: list[Principal], tallies: list[Tally], processes: int, meter: CpuMeter
+    url: str,
+    way: str,
+    reviewers: list[Principal],
+    tallies: list[Tally],
+    processes: int,
+    meter: CpuMeter,
+    profile_to: str | None = None,
 ) -> tuple[float, dict[str, float]]:
     """Seconds from the start until the last reviewer is done, and the CPU seconds used meanwhile."""
     context = multiprocessing.get_context("fork")
@@ -423,8 +454,12 @@ def _run_reviewers(
     pairs = list(zip(reviewers, tallies, strict=True))
     groups = [pairs[i::processes] for i in range(min(processes, len(pairs)))]
     workers = [
-        context.Process(target=_reviewer_group, args=(url, way, group, start, finish, out), daemon=True)
-        for group in groups
+        context.Process(
+            target=_reviewer_group,
+            args=(url, way, group, start, finish, out, profile_to and f"{profile_to}.{way}-{len(reviewers)}.{n}"),
+            daemon=True,
+        )
+        for n, group in enumerate(groups)
     ]
     for worker in workers:
         worker.start()
@@ -442,7 +477,15 @@ def _run_reviewers(
     return ended - began, cpu
 
 
-def run_once(server: Server, way: str, workers: int, jobs: int, think_ms: float = 0.0, processes: int = 1) -> Result:
+def run_once(
+    server: Server,
+    way: str,
+    workers: int,
+    jobs: int,
+    think_ms: float = 0.0,
+    processes: int = 1,
+    profile_to: str | None = None,
+) -> Result:
     name = f"bastion_bench_claim_{way}_{workers}"
     server.create(name)
     url = server.url(name)
@@ -460,7 +503,7 @@ def run_once(server: Server, way: str, workers: int, jobs: int, think_ms: float 
         database.dispose()  # nothing pooled crosses a fork
         tallies = [Tally(latencies=[], think=think_ms / 1000, seed=i) for i in range(len(reviewers))]
         meter = CpuMeter(server.postmaster_pid)
-        seconds, cpu = _run_reviewers(url, way, reviewers, tallies, processes, meter)
+        seconds, cpu = _run_reviewers(url, way, reviewers, tallies, processes, meter, profile_to)
         with database.engine.connect() as connection:
             decided, duplicated = connection.exec_driver_sql(
                 "SELECT count(*), count(*) FILTER (WHERE n > 1) FROM (SELECT job_pk, count(*) AS n FROM decisions"
@@ -532,6 +575,12 @@ def main() -> int:
         default=os.cpu_count() or 1,
         help="reviewer processes, as API worker processes (default: one per CPU); reviewers are their threads",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        default=None,
+        help="write cProfile statistics of the reviewers to FILE.<way>-<reviewers>.<process> (slows them down)",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     ways = [w for w in args.ways.split(",") if w]
@@ -554,7 +603,7 @@ def main() -> int:
         )
         for workers in counts:
             for way in ways:
-                result = run_once(server, way, workers, args.jobs, args.think_ms, args.processes)
+                result = run_once(server, way, workers, args.jobs, args.think_ms, args.processes, args.profile)
                 print(
                     f"  {way} x {workers}: {result.ops_per_second:,.0f} claims+decisions/s, p99 {result.p99_ms:.1f} ms",
                     file=sys.stderr,

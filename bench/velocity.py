@@ -4,14 +4,15 @@ Side by side in one run, on the same generated stream (a fixed seed; actors, IPs
 drawn with a long tail, items in time order with some arriving late):
   - memory:   `MemoryVelocity.observe` in batches of 500 ("ours") against counting each entity value
               into a plain dict (no windows: "baseline", the floor of touching every value once);
-  - store:    `StoreVelocity(session).observe`, one transaction per batch of 500 ("ours"), against the
-              same transactions running only the upsert of the batch's buckets ("baseline": the write
-              alone, without the read of the windows).
+  - store:    after a day of history (100,000 items), live batches of 500 items a minute, each
+              `StoreVelocity(session).observe` in one transaction ("ours"), against the same
+              transactions running only the upsert of the batch's buckets ("baseline": the write alone,
+              without the read of the windows).
 Prints microseconds per observation (CPU time in memory, so that other processes on a busy machine
 count less; wall time for the store, whose waits are part of its cost) and the ratios; checks that the
 store's answers equal memory's for the same stream, and exits 1 when they do not.
 
-    .venv/bin/python bench/velocity.py                       # 200,000 in memory, 20,000 in SQLite
+    .venv/bin/python bench/velocity.py                       # 200,000 in memory; 20,000 live in SQLite
     .venv/bin/python bench/velocity.py --postgres            # and a throwaway PostgreSQL server
     .venv/bin/python bench/velocity.py --memory 1000000 --store 50000
 """
@@ -23,10 +24,12 @@ import random
 import sys
 import tempfile
 import time
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,18 +41,22 @@ from bastion.setup import initialise  # noqa: E402
 from bastion.store.database import Database  # noqa: E402
 
 SEED = 20261203
+ZIPF_SIZES = (2_000, 5_000, 10_000, 20_000)
 BATCH = 500
 START = datetime(2026, 11, 2, tzinfo=UTC)
 
 
-def stream(count: int, seed: int = SEED) -> list[Observation]:
-    """`count` items over about two days: 20,000 actors, 5,000 IPs, 10,000 devices, 2,000 links, each
-    drawn with a long tail (a few busy, most quiet); 2% of items arrive up to an hour late."""
+def stream(count: int, seconds: float = 2 * 86_400, start: datetime = START, seed: int = SEED) -> list[Observation]:
+    """`count` items over `seconds` from `start`: 20,000 actors, 5,000 IPs, 10,000 devices, 2,000 links,
+    each drawn with a long tail (a few busy, most quiet: Zipf); 2% of items arrive up to an hour late."""
     rng = random.Random(seed)
-    seconds_apart = 2 * 86_400 / max(count, 1)
+    seconds_apart = seconds / max(count, 1)
+    weights = {size: list(accumulate(1 / (rank + 1) ** 1.1 for rank in range(size))) for size in ZIPF_SIZES}
 
     def tail(size: int) -> int:
-        return min(int(rng.paretovariate(1.2)) - 1, size - 1)
+        """Rank r drawn with weight 1/r^1.1 (Zipf): the busiest of 20,000 actors posts about 1 item in 8."""
+        cumulative = weights[size]
+        return bisect_left(cumulative, rng.random() * cumulative[-1])
 
     observations = []
     for n in range(count):
@@ -57,10 +64,10 @@ def stream(count: int, seed: int = SEED) -> list[Observation]:
         links = [f"https://site{tail(2_000)}.example/p/{rng.randrange(50)}" for _ in range(rng.choice((0, 0, 1, 1, 2)))]
         observations.append(
             Observation(
-                START + timedelta(seconds=n * seconds_apart - late),
+                start + timedelta(seconds=n * seconds_apart - late),
                 {
                     "actor": [f"a_{tail(20_000)}"],
-                    "ip": [f"198.51.{tail(5_000) // 256}.{tail(5_000) % 256}"] if rng.random() < 0.9 else [],
+                    "ip": [f"198.51.{(ip := tail(5_000)) // 256}.{ip % 256}"] if rng.random() < 0.9 else [],
                     "device": [f"dev-{tail(10_000)}"] if rng.random() < 0.7 else [],
                     "url": links,
                 },
@@ -152,12 +159,12 @@ def per_item(seconds: float, count: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memory", type=int, default=200_000, help="observations counted in memory")
-    parser.add_argument("--store", type=int, default=20_000, help="observations counted in the store")
+    parser.add_argument("--store", type=int, default=20_000, help="observations counted in the store, live")
+    parser.add_argument("--history", type=int, default=100_000, help="observations in the store's day before")
     parser.add_argument("--postgres", action="store_true", help="also a throwaway PostgreSQL server")
     options = parser.parse_args()
 
-    observations = stream(max(options.memory, options.store))
-    in_memory = observations[: options.memory]
+    in_memory = stream(options.memory)
     baseline = plain_counts(in_memory)
     ours, _ = memory_counts(in_memory)
     print(f"memory, {len(in_memory):,} observations in batches of {BATCH}")
@@ -165,21 +172,29 @@ def main() -> int:
     print(f"  baseline  a plain dict increment   {per_item(baseline, len(in_memory))} an observation")
     print(f"  ratio     {ours / baseline:.1f}x the baseline; {len(in_memory) / ours:,.0f} observations/s")
 
-    stored = observations[: options.store]
-    _, expected = memory_counts(stored)
+    # The store: a day of history (written untimed, by the upsert alone), then live batches of 500 items
+    # a minute, as a worker takes them from its queue.
+    history = stream(options.history, seconds=86_400)
+    live = stream(options.store, seconds=60 * options.store / BATCH, start=START + timedelta(days=1), seed=SEED + 1)
+    expected = memory_counts([*history, *live])[1][len(history) :]
     failed = False
     for backend in ("sqlite", "postgresql") if options.postgres else ("sqlite",):
         with tempfile.TemporaryDirectory() as folder, fresh_stores(backend, Path(folder)) as (mine, theirs):
-            ours, answers = store_counts(mine, stored)
-            baseline = upserts_only(theirs, stored)
-        batches_run = -(-len(stored) // BATCH)
-        print(f"store ({backend}), {len(stored):,} observations, {batches_run} transactions of {BATCH}")
+            upserts_only(mine, history)
+            upserts_only(theirs, history)
+            ours, answers = store_counts(mine, live)
+            baseline = upserts_only(theirs, live)
+        batches_run = -(-len(live) // BATCH)
+        print(
+            f"store ({backend}), {len(live):,} observations after a day of {len(history):,}, "
+            f"{batches_run} transactions of {BATCH} a minute"
+        )
         for name, what, seconds in (
             ("ours", "StoreVelocity.observe", ours),
             ("baseline", "the upsert alone", baseline),
         ):
             batch_ms = seconds / batches_run * 1e3
-            print(f"  {name:<9} {what:<24} {batch_ms:8.2f} ms a batch, {per_item(seconds, len(stored))}")
+            print(f"  {name:<9} {what:<24} {batch_ms:8.2f} ms a batch, {per_item(seconds, len(live))}")
         print(f"  ratio     {ours / baseline:.1f}x the baseline")
         same = answers == expected
         print(f"  check     the store's answers equal memory's: {'PASS' if same else 'FAIL'}")

@@ -73,39 +73,49 @@ def in_batches(
     return answers
 
 
-# A stream in rough time order over days: each item up to six hours earlier than the newest
-# before it (late items), several in the same minute, links repeated within an item, values missing.
-streams = st.lists(
-    st.tuples(
-        # Seconds after the previous item's base time, and how late this item is: around the windows' edges.
-        st.sampled_from([0, 0, 1, 30, 59, 60, 61, 300, 599, 600, 601, 3_599, 3_600, 3_601, 86_340, 86_400, 86_460]),
-        st.sampled_from([0, 0, 0, 0, 59, 60, 600, 601, 3_600, 6 * 3_600]),
-        st.sampled_from(["a_1", "a_2", "a_3"]),
-        st.sampled_from(["", "198.51.100.7", "2001:db8::1"]),
-        st.lists(st.sampled_from(["https://a.example/", "https://b.example/x", ""]), max_size=3),
-        st.sampled_from([(), ("d1",), ("d1", "d2")]),
-    ),
-    max_size=60,
-).map(
-    lambda rows: [
-        Observation(
-            T0 + timedelta(seconds=sum(r[0] for r in rows[: n + 1]) - late),
-            {"actor": [actor], "ip": [ip], "url": urls, "device": list(devices)},
-        )
-        for n, (_, late, actor, ip, urls, devices) in enumerate(rows)
-    ]
+def stream_of(gaps: Sequence[int], lateness: Sequence[int]) -> st.SearchStrategy[list[Observation]]:
+    """Items in rough time order: each `gaps` seconds after the one before, then up to `lateness` seconds
+    late; several in one minute, links repeated within an item, values missing."""
+    return st.lists(
+        st.tuples(
+            st.sampled_from(gaps),
+            st.sampled_from(lateness),
+            st.sampled_from(["a_1", "a_2", "a_3"]),
+            st.sampled_from(["", "198.51.100.7", "2001:db8::1"]),
+            st.lists(st.sampled_from(["https://a.example/", "https://b.example/x", ""]), max_size=3),
+            st.sampled_from([(), ("d1",), ("d1", "d2")]),
+        ),
+        max_size=60,
+    ).map(
+        lambda rows: [
+            Observation(
+                T0 + timedelta(seconds=sum(r[0] for r in rows[: n + 1]) - late),
+                {"actor": [actor], "ip": [ip], "url": urls, "device": list(devices)},
+            )
+            for n, (_, late, actor, ip, urls, devices) in enumerate(rows)
+        ]
+    )
+
+
+# Over days, around the windows' edges: batches span more than the shortest window, as in a backtest.
+streams = stream_of(
+    [0, 0, 1, 30, 59, 60, 61, 300, 599, 600, 601, 3_599, 3_600, 3_601, 86_340, 86_400, 86_460],
+    [0, 0, 0, 0, 59, 60, 600, 601, 3_600, 6 * 3_600],
 )
+# Seconds apart: most batches within a few minutes, as a live worker's are (the store then sums the
+# buckets every window covers in the database).
+dense_streams = stream_of([0, 0, 1, 5, 20, 59, 60, 61], [0, 0, 0, 60, 540, 601])
 batch_sizes = st.lists(st.integers(1, 20), max_size=8)
 
 
-@given(streams, batch_sizes)
+@given(st.one_of(streams, dense_streams), batch_sizes)
 @settings(max_examples=200, deadline=None)
 def test_memory_counts_as_the_definition_says_in_any_batches(stream: list[Observation], sizes: list[int]) -> None:
     assert in_batches(MemoryVelocity(), stream, sizes) == reference(stream)
 
 
-@given(stream=streams, sizes=batch_sizes)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stream=st.one_of(streams, dense_streams), sizes=batch_sizes)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_the_store_gives_the_same_answers_as_memory(
     database: Database, stream: list[Observation], sizes: list[int]
 ) -> None:
@@ -118,6 +128,28 @@ def test_the_store_gives_the_same_answers_as_memory(
             answers += StoreVelocity(session).observe(stream[start : start + size])
         start += size
     assert answers == in_batches(MemoryVelocity(), stream, sizes)
+
+
+@pytest.mark.parametrize(
+    ("batches", "counts_10m"),
+    [
+        # The second batch spans minutes 5 … 9: every window of it covers minutes 0 … 5 whole (summed by
+        # the database); the minute-0 bucket is at the edge of neither and counts once.
+        ([[0.0], [5.0, 9.0]], [[1], [2, 3]]),
+        # Minute 0 leaves the 10m window of minute 10; the batch's own first item is at its core's end.
+        ([[0.0, 1.0], [3.0, 10.0, 10.5]], [[1, 2], [3, 3, 4]]),
+        # A batch later by an item: 11 … 2 (late), spanning more than the shortest window: every bucket.
+        ([[0.0], [11.0, 2.0, 11.2]], [[1], [1, 2, 3]]),
+    ],
+)
+def test_the_store_at_a_batchs_edges(
+    database: Database, batches: list[list[float]], counts_10m: list[list[int]]
+) -> None:
+    answers = []
+    for batch in batches:
+        with database.transaction() as session:
+            answers.append([a["actor_posts_10m"] for a in StoreVelocity(session).observe([post(at(m)) for m in batch])])
+    assert answers == counts_10m
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@ next" decides and claims the next job in one transaction."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -71,6 +73,67 @@ def test_a_refused_decision_leaves_the_job_leased_and_nothing_written(database: 
         assert (job.status, job.lease_owner, job.reviews_done) == ("claimed", ana.user_pk, 0)
     with database.transaction() as session:
         assert decide(session, job_pk, ana, NOTHING_WRONG, now=clock()).final
+
+
+@pytest.mark.parametrize("given", [None, 3.25])
+def test_a_decision_naming_a_policy_records_its_time_and_enforcement(
+    database: Database, clock: FrozenClock, given: float | None
+) -> None:
+    (job_pk,) = make_jobs(database, 1, queue=QUEUE, now=clock())
+    (ana,) = make_reviewers(database, 1, clock())
+    with database.transaction() as session:
+        claim_next_job_pk(session, QUEUE, ana, now=clock())
+        subject_pk = session.get_one(Job, job_pk).subject_pk
+    clock.advance(timedelta(seconds=12, microseconds=345_678))
+    choice = Choice("hate_speech", "remove", " dehumanising ", seconds_spent=given)
+    with database.transaction() as session:
+        outcome = decide(session, job_pk, ana, choice, now=clock())
+        assert outcome.final and [a.action for a in outcome.actions] == ["remove"]
+    spent = 12.345678 if given is None else given
+    with database.transaction() as session:
+        decision = session.get_one(Decision, outcome.decision.pk)
+        assert (decision.policy_id, decision.action, decision.rationale, decision.harm_type) == (
+            "hate_speech",
+            "remove",
+            "dehumanising",
+            "hate_speech",
+        )
+        assert (decision.round, decision.final, decision.seconds_spent, decision.decided_at) == (
+            1,
+            True,
+            spent,
+            clock(),
+        )
+        assert outcome.decision.seconds_spent == spent and outcome.decision.policy_version == decision.policy_version
+        made = session.scalars(select(Event).where(Event.kind == EventKind.DECISION_MADE)).one()
+        assert (made.subject_type, made.subject_pk, made.principal) == ("content", subject_pk, ana.name)
+        assert made.data == {
+            "job": job_pk,
+            "policy": "hate_speech",
+            "action": "remove",
+            "round": 1,
+            "rationale": "dehumanising",
+        }
+        row = session.scalars(select(AuditRecord).where(AuditRecord.action == "job.decide")).one()
+        assert row.details == {"policy": "hate_speech", "action": "remove", "round": 1}
+        audit_log.verify(session)
+
+
+@pytest.mark.parametrize("choice", [Choice("hate_speech", "escalate"), Choice("none", "remove")])
+def test_a_choice_refused_after_the_job_is_taken_writes_nothing(
+    database: Database, clock: FrozenClock, choice: Choice
+) -> None:
+    (job_pk,) = make_jobs(database, 1, queue=QUEUE, now=clock())
+    (ana,) = make_reviewers(database, 1, clock())
+    with database.transaction() as session:
+        claim_next_job_pk(session, QUEUE, ana, now=clock())
+    before = _counts(database)
+    with pytest.raises(InvalidInput), database.transaction() as session:
+        decide(session, job_pk, ana, choice, now=clock())
+    assert _counts(database) == before
+    with database.transaction() as session:
+        job = session.get_one(Job, job_pk)
+        assert (job.status, job.lease_owner, job.reviews_done) == ("claimed", ana.user_pk, 0)
 
 
 def test_a_decision_on_a_job_not_held_says_why(database: Database, clock: FrozenClock) -> None:

@@ -24,7 +24,9 @@ Two implementations answer alike (a property test holds them to it on both backe
   it saw for that entity, so it is exact for items up to a day later than the newest of their entity.
 - `StoreVelocity`: the `velocity_counts` table in the caller's transaction, shared by every worker: one
   upsert for a batch's buckets (`count = count + excluded.count`: concurrent workers add, never
-  overwrite) and one read per entity type, sorted so that two workers lock the same rows in the same order.
+  overwrite), in key order so that two workers lock the same rows in the same order; then one statement
+  per entity type in which the database sums each window for every (value, minute) of the batch, so a
+  busy value's thousand buckets never leave the database.
 """
 
 from __future__ import annotations
@@ -33,10 +35,9 @@ import hashlib
 import json
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import accumulate
 from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, delete
@@ -146,7 +147,7 @@ class _Series:
 
 
 class MemoryVelocity:
-    """Velocity counters in this process's memory: a few microseconds an observation.
+    """Velocity counters in this process's memory: about 2–3 µs per entity value (see docs/performance.md).
 
     `retention`: how many minutes of buckets each entity value keeps behind the newest minute seen for it;
     at least the longest window. Values not seen for that long are forgotten altogether.
@@ -248,13 +249,12 @@ class StoreVelocity:
         if not added:
             return [_zeros() for _ in observations]
         self._add(sorted(added.items()))
-        low, high = min(minutes) - LONGEST + 1, max(minutes)
-        buckets = {
-            entity: self._read(entity, sorted({key for (kind, key, _) in added if kind == entity}), low, high)
-            for entity in VELOCITY_ENTITIES
-            if any(kind == entity for (kind, _, _) in added)
-        }
-        return _answers(keyed, minutes, buckets)
+        stored: dict[tuple[str, str, int], list[int]] = {}
+        for entity in VELOCITY_ENTITIES:
+            pairs = sorted({(key, minute) for (kind, key, minute) in added if kind == entity})
+            if pairs:
+                stored |= {(entity, key, minute): sums for key, minute, sums in self._read(entity, pairs)}
+        return _answers(keyed, minutes, stored)
 
     def _add(self, rows: Sequence[tuple[tuple[str, str, int], int]]) -> None:
         """One upsert adding the batch's counts to their buckets, in key order (the same lock order for
@@ -266,20 +266,17 @@ class StoreVelocity:
         else:
             connection.exec_driver_sql(_UPSERT_SQLITE, [(t, k, m, n) for (t, k, m), n in rows])
 
-    def _read(self, entity: str, keys: list[str], low: int, high: int) -> dict[str, tuple[list[int], list[int]]]:
-        """The buckets of these keys from minute `low` to `high`: per key its minutes and the running totals
-        of their counts (a window's sum is then two bisections)."""
+    def _read(self, entity: str, pairs: Sequence[tuple[str, int]]) -> Iterator[tuple[str, int, list[int]]]:
+        """For each (key, minute) of the batch, every window's count ending in that minute, summed by the
+        database in one statement: a row per pair, not per bucket."""
         connection = self.session.connection()
         if connection.dialect.name == "postgresql":
-            rows = connection.exec_driver_sql(_READ_POSTGRESQL, (entity, keys, low, high))
+            keys, minutes = [key for key, _ in pairs], [minute for _, minute in pairs]
+            rows = connection.exec_driver_sql(_WINDOWS_POSTGRESQL, {"entity": entity, "keys": keys, "minutes": minutes})
         else:
-            rows = connection.exec_driver_sql(_READ_SQLITE, (entity, json.dumps(keys), low, high))
-        per_key: dict[str, tuple[list[int], list[int]]] = {}
-        for key, minute, count in rows:  # ordered by key, then minute
-            found = per_key.setdefault(key, ([], []))
-            found[0].append(int(minute))
-            found[1].append(int(count))
-        return {key: (found[0], [0, *accumulate(found[1])]) for key, found in per_key.items()}
+            rows = connection.exec_driver_sql(_WINDOWS_SQLITE, {"entity": entity, "pairs": json.dumps(pairs)})
+        for key, minute, *sums in rows:
+            yield key, int(minute), [int(value) for value in sums]
 
 
 # Written out whole, per dialect: "count" += excluded "count", so concurrent workers add up.
@@ -292,16 +289,31 @@ INSERT INTO velocity_counts (entity_type, entity_key, minute, "count")
 SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::integer[])
 ON CONFLICT (entity_type, entity_key, minute) DO UPDATE SET "count" = velocity_counts."count" + excluded."count"
 """
-_READ_SQLITE = """
-SELECT entity_key, minute, "count" FROM velocity_counts
-WHERE entity_type = ? AND entity_key IN (SELECT value FROM json_each(?)) AND minute BETWEEN ? AND ?
-ORDER BY entity_key, minute
-"""
-_READ_POSTGRESQL = """
-SELECT entity_key, minute, "count" FROM velocity_counts
-WHERE entity_type = %s AND entity_key = ANY(%s::varchar[]) AND minute BETWEEN %s AND %s
-ORDER BY entity_key, minute
-"""
+
+
+def _windows_statement(asked: str, entity: str) -> str:
+    """Per (key, minute) asked: the sum of each window's buckets ending in that minute, through the primary
+    key's index (a range of at most the longest window's minutes per pair). Built from the windows'
+    lengths only; every value is a bound parameter."""
+    sums = ", ".join(
+        f'SUM(CASE WHEN bucket.minute > asked.minute - {window} THEN bucket."count" ELSE 0 END)' for window in WINDOWS
+    )
+    return (
+        f"SELECT asked.entity_key, asked.minute, {sums} FROM {asked} "  # noqa: S608
+        f"JOIN velocity_counts AS bucket ON bucket.entity_type = {entity} AND bucket.entity_key = asked.entity_key "
+        f"AND bucket.minute BETWEEN asked.minute - {LONGEST - 1} AND asked.minute "
+        "GROUP BY asked.entity_key, asked.minute"
+    )
+
+
+_WINDOWS_SQLITE = _windows_statement(
+    "(SELECT json_extract(value, '$[0]') AS entity_key, json_extract(value, '$[1]') AS minute "
+    "FROM json_each(:pairs)) AS asked",
+    ":entity",
+)
+_WINDOWS_POSTGRESQL = _windows_statement(
+    "unnest(%(keys)s::varchar[], %(minutes)s::bigint[]) AS asked(entity_key, minute)", "%(entity)s"
+)
 
 
 def _zeros() -> dict[str, int]:
@@ -311,9 +323,9 @@ def _zeros() -> dict[str, int]:
 def _answers(
     keyed: Sequence[Mapping[str, Sequence[str]]],
     minutes: Sequence[int],
-    buckets: Mapping[str, Mapping[str, tuple[list[int], list[int]]]],
+    stored: Mapping[tuple[str, str, int], Sequence[int]],
 ) -> list[dict[str, int]]:
-    """Each observation's counters from the buckets read after the batch's upsert, which hold the whole
+    """Each observation's counters from the windows read after the batch's upsert, which hold the whole
     batch: an observation must not count the ones after it in the batch, so they are taken off again.
     Walking the batch backwards, `later` holds, per key, the minutes of the observations after this one."""
     answers: list[dict[str, int]] = []
@@ -323,15 +335,11 @@ def _answers(
         for entity, names in COUNTERS.items():
             best = [0] * len(WINDOWS)
             for key in mine[entity]:
-                stored_minutes, totals = buckets[entity][key]
+                windows = stored[(entity, key, minute)]
                 after = later.setdefault((entity, key), [])
-                high = bisect_right(stored_minutes, minute)
                 late_high = bisect_right(after, minute)
-                for i, window in enumerate(WINDOWS):
-                    edge = minute - window + 1
-                    stored = totals[high] - totals[bisect_left(stored_minutes, edge)]
-                    count = stored - (late_high - bisect_left(after, edge))
-                    best[i] = max(best[i], count)
+                for i, reach in enumerate(_REACH):
+                    best[i] = max(best[i], windows[i] - (late_high - bisect_left(after, minute - reach)))
             answer.update(zip(names, best, strict=True))
         for entity in VELOCITY_ENTITIES:
             for key in mine[entity]:

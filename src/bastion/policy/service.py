@@ -20,6 +20,7 @@ from bastion import audit_log
 from bastion.clock import as_utc
 from bastion.domain.policy import Action, Policy
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
+from bastion.store.database import store_of
 from bastion.store.newest import NewestVersion
 from bastion.store.schema import PolicyVersion
 
@@ -134,7 +135,7 @@ def current_policies(session: Session) -> dict[str, PolicyRecord]:
     # Versions are append-only, so the newest version row identifies the whole live set: read the
     # set again only when that row changes. The row's load time is part of it so that a pk SQLite
     # reuses after a rolled-back load never passes for the row it replaced.
-    store = str(session.get_bind().engine.url)
+    store = store_of(session)
     newest = _newest.get(session, _newest_row)
     known = _live.get(store)
     if known is None or known[0] != newest:

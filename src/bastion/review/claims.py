@@ -13,9 +13,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     String,
     Text,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -29,6 +31,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
 from bastion import audit_log
@@ -43,6 +46,7 @@ from bastion.review.access import is_vendor_only, may_work, require_queue_access
 from bastion.review.config import DEFAULT_CAP, ReviewConfig
 from bastion.review.config_store import current_review_config
 from bastion.review.jobs import OPEN_STATES, JobStatus, open_job, requeue
+from bastion.store.database import execute_prepared
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Decision, Event, Job, JobExclusion, JobReport, User
 from bastion.store.upsert import insert_ignoring_duplicates, table_of
@@ -96,8 +100,8 @@ def _claim(session: Session, queue_name: str, reviewer: Principal, now: datetime
         params["languages"] = list(reviewer.languages)
     if postgresql:
         params["principal"] = reviewer.name[: audit_log.PRINCIPAL_CHARS]
-    # An ORM statement (a Job read back) goes through the session; a Core one straight to its connection.
-    row = (session.execute(statement, params) if whole else session.connection().execute(statement, params)).first()
+    # An ORM statement (a Job read back) goes through the session; a Core one straight to the driver.
+    row = session.execute(statement, params).first() if whole else execute_prepared(session, statement, params)
     if row is None or postgresql:
         return row
     job_pk, subject_type, external_id = (row[0].pk, row[0].subject_type, row[1]) if whole else row
@@ -134,18 +138,27 @@ def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str,
     """
     me: Any = bindparam("me")
     now: Any = bindparam("now", type_=Job.claimed_at.type)
-    languages: Any = bindparam("languages", expanding=True) if by_language else None
+    languages: Any = None
+    if by_language:
+        # PostgreSQL: one array parameter, so that the statement's text is the same for any number of
+        # languages and stays prepared.
+        languages = (
+            bindparam("languages", type_=ARRAY(String)) if postgresql else bindparam("languages", expanding=True)
+        )
     candidate = (
         select(Job.pk)
-        .where(Job.queue == bindparam("queue_name"), *_open_to(me, now, languages))
+        .where(Job.queue == bindparam("queue_name"), *_open_to(me, now, languages, as_array=postgresql))
         .order_by(Job.claim_rank.desc(), Job.pk)
-        .limit(1)
+        # Written in, not bound: PostgreSQL plans a prepared statement once (a generic plan) only
+        # when that plan looks as good as one made for the values; with `LIMIT $1` it expects 200
+        # rows and joins the whole table, so it would plan every claim afresh.
+        .limit(literal_column("1", Integer))
     )
     if caps:
         candidate = candidate.where(or_(Job.harm_type.is_(None), Job.harm_type.not_in(_capped_harm_types(dict(caps)))))
     external_id = case(
         (
-            Job.subject_type == SubjectType.CONTENT.value,
+            Job.subject_type == audit_log.sql_text(SubjectType.CONTENT.value),
             select(ContentItem.external_id).where(ContentItem.pk == Job.subject_pk).scalar_subquery(),
         ),
         else_=select(Actor.external_id).where(Actor.pk == Job.subject_pk).scalar_subquery(),
@@ -170,11 +183,12 @@ def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str,
             .execution_options(populate_existing=True)
         )
     picked = candidate.with_for_update(skip_locked=True).cte("picked")
+    returned = jobs.c if whole else (jobs.c.pk, jobs.c.subject_type)
     claimed = (
         update(jobs)
         .where(jobs.c.pk == picked.c.pk)
         .values(**lease)
-        .returning(*jobs.c, external_id.label("external_id"))
+        .returning(*returned, external_id.label("external_id"))
         .cte("claimed")
     )
     principal: Any = bindparam("principal", type_=String)
@@ -212,19 +226,21 @@ def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str,
     )
 
 
-def _open_to(me: Any, now: Any, languages: Any) -> list[Any]:
+def _open_to(me: Any, now: Any, languages: Any, *, as_array: bool = False) -> list[Any]:
     """What makes a job of a queue one this reviewer may take: open, or its lease ran out; not assigned
-    to someone else; never excluded for them; in one of their languages (`languages` None: any)."""
+    to someone else; never excluded for them; in one of their languages (`languages` None: any; a
+    list, or with `as_array` one array parameter)."""
     conditions = [
         # Literal, not bound: the partial index ix_jobs_claimable has this very predicate, and a
         # planner can only match it (SQLite always, PostgreSQL in generic plans) against constants.
         CLAIMABLE,
-        or_(Job.status == JobStatus.OPEN.value, Job.lease_expires_at < now),
+        or_(Job.status == audit_log.sql_text(JobStatus.OPEN.value), Job.lease_expires_at < now),
         or_(Job.assigned_to.is_(None), Job.assigned_to == me),
         ~exists().where(JobExclusion.job_pk == Job.pk, JobExclusion.user_pk == me),
     ]
     if languages is not None:
-        conditions.append(or_(Job.language.is_(None), Job.language.in_(languages)))
+        in_languages = Job.language == any_(languages) if as_array else Job.language.in_(languages)
+        conditions.append(or_(Job.language.is_(None), in_languages))
     return conditions
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bastion import audit_log
 from bastion.errors import ConfigurationError
 from bastion.review.config import ReviewConfig
+from bastion.store.database import store_of
 from bastion.store.newest import NewestVersion
 from bastion.store.schema import ReviewConfig as ReviewConfigRow
 
@@ -62,7 +63,7 @@ def _newest_version(session: Session) -> int:
 
 
 def review_config_version(session: Session, version: int) -> ReviewConfig:
-    key = (str(session.get_bind().engine.url), version)
+    key = (store_of(session), version)
     cached = _parsed.get(key)
     if cached is None:
         document = session.scalar(select(ReviewConfigRow.document).where(ReviewConfigRow.version == version))

@@ -10,7 +10,25 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -32,6 +50,7 @@ from bastion.review.config import StrikePolicy
 from bastion.review.config_store import current_review_config
 from bastion.review.enforcement import add_strike, statement_of_reasons, take_action, target_of
 from bastion.review.jobs import JobStatus
+from bastion.store.database import execute_prepared
 from bastion.store.events import append_events
 from bastion.store.schema import AuditPending, Decision, EnforcementAction, Event, Job
 from bastion.store.upsert import table_of
@@ -82,8 +101,9 @@ def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *
 
     The job is taken by one guarded update (it must be leased to this reviewer, the lease not run
     out), which closes it at once when this decision stands whatever it says (one review required,
-    or the tiebreak); no locking read first. The decision, its event and its audit row are then one
-    statement on PostgreSQL. Anything refused raises, and the caller's transaction rolls back whole.
+    or the tiebreak); no locking read first. On PostgreSQL a first-round decision that closes its job
+    is written by that same statement (decision, event and audit row); any other decision by one more.
+    Anything refused raises, and the caller's transaction rolls back whole.
     """
     return _decide(session, job_pk, reviewer, choice, now)[0]
 
@@ -107,7 +127,14 @@ def decide_and_claim_next(
 def _decide(
     session: Session, job_pk: int, reviewer: Principal, choice: Choice, now: datetime
 ) -> tuple[DecisionOutcome, TakenJob]:
-    job = _take(session, job_pk, reviewer, now)
+    policies: dict[str, PolicyRecord] | None = None
+    written: _Written | None = None
+    if session.get_bind().dialect.name == "postgresql":
+        # "No violation" on a first round names no policy: the live policies are not needed.
+        policies = current_policies(session) if choice.policy != NO_VIOLATION else None
+        job, written = _take_and_decide(session, job_pk, reviewer, choice, policies, now)
+    else:
+        job = _take(session, job_pk, reviewer, now)
     closed = job.status == JobStatus.DECIDED  # by `_take`: a decided job is never leased
     done_before = job.reviews_done - 1 if closed else job.reviews_done
     config = current_review_config(session).config
@@ -121,11 +148,11 @@ def _decide(
                 .order_by(Decision.round)
             )
         )
-    # "No violation" on a first round names no policy: the live policies are not needed.
     named = bool(earlier) or job.kind == "appeal" or choice.policy != NO_VIOLATION
-    policies = current_policies(session) if named else {}
+    if policies is None:
+        policies = current_policies(session) if named else {}
     record = _validate(job, choice, policies, rationale_required=queue.rationale_required)
-    spent = choice.seconds_spent
+    spent = choice.seconds_spent if written is None else written.seconds_spent
     if spent is None:
         spent = (now - as_utc(job.claimed_at)).total_seconds() if job.claimed_at else 0.0
     decision = Decision(
@@ -145,7 +172,11 @@ def _decide(
     verdict, needs = _consensus(all_rounds, job.reviews_required)
     assert verdict is not None or not closed, "`_take` closes a job only for a decision that stands"
     decision.final = verdict is decision
-    decision.pk = _record_decision(session, job, decision, reviewer, now)
+    if written is None:
+        decision.pk = _record_decision(session, job, decision, reviewer, now)
+    else:
+        assert decision.final, "the statement writes a decision only for a first round that closes its job"
+        decision.pk = written.pk
     actions: list[EnforcementAction] = []
     if verdict is None:
         required = len(all_rounds) + 1 if needs is DecisionNeed.TIEBREAK else job.reviews_required
@@ -189,12 +220,69 @@ def _take(session: Session, job_pk: int, reviewer: Principal, now: datetime) -> 
     here; any other is only locked, and closed or reopened once the rounds are counted.
     """
     params = {"job_pk": job_pk, "me": reviewer.user_pk, "now": now}
-    row = session.connection().execute(_TAKE_JOB, params).one_or_none()
+    row = execute_prepared(session, _TAKE_JOB, params)
     if row is None:
         # Refused: say why, from the job as it is (this reads it; a decision that goes through never does).
         leased_job(session, job_pk, reviewer, now)
         raise Conflict(f"job {job_pk} is not leased to {reviewer.display_name}")
     return TakenJob(*row)
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What `_take_and_decide` wrote of the decision: its pk, and the seconds spent as computed there."""
+
+    pk: int
+    seconds_spent: float
+
+
+def _take_and_decide(
+    session: Session,
+    job_pk: int,
+    reviewer: Principal,
+    choice: Choice,
+    policies: dict[str, PolicyRecord] | None,
+    now: datetime,
+) -> tuple[TakenJob, _Written | None]:
+    """PostgreSQL: `_take`, and in the same statement the decision, its event and its audit row when the
+    job turns out to close on this first round (what most decisions are; not an appeal). Otherwise only
+    the take, and `_decide` goes on as for any other round. The choice is validated afterwards, from the
+    job taken: a refusal raises, and the caller's transaction rolls back whole.
+    """
+    record = policies.get(choice.policy) if policies is not None else None
+    decide_now = choice.policy == NO_VIOLATION or record is not None  # else the validation refuses it
+    action = NO_ACTION if choice.policy == NO_VIOLATION else choice.action  # `_action_of`, not an appeal
+    rationale = choice.rationale.strip()[:MAX_RATIONALE]
+    policy_id = record.policy.id if record else None
+    audit = audit_log.staged_row(
+        principal=reviewer.name,
+        action=DECISION_AUDIT_ACTION,
+        target=f"job:{job_pk}",
+        at=now,
+        details={"policy": policy_id, "action": action, "round": 1},  # `_audit_details`
+    )
+    params = {
+        "job_pk": job_pk,
+        "me": reviewer.user_pk,
+        "now": now,
+        "decide_now": decide_now,
+        "policy_id": policy_id,
+        "policy_version": record.version if record else None,
+        "harm_type": harm_type(record.policy.id) if record else None,
+        "action": action,
+        "rationale": rationale,
+        "seconds_spent": choice.seconds_spent,
+        "event_principal": reviewer.name,
+        # `_record_decision`'s event data, for round 1
+        "event_data": {"job": job_pk, "policy": policy_id, "action": action, "round": 1, "rationale": rationale[:500]},
+    } | {f"audit_{key}": value for key, value in audit.items()}
+    row = execute_prepared(session, _TAKE_AND_DECIDE, params)
+    if row is None:
+        leased_job(session, job_pk, reviewer, now)  # says why
+        raise Conflict(f"job {job_pk} is not leased to {reviewer.display_name}")
+    taken = TakenJob(*row[:_TAKEN_FIELDS])
+    made_pk, seconds = row[_TAKEN_FIELDS:]
+    return taken, None if made_pk is None else _Written(int(made_pk), float(seconds))
 
 
 def _forget(session: Session, job_pk: int) -> None:
@@ -215,7 +303,7 @@ def _record_decision(session: Session, job: TakenJob, decision: Decision, review
     }
     columns = _columns_of(decision)
     if session.get_bind().dialect.name != "postgresql":
-        pk: int = session.connection().execute(_INSERT_DECISION, columns).scalar_one()
+        pk: int = execute_prepared(session, _INSERT_DECISION, columns)[0]
         made = NewEvent(
             EventKind.DECISION_MADE,
             SubjectType(job.subject_type),
@@ -241,13 +329,13 @@ def _record_decision(session: Session, job: TakenJob, decision: Decision, review
         "event_data": data,
     }
     params = columns | event | {f"audit_{key}": value for key, value in audit.items()}
-    return int(session.connection().execute(_DECIDE, params).scalar_one())
+    return int(execute_prepared(session, _DECIDE, params)[0])
 
 
 DECISION_AUDIT_ACTION = "job.decide"
 _decisions, _jobs, _events = table_of(Decision), table_of(Job), table_of(Event)
 _DECISION_COLUMNS = tuple(c.key for c in _decisions.c if c.key != "pk")
-_INSERT_DECISION = insert(_decisions).returning(_decisions.c.pk)
+_INSERT_DECISION = insert(_decisions).values({c: bindparam(c) for c in _DECISION_COLUMNS}).returning(_decisions.c.pk)
 _LEASE_ENDS = {"lease_owner": None, "lease_expires_at": None, "reviews_done": _jobs.c.reviews_done + 1}
 _REOPEN_JOB = (
     update(_jobs)
@@ -311,9 +399,75 @@ def _decide_statement() -> Any:
     return select(decision.c.pk).add_cte(event.cte("made_event"), audit.cte("made_audit"))
 
 
+def _take_and_decide_statement() -> Any:
+    """`_TAKE_JOB` as a CTE and, when `:decide_now` and the job closed on its first round (not an appeal),
+    the decision, its event and its audit row; returns a TakenJob's columns, then the decision's pk and
+    seconds spent (NULL when no decision was written)."""
+    taken = _take_job_statement().cte("taken")
+    now = bindparam("now", type_=Decision.decided_at.type)
+    claimed_for = cast(func.extract("epoch", now - taken.c.claimed_at), Float)
+    seconds = func.greatest(
+        literal(0.0, Float), func.coalesce(bindparam("seconds_spent", type_=Float), claimed_for, 0.0)
+    )
+    first_and_closing = and_(
+        bindparam("decide_now", type_=Boolean),
+        taken.c.status == audit_log.sql_text(JobStatus.DECIDED.value),
+        taken.c.reviews_done == 1,
+        taken.c.kind != audit_log.sql_text("appeal"),
+    )
+    decision = select(
+        taken.c.pk,
+        bindparam("me", type_=Decision.reviewer_pk.type),
+        literal_column("1", Integer),
+        bindparam("policy_id", type_=String),
+        bindparam("policy_version", type_=Integer),
+        func.coalesce(bindparam("harm_type", type_=String), taken.c.harm_type),
+        bindparam("action", type_=String),
+        bindparam("rationale", type_=Text),
+        seconds,
+        now,
+        true(),
+    ).where(first_and_closing)
+    columns = [
+        "job_pk", "reviewer_pk", "round", "policy_id", "policy_version", "harm_type",
+        "action", "rationale", "seconds_spent", "decided_at", "final",
+    ]  # fmt: skip
+    made = (
+        insert(_decisions)
+        .from_select(columns, decision)
+        .returning(_decisions.c.pk, _decisions.c.seconds_spent)
+        .cte("made")
+    )
+    event = insert(_events).from_select(
+        ["kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data"],
+        select(
+            audit_log.sql_text(EventKind.DECISION_MADE.value),
+            taken.c.subject_type,
+            taken.c.subject_pk,
+            now,
+            now,
+            bindparam("event_principal", type_=String),
+            bindparam("event_data", type_=Event.data.type),
+        ).select_from(made.join(taken, true())),
+    )
+    pending = table_of(AuditPending)
+    staged = [c for c in pending.c if c.key != "pk"]
+    audit = insert(pending).from_select(
+        [c.key for c in staged],
+        select(*(bindparam(f"audit_{c.key}", type_=c.type) for c in staged)).select_from(made),
+    )
+    return (
+        select(*(taken.c[field.name] for field in fields(TakenJob)), made.c.pk, made.c.seconds_spent)
+        .select_from(taken.outerjoin(made, true()))
+        .add_cte(event.cte("made_event"), audit.cte("made_audit"))
+    )
+
+
 TIEBREAK_ROUND = 3
 _TAKE_JOB = _take_job_statement()
 _DECIDE = _decide_statement()
+_TAKE_AND_DECIDE = _take_and_decide_statement()
+_TAKEN_FIELDS = len(fields(TakenJob))
 
 
 def _columns_of(decision: Decision) -> dict[str, object]:

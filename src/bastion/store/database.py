@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ClauseElement, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bastion.errors import ConfigurationError
 
@@ -61,6 +65,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
 
+def store_of(session: Session) -> str:
+    """Which store a session works on, as its URL's text: the key of per-store caches (the newest policy
+    and review configuration versions), asked for on every claim and decision. Rendered once per engine."""
+    engine = session.get_bind().engine
+    name = _store_names.get(engine)
+    if name is None:
+        name = _store_names[engine] = str(engine.url)
+    return name
+
+
+_store_names: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
 class Database:
     """One store: its engine and a factory of sessions. Services own the transactions."""
 
@@ -88,3 +105,64 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def execute_prepared(session: Session, statement: Executable, params: Mapping[str, Any]) -> Any:
+    """The first row of a prebuilt statement run in the session's transaction (None: no row), for the few
+    statements every claim and decision runs.
+
+    On PostgreSQL the statement goes to the driver as a prepared statement, below SQLAlchemy's execution
+    (its execution context, result object and the driver's description of every result column cost
+    more Python time than the statement costs the server); each bound value is converted as SQLAlchemy
+    would convert it, and a driver error is raised as SQLAlchemy's. The row is the driver's tuple, with
+    no result conversions (a time comes back in the connection's zone). Elsewhere it is an ordinary
+    execution. The statement must be built once (it is compiled once, and kept, per dialect), with every
+    value it takes a named parameter (compiled without values, an INSERT writes only the columns its
+    `values()` name) and none of them expanding.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        return connection.execute(statement, params).first()
+    prepared = _prepared.get((statement, dialect.name)) or _prepare(statement, dialect)
+    values = prepared.defaults | dict(params)
+    for name, convert in prepared.conversions.items():
+        values[name] = convert(values[name])
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    try:
+        return driver.execute(prepared.sql, values, prepare=True).fetchone()
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, connection.connection.dbapi_connection, None):
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            prepared.sql, values, error, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        ) from error
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    defaults: dict[str, Any]  # the values built into the statement (constants, literals)
+    conversions: dict[str, Callable[[Any], Any]]  # SQLAlchemy's bind processors, by parameter name
+
+
+_prepared: dict[tuple[Executable, str], _Prepared] = {}
+
+
+def _prepare(statement: Executable, dialect: Dialect) -> _Prepared:
+    assert isinstance(statement, ClauseElement)
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    binds = compiled.bind_names
+    if any(bind.expanding for bind in binds) or "POSTCOMPILE" in compiled.string:
+        raise ValueError("a statement run prepared cannot have expanding parameters")
+    conversions: dict[str, Callable[[Any], Any]] = {}
+    for bind, name in binds.items():
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            conversions[name] = convert
+    defaults = {name: bind.effective_value for bind, name in binds.items() if not bind.required}
+    prepared = _Prepared(compiled.string, defaults, conversions)
+    _prepared[(statement, dialect.name)] = prepared
+    return prepared

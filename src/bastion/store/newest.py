@@ -13,6 +13,8 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
+from bastion.store.database import store_of
+
 T = TypeVar("T")
 NEWEST_TTL_SECONDS = 2.0
 
@@ -38,4 +40,4 @@ class NewestVersion(Generic[T]):
 
 
 def _store(session: Session) -> str:
-    return str(session.get_bind().engine.url)
+    return store_of(session)

@@ -1,0 +1,58 @@
+"""Running a prebuilt statement prepared (the claims' and decisions' statements): the values converted
+as SQLAlchemy converts them, the first row back, and a failure raised as SQLAlchemy raises it."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from bastion.clock import FrozenClock
+from bastion.store.database import Database, execute_prepared
+from bastion.store.schema import Event
+from bastion.store.upsert import table_of
+
+_events = table_of(Event)
+_COLUMNS = ("subject_pk", "occurred_at", "recorded_at", "principal", "data")
+_RECORD = (
+    insert(_events)
+    .values(kind="test.kind", subject_type="job", **{c: bindparam(c, type_=_events.c[c].type) for c in _COLUMNS})
+    .returning(_events.c.pk)
+)
+_FIND = select(_events.c.pk, _events.c.data).where(_events.c.kind == bindparam("kind"))
+
+
+def test_values_go_in_as_sqlalchemy_would_send_them(database: Database, clock: FrozenClock) -> None:
+    berlin = clock().astimezone(timezone(timedelta(hours=1)))
+    data = {"queue": "general", "nested": {"n": 1, "text": 'ünï "q" \\'}}
+    with database.transaction() as session:
+        values = {"subject_pk": 7, "occurred_at": berlin, "recorded_at": clock(), "principal": "user:a", "data": data}
+        (pk,) = execute_prepared(session, _RECORD, values)
+        assert execute_prepared(session, _FIND, {"kind": "no.such.kind"}) is None
+    with database.transaction() as session:
+        event = session.get_one(Event, pk)
+        assert (event.kind, event.subject_pk, event.data) == ("test.kind", 7, data)
+        assert event.occurred_at == clock() and event.occurred_at.utcoffset() == timedelta(0)
+        found = execute_prepared(session, _FIND, {"kind": "test.kind"})
+        assert found is not None and found[0] == pk
+
+
+def test_a_refused_statement_raises_sqlalchemys_error_and_writes_nothing(
+    database: Database, clock: FrozenClock
+) -> None:
+    values = {"subject_pk": 7, "occurred_at": clock(), "recorded_at": clock(), "principal": "user:a", "data": {}}
+    with pytest.raises(IntegrityError), database.transaction() as session:
+        execute_prepared(session, _RECORD, values)
+        execute_prepared(session, _RECORD, values | {"principal": None})  # NOT NULL
+    with database.transaction() as session:
+        assert session.scalars(select(Event.pk).where(Event.kind == "test.kind")).all() == []
+
+
+def test_a_statement_with_a_list_parameter_is_refused(database: Database, clock: FrozenClock) -> None:
+    listed = select(_events.c.pk).where(_events.c.kind.in_(bindparam("kinds", expanding=True)))
+    if database.dialect != "postgresql":
+        pytest.skip("only the prepared path compiles statements once")
+    with database.transaction() as session, pytest.raises(ValueError, match="expanding"):
+        execute_prepared(session, listed, {"kinds": ["a"]})
