@@ -40,10 +40,6 @@ def cli_commands(cli: typer.Typer) -> None:
     cli.add_typer(labels.labels_app, name="labels")
     cli.command("worker")(worker.worker)
 
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
-
 
 @hookimpl
 def content_stored(session: Session, content_pks: Sequence[int], now: datetime, principal: str) -> None:
