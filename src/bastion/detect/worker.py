@@ -21,12 +21,15 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.detect.pipeline import take_from_queue
+from bastion.detect.velocity import prune_velocity
 from bastion.store.database import Database
 from bastion.store.schema import DetectionQueueItem, DetectionVerdict
 
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5
+PRUNE_EVERY = timedelta(hours=1)
+VELOCITY_KEPT = timedelta(days=1)  # windows ending up to a day ago stay whole: items may arrive that late
 DEFAULT_BATCH = 500
 DEFAULT_LEASE = timedelta(minutes=5)
 
@@ -86,6 +89,7 @@ class DetectionWorker:
         self.lease = lease
         self.name = name or worker_name()
         self.stats = WorkerStats()
+        self._pruned_at: datetime | None = None
 
     def run_once(self) -> int:
         """Lease and evaluate one batch; how many items it held (0 when the queue had none ready)."""
@@ -135,13 +139,23 @@ class DetectionWorker:
                 self.stats.set_aside += 1
 
     def run(self, stop: threading.Event, *, idle_seconds: float = 1.0, once: bool = False) -> WorkerStats:
-        """Run batches until `stop` is set (or, with `once`, until the queue has nothing ready)."""
+        """Run batches until `stop` is set (or, with `once`, until the queue has nothing ready). When the
+        queue is empty, velocity buckets too old for any window are deleted, at most once an hour."""
         while not stop.is_set():
             if self.run_once() == 0:
+                self._prune()
                 if once:
                     break
                 stop.wait(idle_seconds)
         return self.stats
+
+    def _prune(self) -> None:
+        now = self.clock()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        with self.database.transaction() as session:
+            prune_velocity(session, now - VELOCITY_KEPT)
+        self._pruned_at = now
 
 
 class DetectionThread:
