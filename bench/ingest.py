@@ -265,8 +265,11 @@ def _status_kib(field: str) -> int:
 
 
 def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """User+system time of this process and of its children that have ended (the import's worker process)."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
 
 
 def _other_processes_ticks() -> dict[int, int]:
@@ -635,7 +638,8 @@ def report(data: Dataset, backend: str, ours: dict[str, Any], baseline: dict[str
     print(
         "peak RSS: the phase subprocess's high-water mark (VmHWM, imports included); RSS rise: sampled peak"
         " during the timed import minus the RSS just before it; CPU s: the importing process's user+system"
-        " time (rows/CPU s is the least sensitive to a busy machine); other CPU s: the rest of the machine"
+        " time, its worker process included (rows/CPU s is the least sensitive to a busy machine); other CPU s:"
+        " the rest of the machine"
         " meanwhile (user-space processes, a database server included)"
     )
     if backend.startswith("SQLite"):

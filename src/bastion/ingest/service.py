@@ -119,27 +119,33 @@ class _Accepted:
 def validate_batch(
     kind: IngestKind, items: Sequence[object], item_path: Callable[[int], str] = items_path
 ) -> ValidatedBatch:
-    """Validate every item's fields and find the language of content sent without one (no I/O)."""
+    """Validate every item's fields and find the language of content sent without one (no I/O).
+
+    An item that is already the kind's payload model is taken as validated.
+    """
     model = PAYLOADS[kind]
     errors: dict[int, ItemOutcome] = {}
     valid: list[ValidItem] = []
     content: list[tuple[int, ContentFields]] = []
     for index, raw in enumerate(items):
-        if not isinstance(raw, Mapping):
+        if isinstance(raw, model):  # validated already, from its JSON text (see `bastion.ingest.batch`)
+            payload: Any = raw
+        elif not isinstance(raw, Mapping):
             error = FieldError(item_path(index), "must be a JSON object")
             errors[index] = ItemOutcome(index, None, ItemStatus.ERROR, (error,))
             continue
-        try:
-            payload: Any = model.model_validate(raw)
-        except ValidationError as exc:
-            ident = raw.get("id")
-            errors[index] = ItemOutcome(
-                index,
-                str(ident) if ident is not None else None,
-                ItemStatus.ERROR,
-                tuple(field_errors(exc, item_path(index))),
-            )
-            continue
+        else:
+            try:
+                payload = model.model_validate(raw)
+            except ValidationError as exc:
+                ident = raw.get("id")
+                errors[index] = ItemOutcome(
+                    index,
+                    str(ident) if ident is not None else None,
+                    ItemStatus.ERROR,
+                    tuple(field_errors(exc, item_path(index))),
+                )
+                continue
         if kind is IngestKind.CONTENT:
             language = detect_language(payload.text) if payload.language is None and payload.text else None
             content.append((index, content_fields(payload, language, language is not None)))
