@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from bastion.clock import Clock
 from bastion.domain.subjects import IngestKind
 from bastion.errors import BastionError, FieldError
+from bastion.ingest.payloads import storable_json_text
 from bastion.ingest.readers import (
     FileFormat,
     ProgressSink,
@@ -181,7 +182,7 @@ def _validated_lines(chunk: list[tuple[int, bytes]], kind: IngestKind) -> _Valid
     unreadable: list[FieldError] = []
     for number, raw in chunk:
         try:
-            item: object = model.model_validate_json(raw)
+            item: object = model.model_validate_json(raw, context=storable_json_text(raw))
         except ValidationError:
             record = jsonl_record(number, raw)
             if record.error is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -25,6 +26,7 @@ from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload,
 from bastion.ingest.validation import field_errors, json_path
 from bastion.plugins import announce, plugin_manager
 from bastion.policy.service import current_policies
+from bastion.store.bulk import JsonText
 from bastion.store.database import Database
 from bastion.store.events import append_event_rows, append_events
 from bastion.store.schema import Actor, Base, ContentItem, Report, View
@@ -245,8 +247,7 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
             outcomes[index] = ItemOutcome(index, ident, ItemStatus.DUPLICATE)
             continue
         outcomes[index] = ItemOutcome(index, ident, ItemStatus.CREATED)
-        data = {"id": ident, "type": fields[2], "surface": fields[9]}
-        events.append((kind, subject, pk, fields[10], now, principal, data))
+        events.append((kind, subject, pk, fields[10], now, principal, _content_created(ident, fields[2], fields[9])))
     append_event_rows(session, events)
     if fresh:
         stored = tuple(fields[0] for _, fields in fresh if fields[0] in created)
@@ -256,6 +257,15 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
             session=session, content_pks=sorted(created.values()), now=now, principal=principal
         )
     return IngestResult(IngestKind.CONTENT, tuple(outcomes[i] for i in sorted(outcomes)))
+
+
+def _content_created(ident: str, content_type: str, surface: str | None) -> JsonText:
+    """A `content.created` event's data, {"id", "type", "surface"}, written as `json.dumps` would write it.
+
+    Written here, not by `json.dumps`, as this runs for every item of every import: a third of the cost.
+    """
+    where = "null" if surface is None else _json_string(surface)
+    return JsonText(f'{{"id": {_json_string(ident)}, "type": {_json_string(content_type)}, "surface": {where}}}')
 
 
 def _announce(

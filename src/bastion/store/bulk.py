@@ -52,7 +52,15 @@ def _utc_or_none(value: datetime | None) -> datetime | None:
     return as_utc(value)
 
 
+class JsonText(str):
+    """A value for a JSON column already written as text, exactly as `json.dumps` writes it: stored as is."""
+
+    __slots__ = ()
+
+
 def _json_text(value: Any) -> str:
+    if type(value) is JsonText:
+        return str(value)
     return json.dumps(value)  # SQLAlchemy's JSON type serialises with json.dumps too (None → "null")
 
 
@@ -82,22 +90,25 @@ def driver_columns(
 
 
 def _converted(convert: Convert, column: list[Any]) -> list[Any]:
-    """Each distinct value converted once: a chunk's rows share many times (when it was received, above all).
-
-    Only for times: equal times (the same instant) convert to the same stored value.
-    """
-    if convert is _json_text:
+    if convert is not sqlite_moment:
         return [convert(value) for value in column]
-    done: dict[Any, Any] = {}
+    # Formatting a time is most of the conversion's cost, and an import's rows share many: every row
+    # of a chunk was received at the same time, and an item's event happened when the item was made.
+    # Equal times (the same instant) are stored as the same text, so they are formatted once.
+    moments = _sqlite_moments
+    if len(moments) > MOMENTS_KEPT:
+        moments.clear()
     converted = []
     for value in column:
-        stored = done.get(value, _MISSING)
+        stored = moments.get(value, _MISSING)
         if stored is _MISSING:
-            stored = done[value] = convert(value)
+            stored = moments[value] = convert(value)
         converted.append(stored)
     return converted
 
 
+MOMENTS_KEPT = 20_000  # times formatted for SQLite, kept for the next insert (an item's event, say)
+_sqlite_moments: dict[datetime | None, str | None] = {}
 _MISSING = object()
 
 
