@@ -95,6 +95,8 @@ def _converted(convert: Convert, column: list[Any]) -> list[Any]:
     # Formatting a time is most of the conversion's cost, and an import's rows share many: every row
     # of a chunk was received at the same time, and an item's event happened when the item was made.
     # Equal times (the same instant) are stored as the same text, so they are formatted once.
+    if column and column.count(column[0]) == len(column):  # one time for every row (when received, say)
+        return [convert(column[0])] * len(column)
     moments = _sqlite_moments
     if len(moments) > MOMENTS_KEPT:
         moments.clear()
