@@ -84,7 +84,8 @@ def import_file(
     summary = ImportSummary(path=path.name, kind=kind)
     file_format = file_format or format_of(path)
     with _fewer_collections():
-        if kind is IngestKind.CONTENT and _FORK is not None:
+        # A daemonic process may not start one of its own: there, a thread reads ahead.
+        if kind is IngestKind.CONTENT and _FORK is not None and not multiprocessing.current_process().daemon:
             ahead: AbstractContextManager[Iterable[_ValidatedChunk]] = _ValidatingProcess(
                 path, file_format, kind, chunk_size, progress
             )
