@@ -215,7 +215,7 @@ def test_a_failed_transaction_leaves_nothing_half_written(
     def broken_append(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("bastion.ingest.service.append_events", broken_append)
+    monkeypatch.setattr("bastion.ingest.service.append_event_rows", broken_append)  # content writes its events as rows
     failing = TestClient(client.app, raise_server_exceptions=False, base_url="http://127.0.0.1")
     response = failing.post("/api/v1/content", json={"items": [content(i) for i in range(50)]}, headers=platform)
     assert response.status_code == 500

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import multiprocessing
 import subprocess
 import sys
 import threading
@@ -137,7 +138,7 @@ def test_a_crash_mid_file_keeps_whole_chunks_and_a_rerun_completes(
 def test_a_killed_import_leaves_whole_chunks_with_their_events_and_audit_rows(
     database: Database, clock: FrozenClock, tmp_path: Path
 ) -> None:
-    """The importing process is killed (SIGKILL) while a reader thread works ahead of the store."""
+    """The importing process is killed (SIGKILL) while its worker process validates ahead of the store."""
     import_file(
         database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
     )
@@ -160,9 +161,15 @@ def test_a_killed_import_leaves_whole_chunks_with_their_events_and_audit_rows(
             assert process.poll() is None, "the import ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)
+        workers = _children(process.pid)
     finally:
         process.kill()
         process.wait()
+    assert workers, "the import validates in a worker process"
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in workers):  # its next hand-over fails, and it ends
+        assert time.monotonic() < deadline, "the worker outlived the killed import"
+        time.sleep(0.05)
     stored = _count(database, ContentItem)
     assert stored < rows, "the import finished before it was killed; give it more rows"
     assert stored % chunk == 0
@@ -175,14 +182,90 @@ def test_a_killed_import_leaves_whole_chunks_with_their_events_and_audit_rows(
     assert _count(database, Event) - len(ACTORS) == rows
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _running(pid: int) -> bool:
+    """True while `pid` runs (a zombie nobody has reaped yet has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("kind", [IngestKind.CONTENT, IngestKind.REPORTS])  # a worker process; a thread
 def test_an_error_while_reading_ahead_is_raised_to_the_caller(
-    database: Database, clock: FrozenClock, tmp_path: Path
+    database: Database, clock: FrozenClock, tmp_path: Path, kind: IngestKind
 ) -> None:
     bad = tmp_path / "bad.parquet"
     bad.write_bytes(b"not parquet at all")
-    with pytest.raises(InvalidInput, match=r"cannot read bad\.parquet"):
-        import_file(database, bad, IngestKind.CONTENT, principal="system:test", clock=clock)
+    with pytest.raises(InvalidInput, match=r"cannot read bad\.parquet") as raised:
+        import_file(database, bad, kind, principal="system:test", clock=clock)
+    assert raised.value.errors[0].path == "FILE"
     assert not [t for t in threading.enumerate() if t.name == "bastion-import-reader"]
+    assert not multiprocessing.active_children()
+
+
+def test_the_worker_process_ends_with_the_import(database: Database, clock: FrozenClock, tmp_path: Path) -> None:
+    import_file(
+        database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
+    )
+    path = _jsonl(tmp_path / "content.jsonl", [_content(i) for i in range(300)])
+    summary = import_file(database, path, IngestKind.CONTENT, principal="system:test", clock=clock, chunk_size=100)
+    assert summary.created == 300
+    assert not multiprocessing.active_children()
+
+
+# Lines that pydantic's JSON parser refuses or that carry a NUL: read and validated again the usual
+# way, they are refused with the same words as an item sent to the API.
+BAD_LINES = [
+    pytest.param(
+        json.dumps(_content(0, text="a\x00b")), "", "text: must not contain the NUL character (\\u0000)", id="nul"
+    ),
+    pytest.param(
+        json.dumps(_content(0, text="a\ud800b")),
+        "text",
+        "must be valid UTF-8 text",
+        id="escaped-unpaired-surrogate",
+    ),
+    pytest.param(
+        json.dumps(_content(0, text="SURROGATE"), ensure_ascii=False).replace("SURROGATE", "\ud800"),
+        "text",
+        "must be valid UTF-8 text",
+        id="encoded-unpaired-surrogate",  # UTF-8 bytes of a surrogate: Python's JSON reader lets them through
+    ),
+    pytest.param(json.dumps(_content(0, views=True)), "views", "must be a whole number, not true or false", id="bool"),
+    pytest.param(json.dumps(_content(0, colour="red")), "colour", "unknown field", id="unknown-field"),
+    pytest.param(json.dumps([_content(0)]), "", "each line must be one JSON object", id="a-list"),
+    pytest.param('{"id": "c0",', "", "not valid JSON: Expecting property name enclosed in double quotes", id="broken"),
+]
+
+
+@pytest.mark.parametrize(("line", "path", "message"), BAD_LINES)
+def test_bad_lines_are_refused_in_the_usual_words(
+    database: Database, clock: FrozenClock, tmp_path: Path, line: str, path: str, message: str
+) -> None:
+    import_file(
+        database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
+    )
+    source = tmp_path / "content.jsonl"
+    lines = [
+        (json.dumps(_content(1)) + "\n").encode(),
+        line.encode("utf-8", "surrogatepass") + b"\n",
+        (json.dumps(_content(2, text="a literal \\u0000 is text")) + "\n").encode(),
+    ]
+    source.write_bytes(b"".join(lines))
+    summary = import_file(database, source, IngestKind.CONTENT, principal="system:test", clock=clock)
+    assert (summary.created, summary.rejected) == (2, 1)
+    assert [(e.line, e.path) for e in summary.errors] == [(2, path)]
+    assert summary.errors[0].message.startswith(message)
+    with database.transaction() as session:
+        assert (
+            session.scalar(select(ContentItem.text).where(ContentItem.external_id == "c2"))
+            == "a literal \\u0000 is text"
+        )
 
 
 def test_the_cycle_collector_runs_less_often_only_while_importing() -> None:

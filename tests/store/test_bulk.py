@@ -122,3 +122,14 @@ def test_events_read_back_as_written(database: Database, count: int) -> None:
     assert read == [
         ("content.created", "content", i, AT + timedelta(seconds=i), AT, "p\tq", {"id": f"c{i}"}) for i in range(count)
     ]
+
+
+def test_the_same_instant_in_another_zone_is_stored_as_the_same_time(database: Database) -> None:
+    """Times are formatted once per instant and kept for the next insert: the zone must not leak into it."""
+    elsewhere = AT.astimezone(timezone(timedelta(hours=-7)))
+    with database.transaction() as session:
+        insert_new(session, Actor, [_actor("first", created_at=AT)])
+        insert_new(session, Actor, [_actor("second", created_at=elsewhere), _actor("third", created_at=AT)])
+        session.execute(insert(Actor), [_actor("through-sqlalchemy", created_at=elsewhere)])
+    stored = {_raw(database, "actors", f"external_id = '{name}'")[1] for name in ("first", "second", "third")}
+    assert stored == {_raw(database, "actors", "external_id = 'through-sqlalchemy'")[1]}

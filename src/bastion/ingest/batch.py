@@ -3,28 +3,45 @@
 A chunk commits whole or not at all, so a crash mid-file leaves only whole chunks behind; importing
 the file again completes it and changes nothing that was already stored.
 
-Reading and validating a chunk (JSON, pydantic, language identification) needs no database, so a
-thread does it one chunk ahead while the store writes the chunk before. The store's work (SQLite's
-C code, or a PostgreSQL server waited on) lets go of the interpreter, so the two overlap. Chunks are
-still stored one at a time, in file order, each in its own transaction.
+Reading and validating a chunk (JSON, pydantic, language identification) needs no database, so it
+is done one chunk ahead while the store writes the chunk before. For content, the bulk of every
+import, a worker process does it: a thread would share the interpreter lock with the store's Python
+work, a process runs on a core of its own. It hands each chunk over as plain tuples (a pydantic
+model costs more to unpickle than to validate). Other kinds are read ahead by a thread. Either way
+chunks are stored one at a time, in file order, each in its own transaction, by the importing
+process; the worker never touches the store, and it ends when the importer does.
 """
 
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import pickle
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Generic, TypeVar, cast
 
+from pydantic import ValidationError
+
 from bastion.clock import Clock
 from bastion.domain.subjects import IngestKind
-from bastion.errors import FieldError
-from bastion.ingest.readers import FileFormat, ProgressSink, SourceRecord, format_of, read_records
-from bastion.ingest.service import ValidatedBatch, record_batch, validate_batch
+from bastion.errors import BastionError, FieldError
+from bastion.ingest.payloads import storable_json_text
+from bastion.ingest.readers import (
+    FileFormat,
+    ProgressSink,
+    SourceRecord,
+    format_of,
+    jsonl_record,
+    read_lines,
+    read_records,
+)
+from bastion.ingest.service import PAYLOADS, ValidatedBatch, record_batch, validate_batch
 from bastion.store.database import Database
 
 MAX_KEPT_ERRORS = 1_000
@@ -65,16 +82,34 @@ def import_file(
     progress: ProgressSink | None = None,
 ) -> ImportSummary:
     summary = ImportSummary(path=path.name, kind=kind)
-    records = read_records(path, file_format or format_of(path), progress)
-    validated = (_validated(chunk, kind) for chunk in _chunks(records, chunk_size))
-    with _fewer_collections(), _ReadAhead(validated, CHUNKS_AHEAD) as ready:
-        for chunk in ready:
-            _import_chunk(database, chunk, summary, principal=principal, clock=clock, source=path.name)
+    file_format = file_format or format_of(path)
+    with _fewer_collections():
+        # A daemonic process may not start one of its own: there, a thread reads ahead.
+        if kind is IngestKind.CONTENT and _FORK is not None and not multiprocessing.current_process().daemon:
+            ahead: AbstractContextManager[Iterable[_ValidatedChunk]] = _ValidatingProcess(
+                path, file_format, kind, chunk_size, progress
+            )
+        else:
+            ahead = _ReadAhead(_validated_chunks(path, file_format, kind, chunk_size, progress), CHUNKS_AHEAD)
+        with ahead as ready:
+            for chunk in ready:
+                _import_chunk(database, chunk, summary, principal=principal, clock=clock, source=path.name)
     return summary
 
 
-def _chunks(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
-    chunk: list[SourceRecord] = []
+def _validated_chunks(
+    path: Path, file_format: FileFormat, kind: IngestKind, size: int, progress: ProgressSink | None
+) -> Iterator[_ValidatedChunk]:
+    if file_format is FileFormat.JSONL:
+        return (_validated_lines(chunk, kind) for chunk in _chunks(read_lines(path, progress), size))
+    return (_validated(chunk, kind) for chunk in _chunks(read_records(path, file_format, progress), size))
+
+
+T = TypeVar("T")
+
+
+def _chunks(records: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for record in records:
         chunk.append(record)
         if len(chunk) >= size:
@@ -132,11 +167,130 @@ def _validated(chunk: list[SourceRecord], kind: IngestKind) -> _ValidatedChunk:
         first_line=chunk[0].line,
         lines=[r.line for r in readable],
         unreadable=[r.error for r in chunk if r.error is not None],
-        batch=validate_batch(kind, [r.value for r in readable], lambda _index: ""),
+        batch=validate_batch(kind, [r.value for r in readable], _top_level),
     )
 
 
-T = TypeVar("T")
+def _validated_lines(chunk: list[tuple[int, bytes]], kind: IngestKind) -> _ValidatedChunk:
+    """A chunk of JSONL lines, each validated from its JSON text in one step (pydantic parses it).
+
+    A line that fails is read and validated again as any other record, so its errors are worded as
+    they always are; only valid lines, nearly all of a file, take the short way.
+    """
+    model = PAYLOADS[kind]
+    lines: list[int] = []
+    items: list[object] = []
+    unreadable: list[FieldError] = []
+    for number, raw in chunk:
+        try:
+            item: object = model.model_validate_json(raw, context=storable_json_text(raw))
+        except ValidationError:
+            record = jsonl_record(number, raw)
+            if record.error is not None:
+                unreadable.append(record.error)
+                continue
+            item = record.value
+        lines.append(number)
+        items.append(item)
+    return _ValidatedChunk(
+        rows=len(chunk),
+        first_line=chunk[0][0],
+        lines=lines,
+        unreadable=unreadable,
+        batch=validate_batch(kind, items, _top_level),
+    )
+
+
+def _top_level(_index: int) -> str:
+    """Paths of a file's fields start at the record: the line number says which record."""
+    return ""
+
+
+# Forking starts the worker at once with everything imported; where there is no fork, a thread reads ahead.
+_FORK = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
+class _ValidatingProcess:
+    """Iterates a file's validated chunks as a worker process reads and validates them, one chunk ahead.
+
+    The worker sends each chunk through a pipe; sending blocks until the importer has taken the chunk
+    before, so at most one waits. The worker's errors are raised here. Leaving the `with` block early
+    (an error, an interrupt) ends the worker; if the importer is killed, the worker's next send fails
+    and it ends too.
+    """
+
+    def __init__(
+        self, path: Path, file_format: FileFormat, kind: IngestKind, chunk_size: int, progress: ProgressSink | None
+    ) -> None:
+        assert _FORK is not None
+        self._progress = progress
+        self._receiver, sender = _FORK.Pipe(duplex=False)
+        self._process = _FORK.Process(
+            target=_validate_file,
+            args=(self._receiver, sender, path, file_format, kind, chunk_size),
+            name="bastion-import-validator",
+            daemon=True,
+        )
+        self._sender = sender
+
+    def __enter__(self) -> _ValidatingProcess:
+        self._process.start()
+        self._sender.close()  # the worker holds the only writing end: its end is the pipe's end
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._receiver.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._process.close()
+
+    def __iter__(self) -> Iterator[_ValidatedChunk]:
+        started = False
+        while True:
+            try:
+                message = self._receiver.recv()
+            except EOFError:
+                raise BastionError("the import's validating process ended without finishing the file") from None
+            if isinstance(message, _Failed):
+                raise message.error
+            if message is None:
+                return
+            chunk, total, done = message
+            if self._progress is not None:
+                if not started:
+                    self._progress.start(total)
+                    started = True
+                self._progress.advance(done)
+            if chunk is not None:
+                yield chunk
+
+
+def _validate_file(
+    receiver: Connection, sender: Connection, path: Path, file_format: FileFormat, kind: IngestKind, chunk_size: int
+) -> None:
+    """The worker: read and validate the file chunk by chunk, send each; then None, or the error met."""
+    receiver.close()  # the importer's end, inherited: held open here, a dead importer's pipe would never break
+    read = ProgressSink()
+    try:
+        for chunk in _validated_chunks(path, file_format, kind, chunk_size, read):
+            sender.send((chunk, read.total, read.done))
+        sender.send((None, read.total, read.total))
+        sender.send(None)
+    except BaseException as error:  # handed to the importer, which raises it
+        with suppress(OSError):  # the importer is gone: nobody to tell
+            sender.send(_Failed(_picklable(error)))
+    finally:
+        sender.close()
+
+
+def _picklable(error: BaseException) -> BaseException:
+    """The error itself when it can cross to the importer, or one that says what it was."""
+    try:
+        pickle.loads(pickle.dumps(error))  # noqa: S301 - the bytes were made just here
+    except Exception:
+        return BastionError(f"reading the file failed: {type(error).__name__}")
+    return error
 
 
 class _ReadAhead(Generic[T]):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from bastion.domain.subjects import IngestKind, ItemStatus
 from bastion.errors import FieldError
@@ -22,7 +24,11 @@ class IngestResult:
     outcomes: tuple[ItemOutcome, ...]
 
     def count(self, status: ItemStatus) -> int:
-        return sum(1 for o in self.outcomes if o.status is status)
+        return self._counts.get(status, 0)
+
+    @cached_property
+    def _counts(self) -> Counter[ItemStatus]:
+        return Counter(o.status for o in self.outcomes)
 
     @property
     def created(self) -> int:

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -149,12 +150,24 @@ def _bounded_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
 Attributes = Annotated[dict[str, Any], AfterValidator(_bounded_attributes)]
 
 
+# Validation context for an item parsed from JSON text that has no `\u0000` escape in it: pydantic's
+# JSON parser refuses raw control characters and unpaired surrogates, so its text can be stored as is.
+TEXT_STORABLE: dict[str, bool] = {"text_storable": True}
+
+
+def storable_json_text(raw: bytes) -> dict[str, bool] | None:
+    """The validation context for one JSON document: TEXT_STORABLE when no string in it can hold a NUL."""
+    return TEXT_STORABLE if b"\\u0000" not in raw else None
+
+
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_TEXT_CHARS)
 
     @model_validator(mode="after")
-    def _storable_text(self) -> Payload:
+    def _storable_text(self, info: ValidationInfo) -> Payload:
         # One pass per item, not a validator per field: this runs for every row of a large import.
+        if info.context is TEXT_STORABLE:
+            return self
         for name, value in self.__dict__.items():
             if isinstance(value, str):
                 problem = text_problem(value)

@@ -78,6 +78,13 @@ _no_progress = ProgressSink()
 
 
 def _jsonl(path: Path, progress: ProgressSink) -> Iterator[SourceRecord]:
+    for number, raw in read_lines(path, progress):
+        yield jsonl_record(number, raw)
+
+
+def read_lines(path: Path, progress: ProgressSink | None = None) -> Iterator[tuple[int, bytes]]:
+    """A JSONL file's lines that are not blank, each with its number (from 1), as bytes."""
+    progress = progress or _no_progress
     progress.start(path.stat().st_size)
     with path.open("rb") as handle:
         position = 0
@@ -85,18 +92,20 @@ def _jsonl(path: Path, progress: ProgressSink) -> Iterator[SourceRecord]:
             position += len(raw)
             if number % 1000 == 0:
                 progress.advance(position)
-            if not raw.strip():
-                continue
-            try:
-                value = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
-                yield SourceRecord(number, None, FieldError("", f"not valid JSON: {exc}", line=number))
-                continue
-            if not isinstance(value, dict):
-                yield SourceRecord(number, None, FieldError("", "each line must be one JSON object", line=number))
-                continue
-            yield SourceRecord(number, value)
+            if raw.strip():
+                yield number, raw
         progress.advance(position)
+
+
+def jsonl_record(number: int, raw: bytes) -> SourceRecord:
+    """One line of a JSONL file read as a record: one JSON object, or the error that says why not."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return SourceRecord(number, None, FieldError("", f"not valid JSON: {exc}", line=number))
+    if not isinstance(value, dict):
+        return SourceRecord(number, None, FieldError("", "each line must be one JSON object", line=number))
+    return SourceRecord(number, value)
 
 
 def _csv(path: Path, progress: ProgressSink) -> Iterator[SourceRecord]:

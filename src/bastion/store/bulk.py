@@ -52,7 +52,15 @@ def _utc_or_none(value: datetime | None) -> datetime | None:
     return as_utc(value)
 
 
+class JsonText(str):
+    """A value for a JSON column already written as text, exactly as `json.dumps` writes it: stored as is."""
+
+    __slots__ = ()
+
+
 def _json_text(value: Any) -> str:
+    if type(value) is JsonText:
+        return str(value)
     return json.dumps(value)  # SQLAlchemy's JSON type serialises with json.dumps too (None → "null")
 
 
@@ -77,8 +85,33 @@ def driver_columns(
     values = [list(column) for column in zip(*rows, strict=True)]
     for i, convert in enumerate(_converters(dialect, table, columns)):
         if convert is not None:
-            values[i] = [convert(value) for value in values[i]]
+            values[i] = _converted(convert, values[i])
     return values
+
+
+def _converted(convert: Convert, column: list[Any]) -> list[Any]:
+    if convert is not sqlite_moment:
+        return [convert(value) for value in column]
+    # Formatting a time is most of the conversion's cost, and an import's rows share many: every row
+    # of a chunk was received at the same time, and an item's event happened when the item was made.
+    # Equal times (the same instant) are stored as the same text, so they are formatted once.
+    if column and column.count(column[0]) == len(column):  # one time for every row (when received, say)
+        return [convert(column[0])] * len(column)
+    moments = _sqlite_moments
+    if len(moments) > MOMENTS_KEPT:
+        moments.clear()
+    converted = []
+    for value in column:
+        stored = moments.get(value, _MISSING)
+        if stored is _MISSING:
+            stored = moments[value] = convert(value)
+        converted.append(stored)
+    return converted
+
+
+MOMENTS_KEPT = 20_000  # times formatted for SQLite, kept for the next insert (an item's event, say)
+_sqlite_moments: dict[datetime | None, str | None] = {}
+_MISSING = object()
 
 
 def _insert_sql(table: Table, columns: tuple[str, ...], source: str, key: str | None, *, returning: bool = True) -> str:
@@ -128,8 +161,7 @@ def _postgresql_copy(
     `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`, which also empties it.
     """
     create, copy_into, move = _postgresql_copy_sql(table, columns, key)
-    driver: Any = session.connection().connection.driver_connection  # a psycopg Connection
-    with driver.cursor() as cursor:
+    with driver_cursor(session) as cursor:  # a psycopg cursor
         if create:
             cursor.execute(create)
         with cursor.copy(copy_into) as copy:
@@ -178,21 +210,33 @@ def insert_rows(
         return []
     dialect = session.get_bind().dialect.name
     values = driver_columns(dialect, table, columns, rows)
-    connection = session.connection()
     if dialect == "postgresql":
         if len(rows) >= POSTGRESQL_COPY_ROWS:
             return _postgresql_copy(session, table, columns, zip(*values, strict=True), skip_existing)
-        result = connection.exec_driver_sql(_postgresql_insert(table, columns, skip_existing), tuple(values))
+        result = session.connection().exec_driver_sql(_postgresql_insert(table, columns, skip_existing), tuple(values))
         return [(k, int(pk)) for k, pk in result] if skip_existing is not None else []
     if dialect != "sqlite":
         raise NotImplementedError(dialect)  # pragma: no cover - the store supports these two
-    if skip_existing is None:
-        connection.exec_driver_sql(_sqlite_insert(table, columns, None), list(zip(*values, strict=True)))
-        return []
-    # SQLite has one writer at a time and Bastion's transactions take the write lock when they begin,
-    # so the rows above the largest key before this insert are the ones it created. (`executemany`
-    # cannot return rows, and a multi-row VALUES with RETURNING costs SQLite more than the lookup.)
-    last, created = _sqlite_range(table, skip_existing)
-    before = connection.exec_driver_sql(last).scalar()
-    connection.exec_driver_sql(_sqlite_insert(table, columns, skip_existing), list(zip(*values, strict=True)))
-    return [(k, int(pk)) for k, pk in connection.exec_driver_sql(created, (before or 0,))]
+    # The driver's own cursor, on the session's connection (so in its transaction): SQLAlchemy's
+    # result objects cost more per row read back than SQLite does to find it.
+    cursor = driver_cursor(session)
+    try:
+        if skip_existing is None:
+            cursor.executemany(_sqlite_insert(table, columns, None), zip(*values, strict=True))
+            return []
+        # SQLite has one writer at a time and Bastion's transactions take the write lock when they
+        # begin, so the rows above the largest key before this insert are the ones it created.
+        # (`executemany` cannot return rows, and a multi-row VALUES with RETURNING costs SQLite more
+        # than the lookup.)
+        last, created = _sqlite_range(table, skip_existing)
+        before = cursor.execute(last).fetchone()[0]
+        cursor.executemany(_sqlite_insert(table, columns, skip_existing), zip(*values, strict=True))
+        stored: list[tuple[Any, int]] = cursor.execute(created, (before or 0,)).fetchall()
+        return stored
+    finally:
+        cursor.close()
+
+
+def driver_cursor(session: Session) -> Any:
+    """A cursor of the DB-API driver on the session's connection, so in the session's transaction."""
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]

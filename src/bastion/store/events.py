@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,11 +25,17 @@ def append_events(session: Session, events: Sequence[NewEvent], *, recorded_at: 
         (str(e.kind), str(e.subject_type), e.subject_pk, e.occurred_at, recorded_at, e.principal, e.data)
         for e in events
     ]
-    insert_rows(session, _TABLE, _COLUMNS, rows)
+    insert_rows(session, _TABLE, EVENT_COLUMNS, rows)
+
+
+def append_event_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """`append_events` for callers that build many events as rows (values in `EVENT_COLUMNS` order)."""
+    if rows:
+        insert_rows(session, _TABLE, EVENT_COLUMNS, rows)
 
 
 _TABLE = table_of(Event)
-_COLUMNS = ("kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data")
+EVENT_COLUMNS = ("kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data")
 
 
 def subject_history(session: Session, subject_type: SubjectType, subject_pk: int, limit: int = 500) -> list[Event]:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bastion.store.bulk import insert_rows
+from bastion.store.bulk import driver_cursor, insert_rows
 from bastion.store.schema import Base
 
 
@@ -49,6 +49,16 @@ def insert_new(
     return {str(k): pk for k, pk in created}
 
 
+def insert_new_rows(
+    session: Session, model: type[Base], columns: tuple[str, ...], rows: Sequence[Sequence[Any]], *, key: int = 0
+) -> dict[str, int]:
+    """`insert_new` for rows given as values in `columns` order; `key` is the unique column's position."""
+    if not rows:
+        return {}
+    created = insert_rows(session, table_of(model), columns, rows, skip_existing=columns[key])
+    return {str(k): pk for k, pk in created}
+
+
 def existing_keys(
     session: Session, model: type[Base], keys: Sequence[str], *, key: str = "external_id"
 ) -> dict[str, int]:
@@ -57,15 +67,19 @@ def existing_keys(
     if not unique:
         return {}
     table = table_of(model)
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":  # one short statement, the keys as one array
-        return {str(k): int(pk) for k, pk in connection.exec_driver_sql(_any_of(table, key), (unique,))}
-    found: dict[str, int] = {}
-    for start in range(0, len(unique), 900):  # stay under SQLite's bound-parameter limit of old
-        chunk = unique[start : start + 900]
-        for k, pk in connection.exec_driver_sql(_in_list(table, key, len(chunk)), tuple(chunk)):
-            found[str(k)] = int(pk)
-    return found
+    cursor = driver_cursor(session)  # rows read by the driver: SQLAlchemy's results cost more per row
+    try:
+        if session.get_bind().dialect.name == "postgresql":  # one short statement, the keys as one array
+            cursor.execute(_any_of(table, key), (unique,))
+            return {str(k): int(pk) for k, pk in cursor.fetchall()}
+        found: dict[str, int] = {}
+        for start in range(0, len(unique), 900):  # stay under SQLite's bound-parameter limit of old
+            chunk = unique[start : start + 900]
+            cursor.execute(_in_list(table, key, len(chunk)), chunk)
+            found.update((str(k), int(pk)) for k, pk in cursor.fetchall())
+        return found
+    finally:
+        cursor.close()
 
 
 @lru_cache(maxsize=64)
