@@ -20,6 +20,7 @@ from bastion.store.database import Database
 from bastion.store.schema import DetectionQueueItem, DetectionVerdict, Job, RuleHit
 from tests.conftest import START
 from tests.plugins.slow_signals import FIELDS
+from tests.support.peek import peek_count
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = 50  # ten batches of a second each (the slow signal): time enough to kill the worker in one
@@ -71,7 +72,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_acts_on_no_item_twice(
     process = _worker(database)
     try:
         deadline = time.monotonic() + 120
-        while _count(database, DetectionVerdict) < BATCH:
+        while peek_count(database.url, DetectionVerdict) < BATCH:
             assert process.poll() is None, "the worker stopped before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)
