@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins the review console may load images from (e.g. https://cdn.example.com).",
     )
+    detection_worker: bool = Field(
+        default=True,
+        description="Run a detection worker inside `bastion serve` (one thread, however many API processes), "
+        "so queued content is evaluated without a separate `bastion worker`. Turn off when workers run apart.",
+    )
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Python modules to register as plugins, comma-separated (besides installed packages that "

@@ -15,6 +15,8 @@ from bastion import audit_log
 from bastion.auth.principal import SYSTEM
 from bastion.auth.users import add_user, set_password
 from bastion.clock import Clock
+from bastion.detect.reference import install_reference
+from bastion.detect.service import DetectionSummary, detection_summary
 from bastion.domain.access import Role
 from bastion.errors import Conflict, InvalidInput, NotFound
 from bastion.simulate import Scale, SimulationSpec, World
@@ -129,18 +131,24 @@ class DemoPopulation:
     written: dict[str, int]
     duplicates: int
     review: ReviewSummary
+    detection: DetectionSummary
 
 
 def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
     """Fill an empty demo store with a small simulated platform whose two weeks end at the current hour.
 
-    Simulated reviewers work its queues as the reports come in, and actioned users appeal, until
+    The reference rules run on every post as it comes in (their banks and rules are loaded first),
+    simulated reviewers work its queues as the reports and rule hits come in, and actioned users appeal, until
     `DEMO_BACKLOG` before now: the queues hold live work when someone logs in.
     """
     with database.transaction() as session:
         if session.scalar(select(ContentItem.pk).limit(1)) is not None:
             return None
     end = clock().replace(minute=0, second=0, microsecond=0)
+    with database.transaction() as session:
+        install_reference(session, principal=SYSTEM.name, now=end - timedelta(days=DEMO_DAYS))
     spec = SimulationSpec(seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=end - timedelta(days=DEMO_DAYS))
     written, review = write_and_review(database, World(spec), review_until=end - DEMO_BACKLOG)
-    return DemoPopulation(written.written, written.duplicates, review)
+    with database.transaction() as session:
+        detection = detection_summary(session)
+    return DemoPopulation(written.written, written.duplicates, review, detection)

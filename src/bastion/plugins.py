@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from bastion.detect.signals import SignalProvider
     from bastion.web.navigation import NavItem
 
 PROJECT = "bastion"
@@ -85,6 +86,12 @@ class BastionHooks:
     @hookspec
     def cli_commands(self, cli: typer.Typer) -> None:
         """Add the area's commands (or command groups) to the `bastion` command line."""
+
+    @hookspec
+    def signal_providers(self) -> Sequence[SignalProvider]:
+        """Signal groups detection computes for every content item, read by rules as
+        `signals.<name>.<field>` (see `bastion.detect.signals.SignalProvider`)."""
+        raise NotImplementedError
 
     # In the caller's transaction.
 

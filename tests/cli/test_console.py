@@ -12,7 +12,10 @@ from bastion.store.database import Database
 from tests.cli.conftest import Bastion
 from tests.cli.test_cli import bastion
 
-COMMANDS = ("init", "demo", "serve", "import", "simulate", "user", "apikey", "policies", "queues", "audit", "webhooks")
+COMMANDS = (
+    *("init", "demo", "serve", "import", "simulate", "user", "apikey", "policies", "queues", "audit", "webhooks"),
+    *("rules", "banks", "labels", "worker"),
+)
 
 
 def one_error_line(err: str) -> str:

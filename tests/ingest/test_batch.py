@@ -25,6 +25,7 @@ from bastion.errors import InvalidInput
 from bastion.ingest.batch import import_file
 from bastion.store.database import Database
 from bastion.store.schema import AuditRecord, ContentItem, Event, Report
+from tests.support.peek import peek_count
 
 
 def _jsonl(path: Path, rows: list[Any]) -> Path:
@@ -157,7 +158,7 @@ def test_a_killed_import_leaves_whole_chunks_with_their_events_and_audit_rows(
     process = subprocess.Popen([sys.executable, "-c", script, database.url, str(path)])
     try:
         deadline = time.monotonic() + 120
-        while _count(database, ContentItem) < 2 * chunk:
+        while peek_count(database.url, ContentItem) < 2 * chunk:
             assert process.poll() is None, "the import ended before it could be killed"
             assert time.monotonic() < deadline
             time.sleep(0.02)
@@ -183,7 +184,10 @@ def test_a_killed_import_leaves_whole_chunks_with_their_events_and_audit_rows(
 
 
 def _children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    """The child processes of `pid`, whichever of its threads started them."""
+    return [
+        int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()
+    ]
 
 
 def _running(pid: int) -> bool:

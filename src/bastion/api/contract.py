@@ -89,11 +89,35 @@ class ItemResult(Shape):
     )
 
 
+class RuleHitBody(Shape):
+    rule: str
+    version: int
+    mode: str = Field(description="live: its effects happened; shadow: recorded, nothing done")
+    effects: list[dict[str, Any]] = Field(
+        description="Each effect as the rule wrote it, with what it did (`job`, `action_id`, `labelled`) or "
+        "`shadow: true`"
+    )
+    job_id: int | None = Field(description="The review job the hit opened or joined, if any")
+
+
+class VerdictBody(Shape):
+    content_id: str
+    evaluated_at: datetime | None = Field(description="None while the item still waits for detection")
+    signals: dict[str, Any] = Field(description="Bank matches, velocity counters, labels and plug-in signals")
+    rule_errors: dict[str, str] = Field(description="Rules that failed or ran out of time on this item, by name")
+    hits: list[RuleHitBody]
+
+
 class IngestResult(Shape):
     created: int
     duplicates: int
     errors: int
     items: list[ItemResult]
+    detection: list[VerdictBody] | None = Field(
+        None,
+        description="With `?wait=true` on content: each accepted item's detection verdict",
+        exclude_if=lambda verdicts: verdicts is None,
+    )
 
 
 class IngestRefused(IngestResult):

@@ -17,6 +17,7 @@ from bastion.ingest.batch import ImportSummary, import_file
 from bastion.ingest.readers import FileFormat, ProgressSink
 from bastion.policy.loader import load_policy_file
 from bastion.policy.service import current_policies, load_policies
+from bastion.store.database import Database
 
 policies_app = typer.Typer(help="The harm taxonomy: versioned policies.", no_args_is_help=True)
 SHOWN_ERRORS = 20
@@ -48,6 +49,12 @@ def import_command(
         metavar=FORMATS,
         help="The file's format, when its name does not end in .jsonl, .csv or .parquet.",
     ),
+    detect: bool = typer.Option(
+        True,
+        "--detect/--no-detect",
+        help="Content: run detection on the new items in batches once imported (--no-detect leaves them "
+        "queued for `bastion worker` or the server's detection thread).",
+    ),
 ) -> None:
     """Import a file of actors, content, reports or views. Safe to run again: known ids are skipped."""
     database = open_database()
@@ -72,8 +79,24 @@ def import_command(
             progress=_RichProgress(progress, task),
         )
     _print_summary(summary)
+    if kind is IngestKind.CONTENT and detect and summary.created:
+        _detect_queued(database)
     if summary.rejected and not summary.created and not summary.duplicates:
         raise typer.Exit(EXIT_INVALID)
+
+
+def _detect_queued(database: Database) -> None:
+    """Detection on what waits in the queue (the items just imported, and any left before), in batches."""
+    import threading
+
+    from bastion.detect.service import detect_for_worker
+    from bastion.detect.worker import DetectionWorker
+
+    with console.status("running detection on the imported items…"):
+        stats = DetectionWorker(database, detect_for_worker, system_clock).run(threading.Event(), once=True)
+    console.print(
+        f"detection: {stats.evaluated:,} items evaluated in {stats.batches:,} batches, {stats.hits:,} rule hits"
+    )
 
 
 def _print_summary(summary: ImportSummary) -> None:

@@ -13,6 +13,7 @@ from bastion.cli.console import console, open_database, open_store
 from bastion.clock import system_clock
 from bastion.config import Settings, settings
 from bastion.demo import DEMO_FOLDER, check_port_free, populate_demo, prepare_demo_users
+from bastion.detect.worker import DetectionThread
 from bastion.review.webhooks import DeliveryWorker, webhook_target
 from bastion.setup import initialise
 from bastion.store.database import Database
@@ -60,6 +61,11 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
         worker.start()
         console.print(f"delivering enforcement webhooks to [bold]{escape(worker.target.origin)}[/]")
     check_port_free(host, port)
+    detection = None
+    if config.detection_worker:
+        # One detection thread, in this process, however many API workers there are.
+        detection = DetectionThread(database, system_clock)
+        detection.start()
     processes = f" with {workers} worker processes" if workers > 1 else ""
     console.print(f"Bastion is serving at [bold]http://{host}:{port}[/]{processes} (Ctrl+C to stop)")
     try:
@@ -80,6 +86,8 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
     finally:
         if worker is not None:
             worker.stop()
+        if detection is not None:
+            detection.stop()
 
 
 def demo(
@@ -108,6 +116,7 @@ def demo(
         written = ", ".join(f"{count:,} {kind}" for kind, count in simulated.written.items())
         console.print(f"simulated two weeks of activity: {written}")
         console.print(simulated.review.describe())
+        console.print(simulated.detection.describe())
     logins = prepare_demo_users(database, system_clock)
     table = Table("user", "role", "password", title="Demo logins (new passwords on every start)")
     for login in logins:

@@ -125,6 +125,7 @@ def apply_effects(
 ) -> None:
     """Apply every live hit's effects, describe every shadow hit's, in the caller's transaction."""
     config = current_review_config(session).config
+    queued: list[tuple[Hit, int, EffectLike, NewWork]] = []  # the hit, where its effect goes in its list
     for hit in hits:
         if hit.rule.mode != RuleMode.LIVE:
             hit.effects = [describe(effect) | {"shadow": True} for effect in hit.rule.then]
@@ -132,27 +133,30 @@ def apply_effects(
         for effect in hit.rule.then:
             kind = EffectKind(effect.kind)
             if kind in (EffectKind.ENQUEUE, EffectKind.ESCALATE):
-                queue = effect.queue if kind is EffectKind.ENQUEUE else config.escalation_queue
-                policy = effect.policy or hit.rule.policy
                 confidence = effect.confidence if effect.confidence is not None else (hit.rule.confidence or 0.0)
                 work = NewWork(
                     SubjectType.CONTENT,
                     hit.item.content_pk,
-                    policy,
+                    effect.policy or hit.rule.policy,
                     report_pk=None,
                     weighted_reports=0.0,
                     confidence=confidence,
                     rule_id=hit.rule.name,
                     rule_version=hit.rule.version,
-                    queue=queue,
+                    queue=effect.queue if kind is EffectKind.ENQUEUE else config.escalation_queue,
+                    principal=hit.principal,
                 )
-                (job_pk,) = open_jobs(session, [work], now=now, principal=hit.principal)
-                hit.job_pk = hit.job_pk or job_pk
-                hit.effects.append(describe(effect) | {"job": job_pk, "queue": queue})
+                queued.append((hit, len(hit.effects), effect, work))
+                hit.effects.append({})  # filled in once the batch's jobs are open
             elif kind is EffectKind.ACT:
                 hit.effects.append(_act(session, hit, effect, policies, now))
             else:
                 hit.effects.append(_label(session, hit, effect, label, now))
+    # Every job of the batch in one go: the subjects' facts are read once, not once a hit.
+    job_pks = open_jobs(session, [work for *_, work in queued], now=now, principal="detection")
+    for (hit, position, effect, work), job_pk in zip(queued, job_pks, strict=True):
+        hit.job_pk = hit.job_pk or job_pk
+        hit.effects[position] = describe(effect) | {"job": job_pk, "queue": work.queue}
 
 
 def _act(

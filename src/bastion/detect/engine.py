@@ -21,7 +21,7 @@ from bastion.detect.fields import Group
 from bastion.detect.references import ROOTS, Flattened, flatten, macro_variables
 from bastion.domain.detect import RuleMode
 
-DEFAULT_BUDGET_MS = 5.0  # one rule on one item; CEL cannot be interrupted, so a slower answer is discarded
+DEFAULT_BUDGET_MS = 5.0  # one rule on one item, in CPU time; CEL cannot be interrupted, a slower answer is discarded
 
 
 class RuleLike(Protocol):
@@ -98,10 +98,16 @@ class Engine(Generic[R]):
             except Exception as error:  # the binding raises several types; none may stop the others
                 failures[entry.name] = f"error: {_reason(error)}"
                 continue
-            elapsed = clock() - started
-            if elapsed > budget:
-                failures[entry.name] = f"timeout: {elapsed * 1000:.1f} ms, over the budget of {budget * 1000:g} ms"
-            elif result is True:
+            if clock() - started > budget:
+                # The wall clock also counts time this thread was not running (another process had the
+                # CPU): run the rule again on its own CPU time before calling it slow.
+                cpu = time.thread_time()
+                result = entry.program.execute(context)
+                spent = time.thread_time() - cpu
+                if spent > budget:
+                    failures[entry.name] = f"timeout: {spent * 1000:.1f} ms, over the budget of {budget * 1000:g} ms"
+                    continue
+            if result is True:
                 hits.append(position)
             elif result is not False:
                 failures[entry.name] = f"error: the condition gave {type(result).__name__}, not true or false"

@@ -49,7 +49,7 @@ CONTENT = Group(
     "The content item that was posted.",
     {
         "id": Field(STRING, "The platform's id of the item."),
-        "type": Field(STRING, "text, image, video, link, comment or profile."),
+        "type": Field(STRING, "post, comment, message, image, video, listing or profile."),
         "text": Field(STRING, 'Its text as posted ("" when it has none).'),
         "folded": Field(STRING, "Its text folded as keyword banks see it: NFKC, case, look-alikes, leetspeak."),
         "language": Field(STRING, 'Its language as sent or detected ("" when unknown).'),

@@ -61,38 +61,77 @@ class BatchOutcome:
     failures: dict[int, dict[str, str]]
 
 
+_COLUMNS = (
+    ContentItem.pk,
+    Actor.pk,
+    ContentItem.external_id,
+    ContentItem.type,
+    ContentItem.text,
+    ContentItem.language,
+    ContentItem.country,
+    ContentItem.surface,
+    ContentItem.created_at,
+    ContentItem.views,
+    ContentItem.media_url,
+    ContentItem.media_pdq,
+    Actor.external_id,
+    Actor.created_at,
+    Actor.country,
+    Actor.language,
+    Actor.attributes,
+)
+
+
 def load_items(session: Session, content_pks: Sequence[int]) -> list[DetectionItem]:
-    """The items with their authors, in the order of `content_pks`."""
+    """The items with their authors, in the order of `content_pks` (columns, not ORM objects: a batch
+    is hundreds of rows read once)."""
     if not content_pks:
         return []
     rows = session.execute(
-        select(ContentItem, Actor).join(Actor, Actor.pk == ContentItem.actor_pk).where(ContentItem.pk.in_(content_pks))
+        select(*_COLUMNS).join(Actor, Actor.pk == ContentItem.actor_pk).where(ContentItem.pk.in_(content_pks))
     ).all()
-    by_pk = {content.pk: _item(content, actor) for content, actor in rows}
+    by_pk = {row[0]: _item(*row) for row in rows}
     return [by_pk[pk] for pk in content_pks if pk in by_pk]
 
 
-def _item(content: ContentItem, actor: Actor) -> DetectionItem:
-    text = content.text or ""
-    urls = links_in(text)
+def _item(
+    content_pk: int,
+    actor_pk: int,
+    content_id: str,
+    kind: str,
+    text: str | None,
+    language: str | None,
+    country: str | None,
+    surface: str | None,
+    created_at: datetime,
+    views: int | None,
+    media_url: str | None,
+    media_pdq: str | None,
+    actor_id: str,
+    actor_created_at: datetime,
+    actor_country: str | None,
+    actor_language: str | None,
+    attributes: dict[str, Any] | None,
+) -> DetectionItem:
+    urls = links_in(text or "")
     return DetectionItem(
-        content_pk=content.pk,
-        actor_pk=actor.pk,
-        content_id=content.external_id,
-        type=content.type,
-        text=text,
-        language=content.language or "",
-        country=content.country or "",
-        surface=content.surface or "",
-        created_at=content.created_at,
-        views=content.views or 0,
-        media_pdq=content.media_pdq or "",
-        has_media=bool(content.media_url or content.media_pdq),
-        actor_id=actor.external_id,
-        actor_created_at=actor.created_at,
-        actor_country=actor.country or "",
-        actor_language=actor.language or "",
-        attributes=actor.attributes or {},
+        content_pk=content_pk,
+        actor_pk=actor_pk,
+        content_id=content_id,
+        type=kind,
+        text=text or "",
+        language=language or "",
+        country=country or "",
+        surface=surface or "",
+        created_at=created_at,
+        views=views or 0,
+        media_pdq=media_pdq or "",
+        has_media=bool(media_url or media_pdq),
+        actor_id=actor_id,
+        actor_created_at=actor_created_at,
+        actor_country=actor_country or "",
+        actor_language=actor_language or "",
+        attributes=attributes or {},
         urls=urls,
         domains=domains_of(urls),
     )

@@ -51,6 +51,13 @@ class SignalProvider(Protocol):
         ...
 
 
+def signal_providers() -> list[SignalProvider]:
+    """The plug-ins' signal groups, in the order the plug-ins registered."""
+    from bastion.plugins import in_registration_order
+
+    return [provider for group in in_registration_order("signal_providers") for provider in group]
+
+
 @dataclass(frozen=True)
 class SignalPlan:
     """Which signals a rule set reads."""

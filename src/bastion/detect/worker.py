@@ -20,13 +20,16 @@ import structlog
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from bastion.detect.pipeline import detect_batch, take_from_queue
+from bastion.detect.pipeline import take_from_queue
+from bastion.detect.velocity import prune_velocity
 from bastion.store.database import Database
 from bastion.store.schema import DetectionQueueItem, DetectionVerdict
 
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5
+PRUNE_EVERY = timedelta(hours=1)
+VELOCITY_KEPT = timedelta(days=1)  # windows ending up to a day ago stay whole: items may arrive that late
 DEFAULT_BATCH = 500
 DEFAULT_LEASE = timedelta(minutes=5)
 
@@ -86,6 +89,7 @@ class DetectionWorker:
         self.lease = lease
         self.name = name or worker_name()
         self.stats = WorkerStats()
+        self._pruned_at: datetime | None = None
 
     def run_once(self) -> int:
         """Lease and evaluate one batch; how many items it held (0 when the queue had none ready)."""
@@ -135,13 +139,52 @@ class DetectionWorker:
                 self.stats.set_aside += 1
 
     def run(self, stop: threading.Event, *, idle_seconds: float = 1.0, once: bool = False) -> WorkerStats:
-        """Run batches until `stop` is set (or, with `once`, until the queue has nothing ready)."""
+        """Run batches until `stop` is set (or, with `once`, until the queue has nothing ready). When the
+        queue is empty, velocity buckets too old for any window are deleted, at most once an hour."""
         while not stop.is_set():
             if self.run_once() == 0:
+                self._prune()
                 if once:
                     break
                 stop.wait(idle_seconds)
         return self.stats
 
+    def _prune(self) -> None:
+        now = self.clock()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        with self.database.transaction() as session:
+            prune_velocity(session, now - VELOCITY_KEPT)
+        self._pruned_at = now
 
-__all__ = ["DEFAULT_BATCH", "DEFAULT_LEASE", "DetectionWorker", "detect_batch", "lease_batch", "queue_depth"]
+
+class DetectionThread:
+    """A detection worker in a background thread of this process (what `bastion serve` runs), until stopped."""
+
+    def __init__(self, database: Database, clock: Callable[[], datetime], *, idle_seconds: float = 1.0) -> None:
+        from bastion.detect.service import detect_for_worker
+
+        self.worker = DetectionWorker(database, detect_for_worker, clock)
+        self.idle_seconds = idle_seconds
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="bastion-detection", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.worker.run(self._stopping, idle_seconds=self.idle_seconds)
+            except Exception as error:  # the store is down: try again after a pause
+                log.error("detection_worker_failed", error_type=type(error).__name__)
+                self._stopping.wait(5 * self.idle_seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+__all__ = ["DEFAULT_BATCH", "DEFAULT_LEASE", "DetectionThread", "DetectionWorker", "lease_batch", "queue_depth"]

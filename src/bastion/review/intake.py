@@ -49,6 +49,7 @@ class NewWork:
     rule_id: str | None = None
     rule_version: int | None = None
     queue: str | None = None  # a rule may name its queue; otherwise the routing rules choose
+    principal: str | None = None  # who asks, when not the caller of `open_jobs` (a rule: rule:NAME@VERSION)
 
 
 def open_jobs_for_reports(session: Session, report_pks: Sequence[int], *, now: datetime, principal: str) -> None:
@@ -123,13 +124,24 @@ def open_jobs(session: Session, work: Sequence[NewWork], *, now: datetime, princ
                 rule_version=item.rule_version,
             )
             job = create_job(
-                session, queue, new, config_version=loaded.version, now=now, principal=principal, events=events
+                session,
+                queue,
+                new,
+                config_version=loaded.version,
+                now=now,
+                principal=item.principal or principal,
+                events=events,
             )
         else:
             _attach(job, item, fact, queue, severity)
             events.append(
                 NewEvent(
-                    EventKind.JOB_REPORT_ATTACHED, EventEntity.JOB, job.pk, now, principal, {"report": item.report_pk}
+                    EventKind.JOB_REPORT_ATTACHED,
+                    EventEntity.JOB,
+                    job.pk,
+                    now,
+                    item.principal or principal,
+                    {"report": item.report_pk},
                 )
             )
         if item.report_pk is not None:

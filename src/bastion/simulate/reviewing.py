@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import heapq
 import random
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -57,6 +59,9 @@ from bastion.simulate.world import World
 from bastion.simulate.writer import PRINCIPAL, WriteSummary, write_platform
 from bastion.store.database import Database
 from bastion.store.schema import Appeal, ContentItem, Job, User
+
+if TYPE_CHECKING:
+    from bastion.detect.worker import DetectionWorker
 
 # The simulated workforce's vendors under the names the review configuration gives them (its queues'
 # `vendors:` lists). The one place the two vocabularies meet: Northwind's and Sahel's sites work the
@@ -440,8 +445,11 @@ class _LiveWriter:
     opens about when its report was filed. Views wait for a full batch: nothing refers to them.
     """
 
-    def __init__(self, database: Database, floor: ReviewFloor, clock: FrozenClock, batch_size: int) -> None:
+    def __init__(
+        self, database: Database, floor: ReviewFloor, clock: FrozenClock, batch_size: int, detection: bool
+    ) -> None:
         self.database, self.floor, self.clock, self.batch_size = database, floor, clock, batch_size
+        self.detection = _detection_worker(database, clock) if detection else None
         self.written = WriteSummary()
         self.pending: list[Record] = []
         self.views: list[Record] = []
@@ -467,9 +475,19 @@ class _LiveWriter:
         for kind, count in part.written.items():
             self.written.written[kind] += count
         self.written.duplicates += part.duplicates
+        if self.detection is not None:
+            # Detection runs on what was just posted before the reviewers see the hour's work.
+            self.detection.run(threading.Event(), once=True)
         if self.window is not None:
             self.floor.arrived(moment)
         self.pending, self.window = [], None
+
+
+def _detection_worker(database: Database, clock: FrozenClock) -> DetectionWorker:
+    from bastion.detect.service import detect_for_worker
+    from bastion.detect.worker import DetectionWorker
+
+    return DetectionWorker(database, detect_for_worker, clock)
 
 
 def write_and_review(
@@ -480,8 +498,10 @@ def write_and_review(
     review_until: datetime | None = None,
     batch_size: int = MAX_BATCH,
     progress: Callable[[int], None] | None = None,
+    detection: bool = True,
 ) -> tuple[WriteSummary, ReviewSummary]:
-    """Write a simulated platform in time order while its reviewers work the queues and its users appeal.
+    """Write a simulated platform in time order while detection runs on what is posted, its reviewers work
+    the queues (filled by reports and by the rules in force) and its users appeal.
 
     Each job opens about when its report was filed, and reviewers take it in their next free moment.
     Reviewers claim nothing from `review_until` on (default: the end of the simulation), which leaves
@@ -500,7 +520,7 @@ def write_and_review(
     clock = FrozenClock(spec.start)
     labels: dict[str, str] = {}  # only violating items: memory stays small at any scale
     floor = ReviewFloor(database, world.workforce, labels, clock=clock, seed=spec.seed, until=review_until or end)
-    writer = _LiveWriter(database, floor, clock, batch_size)
+    writer = _LiveWriter(database, floor, clock, batch_size, detection)
     seen = 0
     for kind, payload, truth in world.labelled_records() if records is None else records:
         if kind is RecordKind.CONTENT and truth is not None and truth.policy is not None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from bastion.api.contract import (
@@ -14,6 +15,8 @@ from bastion.api.contract import (
     IngestRefused,
     IngestResult,
     ItemResult,
+    RuleHitBody,
+    VerdictBody,
     api_router,
     errors,
     json_response,
@@ -21,9 +24,9 @@ from bastion.api.contract import (
 from bastion.api.json_body import read_json
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
-from bastion.domain.subjects import IngestKind
+from bastion.domain.subjects import IngestKind, ItemStatus
 from bastion.errors import FieldError, InvalidInput, PayloadTooLarge
-from bastion.http.context import app_context
+from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
 from bastion.ingest import outcome
 from bastion.ingest.service import MAX_BATCH, PAYLOADS, ingest_batch, items_path
@@ -105,10 +108,37 @@ async def _read_items(request: Request) -> tuple[list[object], bool]:
     return [body], False
 
 
+def _verdicts(context: AppContext, result: outcome.IngestResult) -> list[VerdictBody]:
+    """Run detection now on the items this request stored or sent again, and return their verdicts."""
+    from bastion.detect.service import detect_now
+
+    accepted = [o.id for o in result.outcomes if o.id is not None and o.status != ItemStatus.ERROR]
+    return [
+        VerdictBody(
+            content_id=view.content_id,
+            evaluated_at=view.evaluated_at,
+            signals=view.signals,
+            rule_errors=view.rule_errors,
+            hits=[
+                RuleHitBody(rule=h.rule, version=h.version, mode=h.mode, effects=h.effects, job_id=h.job_pk)
+                for h in view.hits
+            ],
+        )
+        for view in detect_now(context.database, list(dict.fromkeys(accepted)), context.clock())
+    ]
+
+
+WAIT = Query(
+    False,
+    description="Content only: run detection before answering and return each item's verdict (signals, rule "
+    "hits, effects) in `detection`; otherwise detection runs from the queue shortly after.",
+)
+
+
 def _register(kind: IngestKind) -> None:
     permission = requires(Permission.INGEST_WRITE)
 
-    async def endpoint(request: Request, principal: Principal = Depends(permission)) -> Response:
+    async def endpoint(request: Request, principal: Principal = Depends(permission), wait: bool = WAIT) -> Response:
         context = app_context(request)
         items, batched = await _read_items(request)
         result = ingest_batch(
@@ -126,6 +156,8 @@ def _register(kind: IngestKind) -> None:
             details = [FieldProblem(path=e.path, message=e.message) for o in result.outcomes for e in o.errors]
             error = ErrorDetail(code=InvalidInput.code, message=f"no {kind.value} item was accepted", details=details)
             return json_response(IngestRefused(**body.model_dump(), error=error), status_code=422)
+        if wait and kind is IngestKind.CONTENT:
+            body.detection = await run_in_threadpool(_verdicts, context, result)
         return json_response(body)
 
     router.add_api_route(
