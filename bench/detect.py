@@ -231,9 +231,7 @@ def run(way: str, items: list[DetectionItem], rules: list[BenchRule], plan: Sign
     for begin in range(0, len(items), batch):
         chunk = items[begin : begin + batch]
         t0 = clock()
-        compute_signals(
-            chunk, plan, fold=fold, velocity=velocity, observation=Observation, labels=None, now=chunk[-1].created_at
-        )
+        compute_signals(chunk, plan, velocity=velocity, labels=None, now=chunk[-1].created_at)
         t1 = clock()
         spent["signals"] += t1 - t0
         if way == "ours":

@@ -15,10 +15,26 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from bastion.errors import FieldError, InvalidInput
+from bastion.errors import FieldError, InvalidInput, PayloadTooLarge
 from bastion.ingest.payloads import json_depth, strings_in, text_problem
 
 MAX_BODY_DEPTH = 64  # objects and lists nested in one another in a request body, the outermost counting as one
+
+
+async def read_limited(request: Request, max_bytes: int, what: str) -> bytes:
+    """The body, refused with 413 as soon as it passes `max_bytes`, whether or not a length was declared;
+    `what` names it in the error ("the body", "a rule file")."""
+    too_large = PayloadTooLarge(f"{what} must be at most {max_bytes:,} bytes")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def too_deep() -> InvalidInput:

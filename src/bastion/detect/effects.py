@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from bastion.detect.context import DetectionItem
+from bastion.detect.labels import add_label
+from bastion.detect.rules import Effect
 from bastion.domain.detect import EffectKind, RuleMode
 from bastion.domain.subjects import SubjectType
 from bastion.policy.service import PolicyRecord
@@ -24,27 +26,6 @@ from bastion.review.enforcement import statement_of_reasons, take_action, target
 from bastion.review.intake import NewWork, open_jobs
 
 AUTOMATED = "automated"  # the reason recorded on an action a rule took
-
-
-class EffectLike(Protocol):
-    @property
-    def kind(self) -> EffectKind: ...
-    @property
-    def queue(self) -> str | None: ...
-    @property
-    def policy(self) -> str | None: ...
-    @property
-    def confidence(self) -> float | None: ...
-    @property
-    def action(self) -> str | None: ...
-    @property
-    def entity(self) -> Any: ...
-    @property
-    def label(self) -> str | None: ...
-    @property
-    def expires_in(self) -> Any: ...
-    @property
-    def reason(self) -> str | None: ...
 
 
 class RuleInForce(Protocol):
@@ -59,23 +40,9 @@ class RuleInForce(Protocol):
     @property
     def policy(self) -> str | None: ...
     @property
-    def then(self) -> Sequence[EffectLike]: ...
+    def then(self) -> Sequence[Effect]: ...
     @property
     def confidence(self) -> float | None: ...
-
-
-class Labeller(Protocol):
-    def __call__(
-        self,
-        session: Session,
-        entity_type: str,
-        value: str,
-        label: str,
-        *,
-        expires_at: datetime | None,
-        by: str,
-        now: datetime,
-    ) -> Any: ...
 
 
 @dataclass
@@ -96,39 +63,19 @@ def rule_principal(name: str, version: int) -> str:
     return f"rule:{name}@{version}"
 
 
-def describe(effect: EffectLike) -> dict[str, Any]:
-    """An effect as the rule file wrote it, for a shadow hit's record."""
-    kind = EffectKind(effect.kind)
-    if kind is EffectKind.ENQUEUE:
-        body: dict[str, Any] = {"queue": effect.queue, "policy": effect.policy, "priority": effect.confidence}
-    elif kind is EffectKind.ACT:
-        body = {"action": effect.action, "policy": effect.policy}
-    elif kind is EffectKind.LABEL:
-        expires = effect.expires_in
-        body = {
-            "entity": str(effect.entity),
-            "label": effect.label,
-            "expires_in_seconds": int(expires.total_seconds()) if expires else None,
-        }
-    else:
-        body = {"policy": effect.policy, "reason": effect.reason}
-    return {kind.value: {key: value for key, value in body.items() if value is not None}}
-
-
 def apply_effects(
     session: Session,
     hits: Sequence[Hit],
     *,
     policies: dict[str, PolicyRecord],
-    label: Labeller,
     now: datetime,
 ) -> None:
     """Apply every live hit's effects, describe every shadow hit's, in the caller's transaction."""
     config = current_review_config(session).config
-    queued: list[tuple[Hit, int, EffectLike, NewWork]] = []  # the hit, where its effect goes in its list
+    queued: list[tuple[Hit, int, Effect, NewWork]] = []  # the hit, where its effect goes in its list
     for hit in hits:
         if hit.rule.mode != RuleMode.LIVE:
-            hit.effects = [describe(effect) | {"shadow": True} for effect in hit.rule.then]
+            hit.effects = [effect.document() | {"shadow": True} for effect in hit.rule.then]
             continue
         for effect in hit.rule.then:
             kind = EffectKind(effect.kind)
@@ -151,18 +98,18 @@ def apply_effects(
             elif kind is EffectKind.ACT:
                 hit.effects.append(_act(session, hit, effect, policies, now))
             else:
-                hit.effects.append(_label(session, hit, effect, label, now))
+                hit.effects.append(_label(session, hit, effect, now))
     # Every job of the batch in one go: the subjects' facts are read once, not once a hit.
     job_pks = open_jobs(session, [work for *_, work in queued], now=now, principal="detection")
     for (hit, position, effect, work), job_pk in zip(queued, job_pks, strict=True):
         hit.job_pk = hit.job_pk or job_pk
-        hit.effects[position] = describe(effect) | {"job": job_pk, "queue": work.queue}
+        hit.effects[position] = effect.document() | {"job": job_pk, "queue": work.queue}
 
 
 def _act(
-    session: Session, hit: Hit, effect: EffectLike, policies: dict[str, PolicyRecord], now: datetime
+    session: Session, hit: Hit, effect: Effect, policies: dict[str, PolicyRecord], now: datetime
 ) -> dict[str, Any]:
-    described = describe(effect)
+    described = effect.document()
     policy_id = effect.policy or hit.rule.policy
     record = policies.get(policy_id) if policy_id else None
     action = str(effect.action)
@@ -184,13 +131,16 @@ def _act(
     return described | {"action_id": row.pk}
 
 
-def _label(session: Session, hit: Hit, effect: EffectLike, label: Labeller, now: datetime) -> dict[str, Any]:
-    described = describe(effect)
+def _label(session: Session, hit: Hit, effect: Effect, now: datetime) -> dict[str, Any]:
+    described = effect.document()
     entity = str(effect.entity)
     values = hit.item.entity_values().get(entity, [])
     if not values:
         return described | {"skipped": f"the item has no {entity}"}
     expires_at = now + effect.expires_in if effect.expires_in else None
     for value in values:
-        label(session, entity, value, str(effect.label), expires_at=expires_at, by=hit.principal, now=now)
+        # The hit records the label: no audit row for each of a rule's labels.
+        add_label(
+            session, entity, value, str(effect.label), expires_at=expires_at, by=hit.principal, now=now, audited=False
+        )
     return described | {"labelled": len(values)}

@@ -10,7 +10,7 @@ included, so the items are taken again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,11 +19,12 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from bastion.detect.context import DetectionItem, VariableBuilder
-from bastion.detect.effects import Hit, Labeller, RuleInForce, apply_effects
+from bastion.detect.effects import Hit, RuleInForce, apply_effects
 from bastion.detect.engine import Engine
 from bastion.detect.fields import Group
 from bastion.detect.links import domains_of, links_in
-from bastion.detect.signals import LabelSource, SignalPlan, VelocityCounter, compute_signals, signal_record
+from bastion.detect.signals import LabelSource, SignalPlan, compute_signals, signal_record
+from bastion.detect.velocity import VelocityCounter
 from bastion.policy.service import current_policies
 from bastion.store.schema import Actor, ContentItem, DetectionQueueItem, DetectionVerdict, RuleHit
 
@@ -36,8 +37,12 @@ class Detector:
     builder: VariableBuilder
     plan: SignalPlan
     fields: Group
-    fold: Callable[[str], str]
-    observation: Callable[..., Any]
+
+    def signals(
+        self, items: Sequence[DetectionItem], *, velocity: VelocityCounter, labels: LabelSource | None, now: datetime
+    ) -> None:
+        """Compute what the rules read of each item, in place."""
+        compute_signals(items, self.plan, velocity=velocity, labels=labels, now=now)
 
     def evaluate(self, items: Sequence[DetectionItem]) -> tuple[list[Hit], dict[int, dict[str, str]]]:
         """The hits of a batch whose signals are computed, and each item's failed rules."""
@@ -158,7 +163,6 @@ def detect_batch(
     *,
     velocity: VelocityCounter,
     labels: LabelSource | None,
-    label: Labeller,
     now: datetime,
 ) -> BatchOutcome:
     """Evaluate the queued items among `content_pks` in the caller's transaction (see the module doc)."""
@@ -166,17 +170,9 @@ def detect_batch(
     items = load_items(session, taken)
     if not items:
         return BatchOutcome((), (), {})
-    compute_signals(
-        items,
-        detector.plan,
-        fold=detector.fold,
-        velocity=velocity,
-        observation=detector.observation,
-        labels=labels,
-        now=now,
-    )
+    detector.signals(items, velocity=velocity, labels=labels, now=now)
     hits, failures = detector.evaluate(items)
-    apply_effects(session, hits, policies=current_policies(session), label=label, now=now)
+    apply_effects(session, hits, policies=current_policies(session), now=now)
     hits_by_item: dict[int, int] = {}
     for hit in hits:
         hits_by_item[hit.item.content_pk] = hits_by_item.get(hit.item.content_pk, 0) + 1

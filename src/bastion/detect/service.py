@@ -22,12 +22,11 @@ from bastion.detect.banks import banks_in_force
 from bastion.detect.context import VariableBuilder
 from bastion.detect.engine import Engine
 from bastion.detect.fields import context_fields
-from bastion.detect.labels import add_label, labels_of
-from bastion.detect.normalise import fold
+from bastion.detect.labels import labels_of
 from bastion.detect.pipeline import BatchOutcome, Detector, detect_batch
 from bastion.detect.rule_store import rules_in_force
 from bastion.detect.signals import SignalPlan, SignalProvider, signal_providers
-from bastion.detect.velocity import MemoryVelocity, Observation, StoreVelocity
+from bastion.detect.velocity import MemoryVelocity, StoreVelocity
 from bastion.domain.detect import RuleMode
 from bastion.store.database import Database
 from bastion.store.schema import BankVersion, ContentItem, DetectionVerdict, Job, RuleHit, RuleVersion
@@ -54,7 +53,7 @@ def build_detector(
         labels=read("signals", "labels"),
         providers=[provider for provider in providers if read("signals", provider.name)],
     )
-    return Detector(engine, VariableBuilder(engine.leaves, engine.groups, fields), plan, fields, fold, Observation)
+    return Detector(engine, VariableBuilder(engine.leaves, engine.groups, fields), plan, fields)
 
 
 def generation(session: Session) -> tuple[int, int]:
@@ -94,7 +93,6 @@ def detect(session: Session, content_pks: Sequence[int], now: datetime) -> Batch
         DETECTORS.detector(session),
         velocity=StoreVelocity(session),
         labels=partial(labels_of, session),
-        label=partial(add_label, audited=False),
         now=now,
     )
 

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from bastion.detect.context import DetectionItem, Match, empty_labels
 from bastion.detect.fields import Group
+from bastion.detect.normalise import fold
+from bastion.detect.velocity import Observation, VelocityCounter
 
 
 class BankMatch(Protocol):
@@ -27,10 +29,6 @@ class KeywordBankLike(Protocol):
 
 class RegexBankLike(Protocol):
     def matches(self, text: str) -> Any: ...  # has .count and .patterns
-
-
-class VelocityCounter(Protocol):
-    def observe(self, observations: Sequence[Any]) -> list[dict[str, int]]: ...
 
 
 class LabelSource(Protocol):
@@ -73,9 +71,7 @@ def compute_signals(
     items: Sequence[DetectionItem],
     plan: SignalPlan,
     *,
-    fold: Any,
     velocity: VelocityCounter,
-    observation: Any,
     labels: LabelSource | None,
     now: datetime,
 ) -> None:
@@ -91,7 +87,7 @@ def compute_signals(
             found = regex_bank.matches(item.text)
             if found.count:
                 item.regex[name] = Match(found.count, tuple(found.patterns))
-    counts = velocity.observe([observation(item.created_at, _velocity_keys(item)) for item in items])
+    counts = velocity.observe([Observation(item.created_at, _velocity_keys(item)) for item in items])
     for item, counted in zip(items, counts, strict=True):
         item.velocity = counted
     if plan.labels and labels is not None:

@@ -21,11 +21,11 @@ from bastion.api.contract import (
     errors,
     json_response,
 )
-from bastion.api.json_body import read_json
+from bastion.api.json_body import read_json, read_limited
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.subjects import IngestKind, ItemStatus
-from bastion.errors import FieldError, InvalidInput, PayloadTooLarge
+from bastion.errors import FieldError, InvalidInput
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
 from bastion.ingest import outcome
@@ -74,23 +74,8 @@ def result_body(result: outcome.IngestResult) -> IngestResult:
     return IngestResult(created=result.created, duplicates=result.duplicates, errors=result.errors, items=items)
 
 
-async def _read_body(request: Request) -> bytes:
-    """The body, refused as soon as it passes the limit, whether or not a length was declared."""
-    declared = request.headers.get("content-length")
-    too_large = PayloadTooLarge(f"the body must be at most {MAX_BODY_BYTES:,} bytes")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def _read_items(request: Request) -> tuple[list[object], bool]:
-    body = read_json(await _read_body(request))
+    body = read_json(await read_limited(request, MAX_BODY_BYTES, "the body"))
     if isinstance(body, dict) and "items" in body:
         items = body["items"]
         if not isinstance(items, list):

@@ -10,14 +10,14 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from bastion.api.contract import ErrorBody, ErrorDetail, FieldProblem, Shape, api_router, errors, json_response
-from bastion.api.json_body import read_json
+from bastion.api.json_body import read_json, read_limited
 from bastion.auth.principal import Principal
 from bastion.detect.checking import MAX_FILE, Diagnostic, RulesDoNotCheck, check_rules, known_names
 from bastion.detect.rule_store import LoadOutcome, RuleVersionRef, StoredRule, load_rule_text, rules_in_force
 from bastion.detect.rules import Effect
 from bastion.domain.access import Permission
 from bastion.domain.detect import EffectKind, EntityType, RuleMode
-from bastion.errors import FieldError, InvalidInput, PayloadTooLarge
+from bastion.errors import FieldError, InvalidInput
 from bastion.http.context import app_context
 from bastion.http.security import requires
 
@@ -160,17 +160,7 @@ async def load_rule_file(request: Request, principal: Principal = Depends(can_wr
 
 async def _rule_file(request: Request) -> str:
     """The rule file of the body: the body itself (text/plain) or its `text` (JSON)."""
-    declared = request.headers.get("content-length")
-    too_large = PayloadTooLarge(f"a rule file must be at most {MAX_BODY_BYTES:,} bytes")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    raw = await read_limited(request, MAX_BODY_BYTES, "a rule file")
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == "text/plain":
         try:
