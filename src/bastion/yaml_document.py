@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -14,6 +15,29 @@ from bastion.ingest.validation import json_path, message_of
 
 Model = TypeVar("Model", bound=BaseModel)
 Location = tuple[str | int, ...]  # where a value is in a document: ("queues", 2, "name")
+
+
+STR_TAG = "tag:yaml.org,2002:str"
+NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def got(node: Node) -> str:
+    """How a wrong value is shown back to whoever wrote the document."""
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if node.tag == NULL_TAG:
+        return "nothing"
+    value = str(node.value)
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    return repr(shown) if node.tag == STR_TAG else shown
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """ "; did you mean 'x'?" for the closest of `choices`, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def yaml_syntax_error(exc: yaml.YAMLError, text: str) -> FieldError:

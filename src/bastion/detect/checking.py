@@ -13,7 +13,6 @@ its problems point at the character in the file either way.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +37,7 @@ from bastion.detect.scalar_positions import LinePositions, value_indexes
 from bastion.domain.detect import BankKind, EffectKind, EntityType, RuleMode
 from bastion.errors import ConfigurationError, FieldError, InvalidInput
 from bastion.store.schema import Bank
+from bastion.yaml_document import did_you_mean, got
 
 RULE_KEYS = ("name", "description", "owner", "mode", "policy", "when", "then")
 REQUIRED_RULE_KEYS = ("name", "mode", "when", "then")
@@ -172,23 +172,6 @@ def _read(text: str, source: str, known: KnownNames) -> tuple[list[Rule], list[D
     return reader.rules, diagnostics
 
 
-def _got(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    if node.tag == _NULL:
-        return "nothing"
-    value = str(node.value)
-    shown = value if len(value) <= 40 else value[:37] + "..."
-    return repr(shown) if node.tag == _STR else shown
-
-
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _listed(names: Sequence[str], noun: str, limit: int = 12) -> str:
     if not names:
         return f"there are no {noun}"
@@ -233,7 +216,7 @@ class _Reader:
             self.diagnostics.append(Diagnostic(self.source, 1, 1, "the file is empty; expected a 'rules' list"))
             return
         if not isinstance(root, MappingNode):
-            self.error(root, "", f"a rule file is a mapping with a 'rules' list, got {_got(root)}")
+            self.error(root, "", f"a rule file is a mapping with a 'rules' list, got {got(root)}")
             return
         fields = self.fields(root, "", ("rules",))
         rules = fields.get("rules")
@@ -242,7 +225,7 @@ class _Reader:
                 self.error(root, "rules", "missing: a rule file has a 'rules' list")
             return
         if not isinstance(rules, SequenceNode):
-            self.error(rules, "rules", f"must be a list of rules, got {_got(rules)}")
+            self.error(rules, "rules", f"must be a list of rules, got {got(rules)}")
             return
         if len(rules.value) > MAX_RULES:
             self.error(rules, "rules", f"at most {MAX_RULES:,} rules in one file, got {len(rules.value):,}")
@@ -258,14 +241,14 @@ class _Reader:
             name = str(key.value) if isinstance(key, ScalarNode) else None
             where = f"{path}.{name}" if path and name else (name or path)
             if name is None or key.tag == "tag:yaml.org,2002:merge":
-                self.error(key, path, f"keys are plain words, got {_got(key)}")
+                self.error(key, path, f"keys are plain words, got {got(key)}")
             elif name in lines:
                 self.error(key, where, f"given twice (first on line {lines[name]})")
             elif name not in allowed:
                 self.error(
                     key,
                     where,
-                    f"unknown key '{shown(name)}'{_did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
+                    f"unknown key '{shown(name)}'{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
                 )
             else:
                 found[name] = value
@@ -276,12 +259,12 @@ class _Reader:
     def text_of(self, node: Node, path: str, *, what: str = "text") -> str | None:
         if isinstance(node, ScalarNode) and node.tag == _STR:
             return str(node.value)
-        self.error(node, path, f"must be {what}, got {_got(node)}")
+        self.error(node, path, f"must be {what}, got {got(node)}")
         return None
 
     def read_rule(self, node: Node, path: str) -> None:
         if not isinstance(node, MappingNode):
-            self.error(node, path, f"a rule is a mapping of {', '.join(RULE_KEYS)}, got {_got(node)}")
+            self.error(node, path, f"a rule is a mapping of {', '.join(RULE_KEYS)}, got {got(node)}")
             return
         fields = self.fields(node, path, RULE_KEYS)
         parts = _RuleParts()
@@ -320,7 +303,7 @@ class _Reader:
                 node,
                 path,
                 f"a rule name is lowercase letters, digits, '_', '.' and '-', starting with a letter or digit "
-                f"(at most 128), got {_got(node)}",
+                f"(at most 128), got {got(node)}",
             )
             return None
         if name in self.first_line:
@@ -349,7 +332,7 @@ class _Reader:
         value = node.value if isinstance(node, ScalarNode) and node.tag in (_STR, _BOOL) else None
         if value in {mode.value for mode in RuleMode}:
             return RuleMode(value)
-        self.error(node, path, f"must be live, shadow or off, got {_got(node)}")
+        self.error(node, path, f"must be live, shadow or off, got {got(node)}")
         return None
 
     def read_policy(self, node: Node | None, path: str, parts: _RuleParts) -> str | None:
@@ -360,7 +343,7 @@ class _Reader:
             parts.ok = False
             return None
         if value not in self.known.policies:
-            self.error(node, path, f"unknown policy '{shown(value)}'{_did_you_mean(value, list(self.known.policies))}")
+            self.error(node, path, f"unknown policy '{shown(value)}'{did_you_mean(value, list(self.known.policies))}")
             parts.ok = False
             return None
         return value
@@ -369,7 +352,7 @@ class _Reader:
         if node is None:
             return None
         if not (isinstance(node, ScalarNode) and node.tag == _STR):
-            self.error(node, path, f"must be a condition (CEL text), got {_got(node)}")
+            self.error(node, path, f"must be a condition (CEL text), got {got(node)}")
             return None
         expression = str(node.value)
         problems = check_condition(expression, self.context)
@@ -392,7 +375,7 @@ class _Reader:
         if node is None:
             return None
         if not isinstance(node, SequenceNode):
-            self.error(node, path, f"must be a list of effects (enqueue, act, label, escalate), got {_got(node)}")
+            self.error(node, path, f"must be a list of effects (enqueue, act, label, escalate), got {got(node)}")
             return None
         effects: list[Effect] = []
         ok = True
@@ -407,25 +390,23 @@ class _Reader:
     def read_effect(self, node: Node, path: str, rule_policy: str | None) -> Effect | None:
         kinds = [kind.value for kind in EffectKind]
         if isinstance(node, MappingNode) and len(node.value) > 1:
-            named = ", ".join(str(k.value) if isinstance(k, ScalarNode) else _got(k) for k, _ in node.value)
+            named = ", ".join(str(k.value) if isinstance(k, ScalarNode) else got(k) for k, _ in node.value)
             self.error(node, path, f"an effect is one of {', '.join(kinds)}: write each as its own item, got {named}")
             return None
         if not isinstance(node, MappingNode) or len(node.value) != 1:
-            self.error(node, path, f"an effect is one of {', '.join(kinds)} with its fields, got {_got(node)}")
+            self.error(node, path, f"an effect is one of {', '.join(kinds)} with its fields, got {got(node)}")
             return None
         ((key, value),) = node.value
         name = str(key.value) if isinstance(key, ScalarNode) else ""
         if name not in kinds:
-            self.error(
-                key, path, f"unknown effect {_got(key)}{_did_you_mean(name, kinds)}; effects: {', '.join(kinds)}"
-            )
+            self.error(key, path, f"unknown effect {got(key)}{did_you_mean(name, kinds)}; effects: {', '.join(kinds)}")
             return None
         kind = EffectKind(name)
         where = f"{path}.{name}"
         if isinstance(value, ScalarNode) and value.tag == _NULL:
             value = MappingNode("tag:yaml.org,2002:map", [], value.start_mark, value.end_mark)
         if not isinstance(value, MappingNode):
-            self.error(value, where, f"must be a mapping of {', '.join(EFFECT_KEYS[kind])}, got {_got(value)}")
+            self.error(value, where, f"must be a mapping of {', '.join(EFFECT_KEYS[kind])}, got {got(value)}")
             return None
         fields = self.fields(value, where, EFFECT_KEYS[kind])
         missing = [k for k in REQUIRED_EFFECT_KEYS[kind] if k not in fields]
@@ -469,7 +450,7 @@ class _EffectReader:
             self.fail(
                 self.fields["policy"],
                 "policy",
-                f"unknown policy '{shown(value)}'{_did_you_mean(value, list(self.known.policies))}",
+                f"unknown policy '{shown(value)}'{did_you_mean(value, list(self.known.policies))}",
             )
         return value
 
@@ -494,7 +475,7 @@ class _EffectReader:
         value = self.text("queue", "a queue name")
         if value is not None and value not in self.known.queues:
             queues = sorted(self.known.queues)
-            hint = _did_you_mean(value, queues) or "; " + _listed(queues, "queues")
+            hint = did_you_mean(value, queues) or "; " + _listed(queues, "queues")
             self.fail(self.fields["queue"], "queue", f"unknown queue '{shown(value)}'{hint}")
         return value
 
@@ -509,7 +490,7 @@ class _EffectReader:
                 value = -1.0
             if 0.0 <= value <= 1.0:
                 return value
-        self.fail(node, "priority", f"must be a number from 0 to 1 (the rule's confidence), got {_got(node)}")
+        self.fail(node, "priority", f"must be a number from 0 to 1 (the rule's confidence), got {got(node)}")
         return None
 
     def action(self, policy: str | None, key: Node) -> str | None:
@@ -564,5 +545,5 @@ class _EffectReader:
             except ValueError as exc:
                 self.fail(node, "expires_in", str(exc))
                 return None
-        self.fail(node, "expires_in", f"must be a duration such as 30m, 12h or 7d, or none, got {_got(node)}")
+        self.fail(node, "expires_in", f"must be a duration such as 30m, 12h or 7d, or none, got {got(node)}")
         return None

@@ -27,7 +27,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bastion.domain.policy import Action, Policy
 from bastion.errors import FieldError, InvalidInput, NotFound
-from bastion.yaml_document import document_invalid, yaml_syntax_error
+from bastion.yaml_document import did_you_mean, document_invalid, got, yaml_syntax_error
 
 POLICY_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 MAX_ID_LENGTH = 128
@@ -110,24 +110,6 @@ def _line(node: Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _got(node: Node) -> str:
-    """How a wrong value is shown back to the policy writer."""
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    if node.tag == _NULL:
-        return "nothing"
-    value = str(node.value)
-    shown = value if len(value) <= 40 else value[:37] + "..."
-    return repr(shown) if node.tag == _STR else shown
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _text(node: Node) -> str | None:
     if isinstance(node, ScalarNode) and node.tag == _STR:
         return str(node.value)
@@ -160,13 +142,13 @@ class _PolicyReader:
             self.errors.append(FieldError("", "the policy file is empty; expected a 'policies' list", 1))
             return
         if not isinstance(root, MappingNode):
-            self.error("", f"a policy file is a mapping with a 'policies' list, got {_got(root)}", root)
+            self.error("", f"a policy file is a mapping with a 'policies' list, got {got(root)}", root)
             return
         policies: Node | None = None
         policies_line = 0
         for key, value in root.value:
             if _text(key) != "policies":
-                self.error("", f"unknown field {_got(key)}; a policy file has only 'policies'", key)
+                self.error("", f"unknown field {got(key)}; a policy file has only 'policies'", key)
             elif policies is not None:
                 self.error("policies", f"duplicate field (first given on line {policies_line})", key)
             else:
@@ -174,7 +156,7 @@ class _PolicyReader:
         if policies is None:
             self.error("policies", "missing required field", root)
         elif not isinstance(policies, SequenceNode):
-            self.error("policies", f"must be a list of policies, got {_got(policies)}", policies)
+            self.error("policies", f"must be a list of policies, got {got(policies)}", policies)
         elif not policies.value:
             self.error("policies", "must list at least one policy", policies)
         else:
@@ -183,7 +165,7 @@ class _PolicyReader:
 
     def read_policy(self, node: Node, path: str, parent: _Inherited | None) -> None:
         if not isinstance(node, MappingNode):
-            self.error(path, f"must be a mapping of policy fields, got {_got(node)}", node)
+            self.error(path, f"must be a mapping of policy fields, got {got(node)}", node)
             return
         if id(node) in self._visited:
             self.error(path, f"repeats the policy on line {_line(node)} through a YAML alias", node)
@@ -221,7 +203,7 @@ class _PolicyReader:
         if children is None:
             return
         if not isinstance(children, SequenceNode):
-            self.error(f"{path}.children", f"must be a list of policies, got {_got(children)}", children)
+            self.error(f"{path}.children", f"must be a list of policies, got {got(children)}", children)
             return
         inherited = _Inherited(policy_id, actions, category)
         for index, child in enumerate(children.value):
@@ -238,13 +220,13 @@ class _PolicyReader:
                 merged = True
                 continue
             if not isinstance(key, ScalarNode):
-                self.error(path, f"field names are plain words, got {_got(key)}", key)
+                self.error(path, f"field names are plain words, got {got(key)}", key)
                 continue
             name = str(key.value)
             if name in first_line:
                 self.error(f"{path}.{name}", f"duplicate field (first given on line {first_line[name]})", key)
             elif name not in FIELDS:
-                hint = _did_you_mean(name, list(FIELDS))
+                hint = did_you_mean(name, list(FIELDS))
                 self.error(f"{path}.{name}", f"unknown field '{name}'{hint}", key)
             else:
                 fields[name] = value
@@ -257,13 +239,13 @@ class _PolicyReader:
         where = f"{path}.id"
         value = _text(node)
         if value is None:
-            self.error(where, f"must be a policy id such as 'hate_speech', got {_got(node)}", node)
+            self.error(where, f"must be a policy id such as 'hate_speech', got {got(node)}", node)
             return None
         if len(value) > MAX_ID_LENGTH or not POLICY_ID.fullmatch(value):
             self.error(
                 where,
                 f"must be lowercase words joined by '_', with '.' between levels "
-                f"(at most {MAX_ID_LENGTH} characters), got {_got(node)}",
+                f"(at most {MAX_ID_LENGTH} characters), got {got(node)}",
                 node,
             )
             return None
@@ -295,7 +277,7 @@ class _PolicyReader:
         where = f"{path}.title"
         value = _text(node)
         if value is None:
-            self.error(where, f"must be text, got {_got(node)}", node)
+            self.error(where, f"must be text, got {got(node)}", node)
             return None
         title = value.strip()
         if not title:
@@ -316,7 +298,7 @@ class _PolicyReader:
             severity = int(value)
             if severity in SEVERITIES:
                 return severity
-        self.error(f"{path}.severity", f"must be an integer from 1 to 4, got {_got(node)}", node)
+        self.error(f"{path}.severity", f"must be an integer from 1 to 4, got {got(node)}", node)
         return None
 
     def read_prose(self, node: Node | None, where: str, *, required: bool) -> str | None:
@@ -325,7 +307,7 @@ class _PolicyReader:
             return None if required else ""
         value = _text(node)
         if value is None:
-            self.error(where, f"must be text, got {_got(node)}", node)
+            self.error(where, f"must be text, got {got(node)}", node)
             return None
         prose = value.strip()
         if required and not prose:
@@ -338,7 +320,7 @@ class _PolicyReader:
             return None
         where = f"{path}.allowed_actions"
         if not isinstance(node, SequenceNode):
-            self.error(where, f"must be a list of actions, got {_got(node)}", node)
+            self.error(where, f"must be a list of actions, got {got(node)}", node)
             return None
         if not node.value:
             self.error(where, "must list at least one action", node)
@@ -349,7 +331,7 @@ class _PolicyReader:
             name = _text(item)
             if name is None or name not in _ACTION_NAMES:
                 allowed = ", ".join(Action)
-                shown = f"'{name}'" if name is not None else _got(item)
+                shown = f"'{name}'" if name is not None else got(item)
                 self.error(f"{where}[{index}]", f"unknown action {shown}; allowed: {allowed}", item)
                 valid = False
             elif Action(name) in actions:
@@ -366,7 +348,7 @@ class _PolicyReader:
         value = _text(node)
         if value is not None and value in categories:
             return value
-        shown = f"'{value}'" if value is not None else _got(node)
+        shown = f"'{value}'" if value is not None else got(node)
         hint = ""
         if value is not None:
             # Compare what follows the shared prefix, or every guess would look close.
