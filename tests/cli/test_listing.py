@@ -85,3 +85,18 @@ def test_table_cells_are_shown_as_stored_not_as_markup(run_bastion: Bastion, dat
     ran = run_bastion("user", "add", "mo", "--role", "vendor_reviewer", "--vendor", "[bold]acme", url=database.url)
     assert ran.code == 0, ran.err
     assert "[bold]acme" in run_bastion("user", "list", url=database.url).out
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted(run_bastion: Bastion, database: Database) -> None:
+    """Text from the platform or a user reaches a CSV; a cell that starts like a formula must stay text."""
+    url = database.url
+    assert (
+        run_bastion("banks", "create", "terms", "--kind", "keyword", "--description", "=HYPERLINK(1)", url=url).code
+        == 0
+    )
+    assert run_bastion("banks", "create", "plain", "--kind", "keyword", "--description", "a - b", url=url).code == 0
+    ran = run_bastion("banks", "list", "--format", "csv", url=url)
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(ran.out))}
+    assert rows["terms"]["description"] == "'=HYPERLINK(1)"
+    assert rows["plain"]["description"] == "a - b"
+    assert rows["terms"]["entries"] == "0"  # numbers are numbers

@@ -115,6 +115,11 @@ def _json_value(value: Cell) -> object:
     return list(value)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula; text from the platform (a user
+# name, a bank's term, a label) could then run in an analyst's sheet. Such text gets a leading quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value: Cell) -> str:
     if value is None:
         return ""
@@ -122,6 +127,7 @@ def _csv_value(value: Cell) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, str | int | float):
+    if isinstance(value, int | float):
         return str(value)
-    return ",".join(value)
+    text = value if isinstance(value, str) else ",".join(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
