@@ -295,6 +295,12 @@ def test_the_api_twin_answers_with_a_typed_body_and_refuses_late(
     body = response.json()
     assert body["decision"] == first.pk and body["job"] == first.job_pk and body["job_status"] == "claimed"
     assert len(body["cancelled_actions"]) == 1 and body["released_job"] is None
+    admin = bearer(api_key(database, clock, Role.ADMIN))
+    listed = client.get("/api/v1/decisions", headers=admin).json()
+    assert first.pk not in [d["id"] for d in listed], "a withdrawn decision is not listed as a decision"
+    everything = client.get("/api/v1/decisions?include_withdrawn=true", headers=admin).json()
+    (withdrawn,) = [d for d in everything if d["id"] == first.pk]
+    assert withdrawn["withdrawn_at"] is not None
 
     with database.transaction() as session:
         second = decide(session, first.job_pk, rita, Choice("hate_speech", "remove", "again"), now=clock()).decision

@@ -387,6 +387,10 @@ class DecisionRecord(Shape):
     seconds_spent: float | None
     decided_at: datetime
     final: bool
+    withdrawn_at: datetime | None = Field(
+        description="When its reviewer took it back within the undo window (listed only with "
+        "`include_withdrawn=true`); its actions were cancelled, never sent"
+    )
 
 
 class Restored(Shape):

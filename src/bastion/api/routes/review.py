@@ -275,6 +275,7 @@ def list_decisions(
     reviewer: str | None = Query(None, max_length=64),
     policy: str | None = Query(None, max_length=128),
     final: bool | None = None,
+    include_withdrawn: bool = Query(False, description="Also list decisions taken back within the undo window"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> Response:
     with context.database.transaction() as session:
@@ -293,6 +294,8 @@ def list_decisions(
             query = query.where(Decision.policy_id == policy)
         if final is not None:
             query = query.where(Decision.final.is_(final))
+        if not include_withdrawn:
+            query = query.where(Decision.withdrawn_at.is_(None))
         records = [
             DecisionRecord(
                 id=d.pk,
@@ -308,6 +311,7 @@ def list_decisions(
                 seconds_spent=d.seconds_spent,
                 decided_at=as_utc(d.decided_at),
                 final=d.final,
+                withdrawn_at=as_utc(d.withdrawn_at) if d.withdrawn_at else None,
             )
             for d, q, kind, name in session.execute(query)
         ]
