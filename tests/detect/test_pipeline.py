@@ -159,3 +159,40 @@ def test_a_rule_that_fails_on_an_item_is_recorded_and_the_others_still_run(
         verdict = session.scalars(select(DetectionVerdict)).one()
         assert list(verdict.rule_errors) == ["reads-a-missing-attribute"]
         assert verdict.hits == 1
+
+
+def test_an_escalating_rule_opens_an_escalation_job_with_its_version(database: Database, clock: FrozenClock) -> None:
+    _prepare(database, clock)
+    with database.transaction() as session:
+        load_rule_text(
+            session,
+            """
+rules:
+  - name: threat-words
+    mode: live
+    policy: violence_and_incitement.credible_threats
+    when: 'content.text.contains("will hurt")'
+    then:
+      - escalate: {reason: "a threat against a person"}
+""",
+            source="rules.yaml",
+            principal=SYSTEM.name,
+            now=clock(),
+        )
+    _post(database, clock, [("c1", "I will hurt you tomorrow"), ("c2", "I will help you tomorrow")])
+    _worker(database, clock).run_once()
+    with database.transaction() as session:
+        (hit,) = session.scalars(select(RuleHit))
+        job = session.get_one(Job, hit.job_pk)
+        assert (job.queue, job.kind, job.rule_id, job.rule_version) == ("escalations", "escalation", "threat-words", 1)
+        assert job.policy_hint == "violence_and_incitement.credible_threats"
+        assert hit.effects == [
+            {
+                "escalate": {
+                    "policy": "violence_and_incitement.credible_threats",
+                    "reason": "a threat against a person",
+                },
+                "job": job.pk,
+                "queue": "escalations",
+            }
+        ]

@@ -51,7 +51,11 @@ CONTENT = Group(
         "id": Field(STRING, "The platform's id of the item."),
         "type": Field(STRING, "post, comment, message, image, video, listing or profile."),
         "text": Field(STRING, 'Its text as posted ("" when it has none).'),
-        "folded": Field(STRING, "Its text folded as keyword banks see it: NFKC, case, look-alikes, leetspeak."),
+        "folded": Field(
+            STRING,
+            "Its text folded as keyword banks see it (NFKC, case, look-alikes, leetspeak: l and 1 become i); "
+            "to match a term however it is spelled, put it in a keyword bank.",
+        ),
         "language": Field(STRING, 'Its language as sent or detected ("" when unknown).'),
         "country": Field(STRING, 'Two letters, upper case ("" when unknown).'),
         "surface": Field(STRING, 'Where it was posted (feed, comments, …; "" when unknown).'),
