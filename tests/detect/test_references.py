@@ -5,41 +5,41 @@ from __future__ import annotations
 import cel
 import pytest
 
+from bastion.detect.conditions import reading
 from bastion.detect.fields import context_fields
-from bastion.detect.references import flatten, macro_variables, references
+from bastion.detect.references import ShadowedRoot, flatten
 
 FIELDS = context_fields(keyword_banks=["slurs"], regex_banks=["phones"])
 
 
-def test_a_dotted_path_is_found_with_the_offset_of_each_segment() -> None:
-    source = "actor.account_age_days < 2 && signals.velocity.actor_posts_1h > 20"
-    found = list(references(source))
-    assert [r.path for r in found] == [("actor", "account_age_days"), ("signals", "velocity", "actor_posts_1h")]
-    velocity = found[1]
-    assert [source[offset : offset + len(name)] for name, offset in velocity.segments] == list(velocity.path)
+def test_a_dotted_path_is_found_with_the_offset_and_end_of_each_segment() -> None:
+    source = 'actor.account_age_days < 2 && signals.keyword["slurs"].hit'
+    found = reading(source)
+    assert found is not None
+    assert [path.names for path in found.paths] == [
+        ("actor", "account_age_days"),
+        ("signals", "keyword", "slurs", "hit"),
+    ]
+    slurs = found.paths[1].segments[2]
+    assert source[slurs.offset : slurs.end] == '"slurs"]'
 
 
-def test_paths_inside_strings_and_comments_are_not_references() -> None:
-    source = '"content.text" == content.text // actor.id\n && true'
-    assert [r.path for r in references(source)] == [("content", "text")]
+def test_paths_inside_strings_and_comments_are_not_read_and_a_method_call_ends_a_path() -> None:
+    found = reading('"content.text" == content.text // actor.id\n && content.text.contains("x")')
+    assert found is not None
+    assert [path.names for path in found.paths] == [("content", "text"), ("content", "text")]
 
 
-def test_a_method_call_ends_the_path() -> None:
-    (found,) = references('content.text.contains("http")')
-    assert found.path == ("content", "text")
+def test_macro_variables_are_not_paths() -> None:
+    found = reading('content.domains.exists(d, d.endsWith(".xyz")) && content.urls.all(u, true)')
+    assert found is not None
+    assert [name for name, _ in found.macro_variables] == ["d", "u"]
+    assert [path.names for path in found.paths] == [("content", "domains"), ("content", "urls")]
 
 
-def test_index_segments_count_as_fields() -> None:
-    (found,) = references('signals.keyword["slurs"].hit')
-    assert found.path == ("signals", "keyword", "slurs", "hit")
-
-
-def test_a_field_of_another_value_is_not_a_root() -> None:
-    assert list(references("x.content > 1")) == []
-
-
-def test_macro_variables_are_named() -> None:
-    assert macro_variables('content.domains.exists(d, d.endsWith(".xyz")) && content.urls.all(u, true)') == {"d", "u"}
+def test_a_macro_variable_named_after_a_root_is_refused() -> None:
+    with pytest.raises(ShadowedRoot, match="content"):
+        flatten("content.urls.exists(content, true)", FIELDS)
 
 
 @pytest.mark.parametrize(

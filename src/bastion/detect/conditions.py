@@ -95,9 +95,10 @@ def check_condition(expression: str, context: Group) -> list[ConditionProblem]:
     except ValueError as exc:
         return [_syntax_problem(expression, str(exc))]
     tokens = _tokens(expression)
-    if tokens is None:  # the parser took what this tokeniser cannot read: leave it to the parser
+    found = reading(expression)
+    if tokens is None or found is None:  # the parser took what this tokeniser cannot read: leave it to the parser
         return []
-    problems = _field_problems(tokens, context)
+    problems = _field_problems(found, context)
     if not problems:
         problems.extend(_type_problems(tokens, context))
     return problems
@@ -164,32 +165,42 @@ def _string_value(literal: str) -> str | None:
 class _Segment:
     name: str
     offset: int
+    end: int  # where the segment's text ends: after `name`, or after the `]` of `["name"]`
 
 
-def _path_at(tokens: Sequence[_Token], start: int) -> list[_Segment]:
-    """The names of the path that starts at `tokens[start]`: `.name` and `["name"]`, up to a method call
-    or anything else."""
-    segments = [_Segment(tokens[start].text, tokens[start].offset)]
-    at = start + 1
-    while at < len(tokens):
-        if _text_at(tokens, at) == "." and at + 1 < len(tokens) and tokens[at + 1].kind == "ident":
-            if _text_at(tokens, at + 2) == "(":
-                break  # a method: content.text.contains("x")
-            segments.append(_Segment(tokens[at + 1].text, tokens[at + 1].offset))
-            at += 2
-        elif _text_at(tokens, at) == "[" and at + 2 < len(tokens) and tokens[at + 1].kind == "string":
-            key = _string_value(tokens[at + 1].text)
-            if key is None or _text_at(tokens, at + 2) != "]":
-                break
-            segments.append(_Segment(key, tokens[at + 1].offset))
-            at += 3
-        else:
-            break
-    return segments
+@dataclass(frozen=True)
+class ContextPath:
+    """A path of names read from the context (`signals.keyword["slurs"].hit`), where it is written, and
+    whether it is the argument of `has(…)` (which needs a field selection, not a value)."""
+
+    segments: tuple[_Segment, ...]
+    in_has: bool
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(segment.name for segment in self.segments)
+
+    @property
+    def start(self) -> int:
+        return self.segments[0].offset
 
 
-def _field_problems(tokens: Sequence[_Token], context: Group) -> list[ConditionProblem]:
-    problems: list[ConditionProblem] = []
+@dataclass(frozen=True)
+class Reading:
+    """What an expression reads: its context paths, and the names its macros bind (name, offset)."""
+
+    paths: list[ContextPath]
+    macro_variables: list[tuple[str, int]]
+
+
+def reading(expression: str) -> Reading | None:
+    """The context paths of an expression, outside string literals and comments, leaving out functions,
+    reserved words and the variables macros bind; None when the tokeniser cannot read the expression."""
+    tokens = _tokens(expression)
+    if tokens is None:
+        return None
+    paths: list[ContextPath] = []
+    variables: list[tuple[str, int]] = []
     bound: list[tuple[str, int]] = []  # macro variables in scope, with the depth their parentheses close at
     depth = 0
     for index, token in enumerate(tokens):
@@ -205,20 +216,52 @@ def _field_problems(tokens: Sequence[_Token], context: Group) -> list[ConditionP
         after = _text_at(tokens, index + 1)
         if _text_at(tokens, index - 1) == ".":
             if token.text in MACROS and after == "(":
-                variables = _macro_variables(tokens, index + 2, depth + 1)
-                bound.extend((name, close) for name, close, _ in variables)
-                problems.extend(
-                    ConditionProblem(offset, f"a macro variable may not be named '{name}': it would hide the {name}")
-                    for name, _, offset in variables
-                    if name in context.fields
-                )
+                found = _macro_variables(tokens, index + 2, depth + 1)
+                bound.extend((name, close) for name, close, _ in found)
+                variables.extend((name, offset) for name, _, offset in found)
             continue
         if after == "(" or token.text in RESERVED or any(name == token.text for name, _ in bound):
             continue
-        problem = _path_problem(_path_at(tokens, index), context)
+        in_has = _text_at(tokens, index - 1) == "(" and _text_at(tokens, index - 2) == "has"
+        paths.append(ContextPath(tuple(_path_at(tokens, index)), in_has))
+    return Reading(paths, variables)
+
+
+def _path_at(tokens: Sequence[_Token], start: int) -> list[_Segment]:
+    """The names of the path that starts at `tokens[start]`: `.name` and `["name"]`, up to a method call
+    or anything else."""
+    first = tokens[start]
+    segments = [_Segment(first.text, first.offset, first.offset + len(first.text))]
+    at = start + 1
+    while at < len(tokens):
+        if _text_at(tokens, at) == "." and at + 1 < len(tokens) and tokens[at + 1].kind == "ident":
+            if _text_at(tokens, at + 2) == "(":
+                break  # a method: content.text.contains("x")
+            name = tokens[at + 1]
+            segments.append(_Segment(name.text, name.offset, name.offset + len(name.text)))
+            at += 2
+        elif _text_at(tokens, at) == "[" and at + 2 < len(tokens) and tokens[at + 1].kind == "string":
+            key = _string_value(tokens[at + 1].text)
+            if key is None or _text_at(tokens, at + 2) != "]":
+                break
+            segments.append(_Segment(key, tokens[at + 1].offset, tokens[at + 2].offset + 1))
+            at += 3
+        else:
+            break
+    return segments
+
+
+def _field_problems(found: Reading, context: Group) -> list[ConditionProblem]:
+    problems = [
+        ConditionProblem(offset, f"a macro variable may not be named '{name}': it would hide the {name}")
+        for name, offset in found.macro_variables
+        if name in context.fields
+    ]
+    for path in found.paths:
+        problem = _path_problem(path.segments, context)
         if problem is not None:
             problems.append(problem)
-    return problems
+    return sorted(problems, key=lambda problem: problem.offset)
 
 
 def _macro_variables(tokens: Sequence[_Token], at: int, close: int) -> list[tuple[str, int, int]]:

@@ -18,7 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import cel
 
 from bastion.detect.fields import Group
-from bastion.detect.references import ROOTS, Flattened, flatten, macro_variables
+from bastion.detect.references import Flattened, ShadowedRoot, flatten
 from bastion.domain.detect import RuleMode
 
 DEFAULT_BUDGET_MS = 5.0  # one rule on one item, in CPU time; CEL cannot be interrupted, a slower answer is discarded
@@ -65,11 +65,11 @@ class Engine(Generic[R]):
         for rule in rules:
             if rule.mode == RuleMode.OFF:
                 continue
-            shadowing = macro_variables(rule.when) & set(ROOTS)
-            if shadowing:
-                self.broken[rule.name] = f"a macro variable may not be named {sorted(shadowing)[0]}"
+            try:
+                flat: Flattened = flatten(rule.when, fields)
+            except ShadowedRoot as shadowed:
+                self.broken[rule.name] = str(shadowed)
                 continue
-            flat: Flattened = flatten(rule.when, fields)
             try:
                 program = cel.compile(flat.source)
             except (ValueError, RuntimeError) as error:
