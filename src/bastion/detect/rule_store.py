@@ -24,6 +24,7 @@ from bastion.detect.checking import known_names, parse_checked
 from bastion.detect.fields import Group
 from bastion.detect.rules import Effect, Rule, RuleSet, rule_from_document
 from bastion.domain.detect import RuleMode
+from bastion.domain.versions import LoadSummary
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.store.schema import RuleVersion
 
@@ -85,20 +86,7 @@ class RuleVersionRef:
     version: int
 
 
-@dataclass(frozen=True)
-class LoadOutcome:
-    """What a load did: rules in the file's order, retired ones sorted by name."""
-
-    created: tuple[RuleVersionRef, ...] = ()
-    changed: tuple[RuleVersionRef, ...] = ()
-    unchanged: tuple[RuleVersionRef, ...] = ()
-    retired: tuple[RuleVersionRef, ...] = ()
-    # Retired before and in this load again: a new version in force.
-    reinstated: tuple[RuleVersionRef, ...] = ()
-
-    @property
-    def versions_added(self) -> int:
-        return len(self.created) + len(self.changed) + len(self.retired) + len(self.reinstated)
+LoadOutcome = LoadSummary[RuleVersionRef]  # what a load did, rules in the file's order
 
 
 def load_rules(session: Session, rule_set: RuleSet, *, principal: str, now: datetime) -> LoadOutcome:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bastion import audit_log
 from bastion.clock import as_utc
 from bastion.domain.policy import Action, Policy
+from bastion.domain.versions import LoadSummary
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
 from bastion.store.database import store_of
 from bastion.store.newest import NewestVersion
@@ -44,20 +45,7 @@ class PolicyRecord:
         return self.policy.id
 
 
-@dataclass(frozen=True)
-class PolicyLoadSummary:
-    """What a load did, as policy ids: in the order of the load, retired ones sorted."""
-
-    created: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    retired: tuple[str, ...] = ()
-    # Retired before and present again in this load: a new, live version.
-    reinstated: tuple[str, ...] = ()
-
-    @property
-    def versions_added(self) -> int:
-        return len(self.created) + len(self.changed) + len(self.retired) + len(self.reinstated)
+PolicyLoadSummary = LoadSummary[str]  # entries are policy ids
 
 
 def load_policies(
