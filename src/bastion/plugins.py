@@ -59,7 +59,13 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 log = structlog.get_logger(__name__)
 
 # The areas that ship with Bastion, registered in this order before any third-party plugin.
-BUILT_IN_AREAS = ("bastion.areas.foundation", "bastion.areas.review", "bastion.areas.detect")
+BUILT_IN_AREAS = (
+    "bastion.areas.foundation",
+    "bastion.areas.review",
+    "bastion.areas.detect",
+    "bastion.areas.match",
+    "bastion.areas.models",
+)
 
 
 class BastionHooks:
@@ -88,9 +94,17 @@ class BastionHooks:
         """Add the area's commands (or command groups) to the `bastion` command line."""
 
     @hookspec
-    def signal_providers(self) -> Sequence[SignalProvider]:
+    def signal_providers(self, session: Session) -> Sequence[SignalProvider]:
         """Signal groups detection computes for every content item, read by rules as
-        `signals.<name>.<field>` (see `bastion.detect.signals.SignalProvider`)."""
+        `signals.<name>.<field>` (see `bastion.detect.signals.SignalProvider`). `session` reads the store
+        the detector is built for (a group's fields may depend on it, e.g. one per hash bank); an
+        implementation may leave the argument out."""
+        raise NotImplementedError
+
+    @hookspec
+    def detection_generation(self, session: Session) -> object:
+        """A value that changes whenever this area's signal groups must be built anew (a bank or model
+        added, enabled or retrained): the cached detector is rebuilt when any area's value changes."""
         raise NotImplementedError
 
     # In the caller's transaction.
@@ -180,7 +194,10 @@ def in_registration_order(hook: str, **arguments: Any) -> list[Any]:
     each returned. pluggy itself calls the newest registration first; routes, navigation and commands read
     better in the order areas were added."""
     caller = getattr(plugin_manager().hook, hook)
-    return [implementation.function(**arguments) for implementation in caller.get_hookimpls()]
+    return [
+        implementation.function(**{name: arguments[name] for name in implementation.argnames})
+        for implementation in caller.get_hookimpls()
+    ]
 
 
 @cache

@@ -9,6 +9,7 @@ from typing import Any
 
 from bastion.detect.context import DetectionItem
 from bastion.detect.fields import BOOL, Field, Group
+from bastion.detect.signals import SignalScope
 from bastion.plugins import hookimpl
 
 SECONDS_PER_BATCH = 1.0
@@ -19,7 +20,7 @@ class SlowSignal:
     name = "slow"
     fields = FIELDS
 
-    def compute(self, items: Sequence[DetectionItem]) -> Sequence[Mapping[str, Any]]:
+    def compute(self, items: Sequence[DetectionItem], scope: SignalScope) -> Sequence[Mapping[str, Any]]:
         time.sleep(SECONDS_PER_BATCH)
         return [{"ready": True} for _ in items]
 

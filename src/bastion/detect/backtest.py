@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bastion.detect.context import DetectionItem
 from bastion.detect.pipeline import Detector, load_items
+from bastion.detect.signals import SignalScope
 from bastion.domain.detect import RuleMode
 from bastion.metrics.outcomes import review_outcomes, same_family
 from bastion.store.schema import ContentItem
@@ -139,7 +140,7 @@ def backtest(
     every_item: list[int] = []
     for pks in history(session, since - WARM_UP, until):
         items = load_items(session, pks)
-        detector.signals(items, velocity=velocity, labels=None, now=until)
+        detector.signals(items, velocity=velocity, labels=None, scope=SignalScope(session, until, replay=True))
         for item in (i for i in items if i.created_at >= since):
             items_seen += 1
             every_item.append(item.content_pk)

@@ -115,7 +115,7 @@ def known_names(session: Session, plugin_signals: Mapping[str, Group] | None = N
     from bastion.policy.service import current_policies
 
     if plugin_signals is None:
-        plugin_signals = {provider.name: provider.fields for provider in signal_providers()}
+        plugin_signals = {provider.name: provider.fields for provider in signal_providers(session)}
     from bastion.review.config_store import current_review_config
 
     try:

@@ -23,7 +23,7 @@ from bastion.detect.effects import Hit, RuleInForce, apply_effects
 from bastion.detect.engine import Engine
 from bastion.detect.fields import Group
 from bastion.detect.links import domains_of, links_in
-from bastion.detect.signals import LabelSource, SignalPlan, compute_signals, signal_record
+from bastion.detect.signals import LabelSource, SignalPlan, SignalScope, compute_signals, signal_record
 from bastion.detect.velocity import VelocityCounter
 from bastion.policy.service import current_policies
 from bastion.store.schema import Actor, ContentItem, DetectionQueueItem, DetectionVerdict, RuleHit
@@ -39,10 +39,15 @@ class Detector:
     fields: Group
 
     def signals(
-        self, items: Sequence[DetectionItem], *, velocity: VelocityCounter, labels: LabelSource | None, now: datetime
+        self,
+        items: Sequence[DetectionItem],
+        *,
+        velocity: VelocityCounter,
+        labels: LabelSource | None,
+        scope: SignalScope,
     ) -> None:
         """Compute what the rules read of each item, in place."""
-        compute_signals(items, self.plan, velocity=velocity, labels=labels, now=now)
+        compute_signals(items, self.plan, velocity=velocity, labels=labels, scope=scope)
 
     def evaluate(self, items: Sequence[DetectionItem]) -> tuple[list[Hit], dict[int, dict[str, str]]]:
         """The hits of a batch whose signals are computed, and each item's failed rules."""
@@ -170,7 +175,7 @@ def detect_batch(
     items = load_items(session, taken)
     if not items:
         return BatchOutcome((), (), {})
-    detector.signals(items, velocity=velocity, labels=labels, now=now)
+    detector.signals(items, velocity=velocity, labels=labels, scope=SignalScope(session, now))
     hits, failures = detector.evaluate(items)
     apply_effects(session, hits, policies=current_policies(session), now=now)
     hits_by_item: dict[int, int] = {}

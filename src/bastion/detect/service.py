@@ -25,7 +25,7 @@ from bastion.detect.fields import context_fields
 from bastion.detect.labels import labels_of
 from bastion.detect.pipeline import BatchOutcome, Detector, detect_batch
 from bastion.detect.rule_store import rules_in_force
-from bastion.detect.signals import SignalPlan, SignalProvider, signal_providers
+from bastion.detect.signals import SignalPlan, SignalProvider, signal_generation, signal_providers
 from bastion.detect.velocity import MemoryVelocity, StoreVelocity
 from bastion.domain.detect import RuleMode
 from bastion.store.database import Database
@@ -36,7 +36,7 @@ def build_detector(
     session: Session, *, rules: Sequence[Any] | None = None, providers: Sequence[SignalProvider] | None = None
 ) -> Detector:
     """Compile rules (by default the rules in force) against the banks and plug-in signals there are now."""
-    providers = list(signal_providers() if providers is None else providers)
+    providers = list(signal_providers(session) if providers is None else providers)
     banks = banks_in_force(session)
     fields = context_fields(banks.keyword, banks.regex, {p.name: p.fields for p in providers})
     engine: Engine[Any] = Engine(rules_in_force(session) if rules is None else rules, fields)
@@ -56,11 +56,15 @@ def build_detector(
     return Detector(engine, VariableBuilder(engine.leaves, engine.groups, fields), plan, fields)
 
 
-def generation(session: Session) -> tuple[int, int]:
-    """Changes whenever a rule or a bank gets a new version: when a detector must be built anew."""
+Generation = tuple[object, ...]
+
+
+def generation(session: Session) -> Generation:
+    """Changes whenever a rule or a bank gets a new version, or an area's signal groups change: when a
+    detector must be built anew."""
     rules = session.scalar(select(func.max(RuleVersion.pk))) or 0
     banks = session.scalar(select(func.max(BankVersion.pk))) or 0
-    return int(rules), int(banks)
+    return int(rules), int(banks), *signal_generation(session)
 
 
 class DetectorCache:
@@ -68,7 +72,7 @@ class DetectorCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._built: weakref.WeakKeyDictionary[Engine_, tuple[tuple[int, int], Detector]] = weakref.WeakKeyDictionary()
+        self._built: weakref.WeakKeyDictionary[Engine_, tuple[Generation, Detector]] = weakref.WeakKeyDictionary()
 
     def detector(self, session: Session) -> Detector:
         store = session.get_bind()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from bastion.detect.context import DetectionItem, Match, empty_labels
 from bastion.detect.fields import Group
 from bastion.detect.normalise import fold
@@ -37,23 +39,41 @@ class LabelSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SignalScope:
+    """Where a batch's signals are computed: the caller's transaction and its clock. In a replay (a
+    backtest), a provider reads the store but must not write to it."""
+
+    session: Session
+    now: datetime
+    replay: bool = False
+
+
 class SignalProvider(Protocol):
-    """A plug-in's signal group (`signals.<name>.<field>`), registered through the `signal_providers` hook."""
+    """A signal group (`signals.<name>.<field>`), registered through the `signal_providers` hook."""
 
     @property
     def name(self) -> str: ...
     @property
     def fields(self) -> Group: ...
-    def compute(self, items: Sequence[DetectionItem]) -> Sequence[Mapping[str, Any]]:
-        """One map of `fields` per item, in order."""
+    def compute(self, items: Sequence[DetectionItem], scope: SignalScope) -> Sequence[Mapping[str, Any]]:
+        """One map of `fields` per item, in order. Writes, if any, go through `scope.session`, so that
+        they commit with the batch's verdicts (and never in a replay)."""
         ...
 
 
-def signal_providers() -> list[SignalProvider]:
-    """The plug-ins' signal groups, in the order the plug-ins registered."""
+def signal_providers(session: Session) -> list[SignalProvider]:
+    """The registered signal groups for this store, in the order their areas registered."""
     from bastion.plugins import in_registration_order
 
-    return [provider for group in in_registration_order("signal_providers") for provider in group]
+    return [provider for group in in_registration_order("signal_providers", session=session) for provider in group]
+
+
+def signal_generation(session: Session) -> tuple[object, ...]:
+    """What every area says of its signal groups' state: changes when a detector must be built anew."""
+    from bastion.plugins import in_registration_order
+
+    return tuple(in_registration_order("detection_generation", session=session))
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,7 @@ def compute_signals(
     *,
     velocity: VelocityCounter,
     labels: LabelSource | None,
-    now: datetime,
+    scope: SignalScope,
 ) -> None:
     """Fill in every item's signals, in place."""
     for item in items:
@@ -91,9 +111,9 @@ def compute_signals(
     for item, counted in zip(items, counts, strict=True):
         item.velocity = counted
     if plan.labels and labels is not None:
-        _attach_labels(items, labels, now)
+        _attach_labels(items, labels, scope.now)
     for provider in plan.providers:
-        for item, values in zip(items, provider.compute(items), strict=True):
+        for item, values in zip(items, provider.compute(items, scope), strict=True):
             item.plugin[provider.name] = values
 
 

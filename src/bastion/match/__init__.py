@@ -1,0 +1,2 @@
+"""Matching: content matched against known material, by perceptual hash (PDQ hash banks) and by
+near-duplicate text (MinHash clusters)."""

@@ -1,0 +1,95 @@
+"""PDQ perceptual hashes of images: 256 bits, compared by Hamming distance (a match is at most 31 bits
+apart by convention), with a quality score 0-100 (hashes under 50 are too featureless to match on).
+
+Hashing uses the reference implementation (pdqhash) on the image's RGB pixels as Pillow decodes them.
+The dihedral variants are the hashes of the image rotated and flipped, for matching media that was
+turned or mirrored before it was uploaded again.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pdqhash  # type: ignore[import-untyped]
+from numpy.typing import NDArray
+from PIL import Image, UnidentifiedImageError
+
+from bastion.errors import FieldError, InvalidInput
+
+HASH_BITS = 256
+HASH_BYTES = HASH_BITS // 8
+HEX_DIGITS = HASH_BITS // 4
+DEFAULT_THRESHOLD = 31  # Hamming distance: the usual match convention
+MINIMUM_QUALITY = 50  # below this, a hash says too little about its image to match on
+MAX_IMAGE_PIXELS = 64_000_000  # decompression bombs are refused rather than decoded
+
+
+@dataclass(frozen=True)
+class PdqHash:
+    """One image's hash, as 64 hexadecimal digits, and its quality."""
+
+    hex: str
+    quality: int
+
+    @property
+    def usable(self) -> bool:
+        return self.quality >= MINIMUM_QUALITY
+
+
+def hash_image(source: bytes | Path) -> PdqHash:
+    """The PDQ hash of an image given as its bytes or a file's path."""
+    return _hashes(_pixels(source), dihedral=False)[0]
+
+
+def dihedral_hashes(source: bytes | Path) -> list[PdqHash]:
+    """The hashes of the image and of its seven rotations and flips, the original first."""
+    return _hashes(_pixels(source), dihedral=True)
+
+
+def _pixels(source: bytes | Path) -> NDArray[np.uint8]:
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            return np.asarray(image.convert("RGB"))
+    except FileNotFoundError as error:
+        raise _invalid("image", "no such file") from error
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as error:
+        raise _invalid("image", f"not an image Bastion can read ({type(error).__name__})") from error
+
+
+def _hashes(pixels: NDArray[np.uint8], *, dihedral: bool) -> list[PdqHash]:
+    if dihedral:
+        variants, quality = pdqhash.compute_dihedral(pixels)
+        bits, qualities = variants, [quality] * len(variants)
+    else:
+        one, quality = pdqhash.compute(pixels)
+        bits, qualities = [one], [quality]
+    return [PdqHash(to_hex(b), int(q)) for b, q in zip(bits, qualities, strict=True)]
+
+
+def to_hex(bits: NDArray[np.uint8]) -> str:
+    """256 bits (0/1 values, most significant first) as 64 hexadecimal digits."""
+    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
+
+
+def to_bytes(hex_hash: str) -> bytes:
+    """64 hexadecimal digits as 32 bytes; a clear error for anything else."""
+    text = hex_hash.strip().lower()
+    if len(text) != HEX_DIGITS:
+        raise _invalid("pdq", f"must be {HEX_DIGITS} hexadecimal digits, got {len(text)} characters")
+    try:
+        return bytes.fromhex(text)
+    except ValueError as error:
+        raise _invalid("pdq", "must be hexadecimal digits (0-9, a-f)") from error
+
+
+def distance(a: str, b: str) -> int:
+    """The Hamming distance between two hashes given as hex."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _invalid(field: str, reason: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {reason}", [FieldError(field, reason)])
