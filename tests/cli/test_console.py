@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,6 +116,19 @@ def test_a_bad_setting_names_the_variable(run_bastion: Bastion, tmp_path: Path) 
         "  BASTION_SESSION_HOURS: must be greater than 0",
     ]
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_bad_setting_read_while_the_commands_are_assembled_is_one_clear_line(tmp_path: Path) -> None:
+    # The command tree reads the settings (which plug-ins to load) while it is built: a bad value must
+    # still be reported, even for --help, by the installed entry point itself.
+    env = {**os.environ, "BASTION_DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "BASTION_DETECTION_WORKER": "maybe"}
+    ran = subprocess.run([sys.executable, "-m", "bastion", "--help"], env=env, capture_output=True, text=True)
+    assert ran.returncode == 2
+    assert ran.stderr.splitlines() == [
+        "error: the environment has 1 bad setting",
+        "  BASTION_DETECTION_WORKER: must be true or false",
+    ]
+    assert "Traceback" not in ran.stderr
 
 
 @pytest.mark.parametrize(

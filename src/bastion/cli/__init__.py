@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bastion.cli.app import app
+from bastion.cli.app import built
 from bastion.cli.console import run_guarded
 
 
 def main() -> None:
-    sys.exit(run_guarded(app))
+    sys.exit(run_guarded(built))
 
 
-__all__ = ["app", "main"]
+__all__ = ["main"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import typer
 
 from bastion.cli.console import root_options
@@ -24,4 +26,14 @@ def command_line() -> typer.Typer:
     return cli
 
 
-app = command_line()
+@cache
+def built() -> typer.Typer:
+    """The command tree, built once, on first use: building it reads the settings (which plug-ins to
+    load), and a bad setting must reach `run_guarded` as one clear line, not fail an import."""
+    return command_line()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":
+        return built()
+    raise AttributeError(name)

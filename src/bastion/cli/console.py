@@ -9,7 +9,7 @@ usage error exits 2, a refused or failed operation 1.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import typer
 from pydantic import ValidationError
@@ -139,10 +139,13 @@ def settings_error(error: ValidationError) -> InvalidInput:
     return InvalidInput(f"the environment has {len(field_errors)} bad {noun}", field_errors)
 
 
-def run_guarded(app: typer.Typer, args: Sequence[str] | None = None) -> int:
-    """Run the app; Bastion's errors print as one clear message with every bad field, never a trace."""
+def run_guarded(app: typer.Typer | Callable[[], typer.Typer], args: Sequence[str] | None = None) -> int:
+    """Run the app (or the app a function builds); Bastion's errors, bad settings included, print as one
+    clear message with every bad field, never a trace."""
     try:
         configure_logging(settings().log_level)
+        if not isinstance(app, typer.Typer):
+            app = app()
         result = app(args=None if args is None else list(args), prog_name="bastion", standalone_mode=False)
     except BastionError as error:
         return report_error(error)
