@@ -30,6 +30,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+from sqlalchemy.orm import Session
+
 from bastion.clock import as_utc
 from bastion.detect.context import DetectionItem, VariableBuilder
 from bastion.detect.engine import Engine
@@ -38,7 +40,7 @@ from bastion.detect.keywords import KeywordBank
 from bastion.detect.links import domains_of, links_in
 from bastion.detect.normalise import fold
 from bastion.detect.regexes import RegexBank
-from bastion.detect.signals import SignalPlan, compute_signals
+from bastion.detect.signals import SignalPlan, SignalScope, compute_signals
 from bastion.detect.velocity import MemoryVelocity, Observation
 from bastion.domain.detect import RuleMode
 from bastion.simulate.corpus import load_hatexplain
@@ -219,6 +221,7 @@ def fresh(items: list[DetectionItem]) -> list[DetectionItem]:
 
 
 def run(way: str, items: list[DetectionItem], rules: list[BenchRule], plan: SignalPlan, batch: int) -> dict[str, Any]:
+    store = Session()  # no provider here reads the store
     fields = context_fields(["terms"], ["patterns"])
     engine: Engine[BenchRule] = Engine(rules, fields)
     assert not engine.broken, engine.broken
@@ -231,7 +234,8 @@ def run(way: str, items: list[DetectionItem], rules: list[BenchRule], plan: Sign
     for begin in range(0, len(items), batch):
         chunk = items[begin : begin + batch]
         t0 = clock()
-        compute_signals(chunk, plan, velocity=velocity, labels=None, now=chunk[-1].created_at)
+        scope = SignalScope(store, chunk[-1].created_at)
+        compute_signals(chunk, plan, velocity=velocity, labels=None, scope=scope)
         t1 = clock()
         spent["signals"] += t1 - t0
         if way == "ours":
