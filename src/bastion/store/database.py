@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ClauseElement, Dialect, Engine, Executable, create_engine, event
+import structlog
+from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from bastion.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+log = structlog.get_logger(__name__)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -78,6 +81,19 @@ def store_of(session: Session) -> str:
 _store_names: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
+AFTER_COMMITS_DELAY_SECONDS = 0.25
+_after_commits: list[Callable[[Connection], object]] = []
+
+
+def run_after_commits(step: Callable[[Connection], object]) -> None:
+    """Have every Database on PostgreSQL run `step` in a transaction of its own a moment after its commits
+    (within AFTER_COMMITS_DELAY_SECONDS, once for all the commits of that moment), and when it is
+    disposed: work that must follow soon but must not hold up the transactions it follows (the audit
+    log's sealing, see `bastion.audit_log.seal`)."""
+    if step not in _after_commits:
+        _after_commits.append(step)
+
+
 class Database:
     """One store: its engine and a factory of sessions. Services own the transactions."""
 
@@ -85,6 +101,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._follows_commits = self.engine.dialect.name == "postgresql"
+        self._after_commits_timer: threading.Timer | None = None
+        self._timer_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -102,8 +121,35 @@ class Database:
             raise
         finally:
             session.close()
+        if self._follows_commits:
+            self._after_commits_soon()
+
+    def _after_commits_soon(self) -> None:
+        with self._timer_lock:
+            if self._after_commits_timer is not None or not _after_commits:
+                return
+            timer = self._after_commits_timer = threading.Timer(AFTER_COMMITS_DELAY_SECONDS, self.run_after_commits)
+        timer.daemon = True
+        timer.start()
+
+    def run_after_commits(self) -> None:
+        """Run the steps that follow commits now (see `run_after_commits`). A failure is logged and left to
+        the next run: the steps are ones a later run completes (a seal seals whatever is left)."""
+        with self._timer_lock:
+            self._after_commits_timer = None
+        try:
+            with self.engine.begin() as connection:
+                for step in _after_commits:
+                    step(connection)
+        except Exception as error:  # the transactions they follow have committed; the next run retries
+            log.warning("after_commit_step_failed", error_type=type(error).__name__)
 
     def dispose(self) -> None:
+        with self._timer_lock:
+            timer, self._after_commits_timer = self._after_commits_timer, None
+        if timer is not None:
+            timer.cancel()
+            self.run_after_commits()
         self.engine.dispose()
 
 
