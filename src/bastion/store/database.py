@@ -150,12 +150,14 @@ class Database:
 
     def _after_commits_soon(self) -> None:
         with self._timer_lock:
-            if self._after_commits_timer is not None or not _after_commits:
+            armed = self._after_commits_timer
+            # Not alive: a timer armed before this process forked, whose thread the fork did not copy.
+            if (armed is not None and armed.is_alive()) or not _after_commits:
                 return
             timer = self._after_commits_timer = threading.Timer(AFTER_COMMITS_DELAY_SECONDS, self.run_after_commits)
             self._ran_after_commits = False
-        timer.daemon = True
-        timer.start()
+            timer.daemon = True
+            timer.start()
 
     def run_after_commits(self) -> None:
         """Run the steps that follow commits now (see `run_after_commits`), one run at a time. A failure is
