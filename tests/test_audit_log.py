@@ -290,3 +290,13 @@ def test_unsealed_and_chained_appends_together_never_fork_the_chain(database: Da
     with database.transaction() as session:
         assert audit_log.verify(session).last_seq == base + 90
         assert session.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.seq < 0)) == 0
+
+
+def test_the_audit_page_seals_before_it_reads(database: Database, clock: FrozenClock) -> None:
+    _postgresql_only(database)
+    with database.transaction() as session:
+        _append_unsealed(session, "user:a", "job:1", clock(), {"n": 1})
+    with database.transaction() as session:
+        page = audit_log.search(session, audit_log.AuditFilters(target="job:1"))
+    assert [(row.principal, row.seq > 0, row.middle) for row in page.rows] == [("user:a", True, None)]
+    assert page.total == 1
