@@ -300,3 +300,32 @@ def test_the_audit_page_seals_before_it_reads(database: Database, clock: FrozenC
         page = audit_log.search(session, audit_log.AuditFilters(target="job:1"))
     assert [(row.principal, row.seq > 0, row.middle) for row in page.rows] == [("user:a", True, None)]
     assert page.total == 1
+
+
+SEAL_THEN_EXIT = """
+import sys
+from sqlalchemy import literal
+from bastion import audit_log
+from bastion.clock import system_clock
+from bastion.store.database import Database
+from bastion.store.schema import AuditPending
+
+database = Database(sys.argv[1])
+row = audit_log.staged_row(principal="user:quick", action="test", target="t", at=system_clock(), details={})
+values = {key: literal(value, AuditPending.__table__.c[key].type) for key, value in row.items()}
+with database.transaction() as session:
+    session.execute(audit_log.append_unsealed(values))
+"""
+
+
+def test_a_process_that_commits_and_exits_at_once_seals_first(database: Database) -> None:
+    """A command's process may end before its timer fires: it runs the seal on its way out."""
+    import subprocess
+    import sys
+
+    _postgresql_only(database)
+    url = database.engine.url.render_as_string(hide_password=False)
+    subprocess.run([sys.executable, "-c", SEAL_THEN_EXIT, url], check=True, timeout=60)
+    with database.engine.connect() as connection:  # not a transaction of the Database: it would seal too
+        rows = connection.execute(select(AuditRecord.seq).where(AuditRecord.principal == "user:quick")).all()
+    assert len(rows) == 1 and rows[0].seq > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import sqlite3
 import threading
 import weakref
@@ -14,7 +15,7 @@ from typing import Any
 import structlog
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -158,6 +159,7 @@ class Database:
             self._ran_after_commits = False
             timer.daemon = True
             timer.start()
+            _due.add(self)
 
     def run_after_commits(self) -> None:
         """Run the steps that follow commits now (see `run_after_commits`), one run at a time. A failure is
@@ -168,10 +170,13 @@ class Database:
         if timer is not None and timer is not threading.current_thread():
             timer.cancel()
         with self._run_lock:
+            _due.discard(self)
             try:
                 with self.engine.begin() as connection:
                     for step in _after_commits:
                         step(connection)
+            except OperationalError as error:  # the server is unreachable, or the database gone: so is all else
+                log.debug("after_commit_step_failed", error_type=type(error).__name__)
             except Exception as error:  # the transactions they follow have committed; the next run retries
                 log.warning("after_commit_step_failed", error_type=type(error).__name__)
             self._ran_after_commits = True
@@ -182,6 +187,16 @@ class Database:
         if not self._ran_after_commits:
             self.run_after_commits()
         self.engine.dispose()
+
+
+_due: weakref.WeakSet[Database] = weakref.WeakSet()  # whose steps are still to run after their commits
+
+
+@atexit.register
+def _run_due_steps() -> None:
+    """A command that commits and exits at once runs its steps before it goes (its timer's thread would die)."""
+    for database in list(_due):
+        database.run_after_commits()
 
 
 def execute_prepared(session: Session, statement: Executable, params: Mapping[str, Any]) -> Any:
