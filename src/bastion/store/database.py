@@ -102,7 +102,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._follows_commits = self.engine.dialect.name == "postgresql"
+        self._postgresql = self.engine.dialect.name == "postgresql"
         self._after_commits_timer: threading.Timer | None = None
         self._timer_lock, self._run_lock = threading.Lock(), threading.Lock()
         self._ran_after_commits = True  # False from a commit until the steps have run after it
@@ -122,7 +122,7 @@ class Database:
         commit is the session's when it began one, otherwise the driver's, and the session's after-commit
         hooks are announced after it either way.
         """
-        if not self._follows_commits:
+        if not self._postgresql:
             session = self._sessions()
             try:
                 yield session
