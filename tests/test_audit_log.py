@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, literal, select, text, update
+from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.clock import FrozenClock
 from bastion.errors import IntegrityBroken
-from bastion.store.database import Database
+from bastion.store.database import AFTER_COMMITS_DELAY_SECONDS, Database
 from bastion.store.schema import AuditPending, AuditRecord
+from bastion.store.upsert import table_of
 
 
 def _write(database: Database, clock: FrozenClock, n: int) -> None:
@@ -187,3 +191,141 @@ def test_the_database_itself_holds_only_what_verify_reads(database: Database) ->
     with database.engine.connect() as connection:
         head = connection.execute(text("SELECT seq, hash FROM audit_head")).all()
     assert len(head) == 1
+
+
+# --- unsealed rows (PostgreSQL: what claims and decisions append) -------------------------------------
+
+
+def _append_unsealed(session: Session, principal: str, target: str, at: datetime, details: dict[str, Any]) -> None:
+    """What a claim's or a decision's statement writes: one unsealed row, the head untouched."""
+    row = audit_log.staged_row(principal=principal, action="test", target=target, at=at, details=details)
+    pending = table_of(AuditPending).c
+    session.execute(audit_log.append_unsealed({key: literal(value, pending[key].type) for key, value in row.items()}))
+
+
+def _seal(database: Database) -> int:
+    with database.engine.begin() as connection:
+        return audit_log.seal(connection, wait=True)
+
+
+def _postgresql_only(database: Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite chains every row as it is written")
+
+
+def test_unsealed_rows_join_the_chain_in_the_order_they_are_sealed(database: Database, clock: FrozenClock) -> None:
+    """The first row to arrive commits last: it is sealed after the other, and both hash as Python does."""
+    _postgresql_only(database)
+    base = _base(database)
+    with database.transaction() as first:
+        _append_unsealed(first, 'user:ünï "q"', "t\n1", clock(), AWKWARD_DETAILS)
+        with database.transaction() as second:
+            _append_unsealed(second, "user:b", "t2", clock(), {})
+        assert _seal(database) == 1
+    with database.transaction() as session:
+        waiting = session.scalars(select(AuditRecord).where(AuditRecord.seq < 0)).one()
+        assert (waiting.principal, waiting.prev_hash, waiting.hash) == ('user:ünï "q"', "", "")
+        assert waiting.middle is not None
+    assert _seal(database) == 1
+    assert _seal(database) == 0
+    with database.transaction() as session:
+        assert audit_log.verify(session).last_seq == base + 2
+        second_row, first_row = (session.get_one(AuditRecord, base + n) for n in (1, 2))
+        assert (second_row.principal, first_row.principal) == ("user:b", 'user:ünï "q"')
+        assert first_row.details == AWKWARD_DETAILS and first_row.middle is None
+        assert first_row.hash == audit_log.chain_hash(
+            base + 2, clock(), first_row.principal, "test", "t\n1", AWKWARD_DETAILS, second_row.hash
+        )
+
+
+def test_a_database_seals_a_moment_after_its_commits(database: Database, clock: FrozenClock) -> None:
+    _postgresql_only(database)
+    with database.transaction() as session:
+        _append_unsealed(session, "user:a", "t", clock(), {"n": 1})
+    deadline = time.monotonic() + 10 * AFTER_COMMITS_DELAY_SECONDS + 5
+    unsealed = 1
+    while unsealed and time.monotonic() < deadline:
+        time.sleep(AFTER_COMMITS_DELAY_SECONDS / 5)
+        with database.engine.connect() as connection:  # not a transaction of the Database: it would seal too
+            unsealed = connection.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.seq < 0))
+    assert unsealed == 0
+
+
+def test_a_sealed_row_moved_out_of_the_chain_is_named_missing(database: Database, clock: FrozenClock) -> None:
+    _postgresql_only(database)
+    base = _base(database)
+    _write(database, clock, 3)
+    with database.transaction() as session:
+        session.execute(update(AuditRecord).where(AuditRecord.seq == base + 2).values(seq=-(10**12)))
+    with database.transaction() as session, pytest.raises(IntegrityBroken, match=f"row {base + 2} missing"):
+        audit_log.verify(session)
+
+
+def test_unsealed_and_chained_appends_together_never_fork_the_chain(database: Database, clock: FrozenClock) -> None:
+    import threading
+
+    _postgresql_only(database)
+    base = _base(database)
+    failures: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(15):
+                with database.transaction() as session:
+                    if n % 2:
+                        _append_unsealed(session, f"user:w{n}", str(i), clock(), {"i": i})
+                    else:
+                        audit_log.record(session, principal=f"user:w{n}", action="test", target=str(i), at=clock())
+                if i % 5 == 0:
+                    _seal(database)
+        except BaseException as exc:  # collected and re-raised in the test thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    with database.transaction() as session:
+        assert audit_log.verify(session).last_seq == base + 90
+        assert session.scalar(select(func.count()).select_from(AuditRecord).where(AuditRecord.seq < 0)) == 0
+
+
+def test_the_audit_page_seals_before_it_reads(database: Database, clock: FrozenClock) -> None:
+    _postgresql_only(database)
+    with database.transaction() as session:
+        _append_unsealed(session, "user:a", "job:1", clock(), {"n": 1})
+    with database.transaction() as session:
+        page = audit_log.search(session, audit_log.AuditFilters(target="job:1"))
+    assert [(row.principal, row.seq > 0, row.middle) for row in page.rows] == [("user:a", True, None)]
+    assert page.total == 1
+
+
+SEAL_THEN_EXIT = """
+import sys
+from sqlalchemy import literal
+from bastion import audit_log
+from bastion.clock import system_clock
+from bastion.store.database import Database
+from bastion.store.schema import AuditPending
+
+database = Database(sys.argv[1])
+row = audit_log.staged_row(principal="user:quick", action="test", target="t", at=system_clock(), details={})
+values = {key: literal(value, AuditPending.__table__.c[key].type) for key, value in row.items()}
+with database.transaction() as session:
+    session.execute(audit_log.append_unsealed(values))
+"""
+
+
+def test_a_process_that_commits_and_exits_at_once_seals_first(database: Database) -> None:
+    """A command's process may end before its timer fires: it runs the seal on its way out."""
+    import subprocess
+    import sys
+
+    _postgresql_only(database)
+    url = database.engine.url.render_as_string(hide_password=False)
+    subprocess.run([sys.executable, "-c", SEAL_THEN_EXIT, url], check=True, timeout=60)
+    with database.engine.connect() as connection:  # not a transaction of the Database: it would seal too
+        rows = connection.execute(select(AuditRecord.seq).where(AuditRecord.principal == "user:quick")).all()
+    assert len(rows) == 1 and rows[0].seq > 0

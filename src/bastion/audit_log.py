@@ -3,6 +3,12 @@
 Each row carries the hash of the row before it, so changing or deleting any row breaks the chain
 at that row. A single head row holds the last sequence number and hash; updating it serialises
 appends (a row lock on PostgreSQL, the write lock on SQLite) so the chain never forks.
+
+On PostgreSQL the hottest writers, claims and decisions, do not touch the head at all: they append
+their rows unsealed (`append_unsealed`), and `seal` chains every unsealed row in one pass, in a
+transaction of its own, shortly after (every `Database` runs it a moment after its commits), and
+before `verify` and `search` read. The chain's order is then the order of sealing, and concurrent
+claims and decisions never wait for each other.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     FromClause,
     Insert,
     Text,
@@ -25,6 +32,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -32,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from bastion.clock import as_utc
 from bastion.errors import IntegrityBroken
+from bastion.store.database import run_after_commits
 from bastion.store.schema import AuditHead, AuditPending, AuditRecord
 from bastion.store.upsert import table_of
 
@@ -96,7 +105,8 @@ def record(
 def staged_row(
     *, principal: str, action: str, target: str, at: datetime, details: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The values of one `audit_pending` row (PostgreSQL), for a statement that stages its own audit row."""
+    """The values of one `audit_pending` row (PostgreSQL): `at`, `principal`, `action`, `target`, `details`
+    and `middle`, for a statement that writes its own audit row (staged, or unsealed: `append_unsealed`)."""
     clean = json.loads(json.dumps(dict(details or {}), default=str))
     # Hash exactly what is stored: the same bounds as the columns, the time in UTC.
     principal, target, at = principal[:PRINCIPAL_CHARS], target[:TARGET_CHARS], as_utc(at)
@@ -104,7 +114,22 @@ def staged_row(
     return {"at": at, "principal": principal, "action": action, "target": target, "details": clean, "middle": middle}
 
 
-def stage_from(
+def append_unsealed(values: Mapping[str, ColumnElement[Any]], source: FromClause | None = None) -> Insert:
+    """PostgreSQL: `INSERT INTO audit_log ... SELECT <values> [FROM source]`, unsealed rows (see AuditRecord)
+    for a statement that records its own accesses. `values` gives each of the columns of `staged_row`:
+    at, principal, action, target, details and middle. `seal` chains the rows after their commit."""
+    arrival: ColumnElement[int] = -func.nextval(sql_text(ARRIVAL_SEQUENCE))
+    columns = select(arrival, *(values[name] for name in _UNSEALED), sql_text(""), sql_text(""))
+    if source is not None:
+        columns = columns.select_from(source)
+    return insert(_log).from_select(["seq", *_UNSEALED, "prev_hash", "hash"], columns)
+
+
+_UNSEALED = ("at", "principal", "action", "target", "details", "middle")
+ARRIVAL_SEQUENCE = "audit_arrival"  # minus its next value is the next unsealed row's `seq` (migration 0015)
+
+
+def append_unsealed_from(
     source: FromClause,
     *,
     at: ColumnElement[datetime],
@@ -113,8 +138,8 @@ def stage_from(
     target: ColumnElement[str],
     details: Mapping[str, ColumnElement[str]],
 ) -> Insert:
-    """`INSERT INTO audit_pending ... SELECT ... FROM source`: one staged audit row per row of `source`, for
-    a PostgreSQL statement that records its own accesses (a claim records itself this way).
+    """`append_unsealed` of one audit row per row of `source`, for a PostgreSQL statement that records its
+    own accesses (a claim records itself this way).
 
     `at` and `principal` are bound values, as the caller passes them; `target` and each value of
     `details` are text, computed from `source` in the statement. The row's `middle` (what its hash
@@ -142,10 +167,15 @@ def stage_from(
         middle = middle.concat(json_text(details[key]))
     middle = middle.concat(sql_text("}"))
     document = func.jsonb_build_object(*[item for key in keys for item in (sql_text(key), details[key])])
-    columns = select(at, principal, sql_text(action), target, cast(document, JSONB), middle).select_from(source)
-    return insert(table_of(AuditPending)).from_select(
-        ["at", "principal", "action", "target", "details", "middle"], columns
-    )
+    values: dict[str, ColumnElement[Any]] = {
+        "at": at,
+        "principal": principal,
+        "action": sql_text(action),
+        "target": target,
+        "details": cast(document, JSONB),
+        "middle": middle,
+    }
+    return append_unsealed(values, source)
 
 
 def sql_text(value: str) -> ColumnElement[str]:
@@ -168,6 +198,28 @@ _MOVE_HEAD = (
 )
 
 
+def seal(connection: Connection, *, wait: bool) -> int:
+    """Chain every unsealed audit row this transaction sees, in arrival order, in one pass; how many.
+
+    PostgreSQL: takes the head's lock until the caller's transaction ends; with `wait` false, seals
+    nothing when another sealer holds it (that one, or the next, seals these rows). SQLite chains every
+    row as it is written: nothing to do.
+    """
+    if connection.dialect.name != "postgresql":
+        return 0
+    return int(connection.execute(_SEAL, {"wait": wait}).scalar_one())
+
+
+_SEAL = text("SELECT audit_seal(:wait)")
+
+
+def _seal_soon(connection: Connection) -> None:
+    seal(connection, wait=False)
+
+
+run_after_commits(_seal_soon)  # every Database seals a moment after its commits: nothing stays unsealed long
+
+
 @dataclass(frozen=True)
 class ChainReport:
     rows: int
@@ -175,7 +227,8 @@ class ChainReport:
 
 
 def verify(session: Session) -> ChainReport:
-    """Walk the whole chain; raises IntegrityBroken naming the first bad row."""
+    """Seal what is unsealed, then walk the whole chain; raises IntegrityBroken naming the first bad row."""
+    seal(session.connection(), wait=True)
     expected_seq, prev_hash, rows = 1, GENESIS_HASH, 0
     for row in _rows(session):
         if row.seq != expected_seq:
@@ -203,7 +256,8 @@ def verify(session: Session) -> ChainReport:
 
 
 def _rows(session: Session) -> Iterator[AuditRecord]:
-    yield from session.scalars(select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=2000))
+    sealed = select(AuditRecord).where(AuditRecord.seq > 0)
+    yield from session.scalars(sealed.order_by(AuditRecord.seq).execution_options(yield_per=2000))
 
 
 def recent(session: Session, limit: int = 100) -> list[AuditRecord]:
@@ -230,8 +284,11 @@ class AuditPage:
 
 
 def search(session: Session, filters: AuditFilters, *, before: int | None = None, limit: int = 100) -> AuditPage:
-    """Newest first, `limit` rows with a sequence number below `before`: pages hold still while rows arrive."""
-    conditions = []
+    """Newest first, `limit` rows with a sequence number below `before`: pages hold still while rows arrive.
+
+    Sealed rows only, after sealing what is unsealed (unless another sealer is at it this instant)."""
+    seal(session.connection(), wait=False)
+    conditions = [AuditRecord.seq > 0]
     if filters.principal:
         conditions.append(AuditRecord.principal == filters.principal)
     if filters.action:

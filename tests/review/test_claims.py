@@ -44,11 +44,11 @@ def test_a_claim_audits_the_subject_it_shows_and_the_chain_verifies(
         assert job is not None and job.pk == job_pk and job.lease_owner == reviewer.user_pk
 
     with database.transaction() as session:
+        audit_log.verify(session)  # seals the claim's row (PostgreSQL appends it unsealed), then checks its hash
         row = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).one()
         assert (row.principal, row.action, row.target) == (reviewer.name, "job.claim", f"job:{job_pk}")
         assert row.details == {"subject": f"content:{external_id}", "queue": QUEUE}
         assert row.at == clock()
-        audit_log.verify(session)
         event = session.scalars(select(Event).where(Event.kind == EventKind.JOB_CLAIMED)).one()
         assert (event.subject_type, event.subject_pk, event.principal) == ("job", job_pk, reviewer.name)
         assert event.data == {"queue": QUEUE} and event.occurred_at == clock()

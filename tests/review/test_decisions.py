@@ -52,10 +52,10 @@ def test_a_decision_closes_the_job_and_records_its_event_and_audit_row(database:
         )
         made = session.scalars(select(Event).where(Event.kind == EventKind.DECISION_MADE)).one()
         assert made.data == {"job": job_pk, "policy": None, "action": "no_action", "round": 1, "rationale": ""}
+        audit_log.verify(session)  # seals the decision's row (PostgreSQL appends it unsealed), then checks it
         row = session.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(1)).one()
         assert (row.action, row.target, row.principal) == ("job.decide", f"job:{job_pk}", ana.name)
         assert row.details == {"policy": None, "action": "no_action", "round": 1}
-        audit_log.verify(session)
 
 
 def test_a_refused_decision_leaves_the_job_leased_and_nothing_written(database: Database, clock: FrozenClock) -> None:

@@ -1,13 +1,15 @@
 """Running a prebuilt statement prepared (the claims' and decisions' statements): the values converted
-as SQLAlchemy converts them, the first row back, and a failure raised as SQLAlchemy raises it."""
+as SQLAlchemy converts them, the first row back, a failure raised as SQLAlchemy raises it, and one
+transaction with the session's own work."""
 
 from __future__ import annotations
 
 from datetime import timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bastion.clock import FrozenClock
 from bastion.store.database import Database, execute_prepared
@@ -56,3 +58,37 @@ def test_a_statement_with_a_list_parameter_is_refused(database: Database, clock:
         pytest.skip("only the prepared path compiles statements once")
     with database.transaction() as session, pytest.raises(ValueError, match="expanding"):
         execute_prepared(session, listed, {"kinds": ["a"]})
+
+
+def test_prepared_statements_and_the_sessions_own_work_are_one_transaction(
+    database: Database, clock: FrozenClock
+) -> None:
+    """On PostgreSQL a prepared statement runs without beginning the session's transaction; what the session
+    does next joins the same transaction, sees its rows, and a failure rolls both back."""
+    values = {"subject_pk": 7, "occurred_at": clock(), "recorded_at": clock(), "principal": "user:a", "data": {}}
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        (pk,) = execute_prepared(session, _RECORD, values)
+        assert session.get_one(Event, pk).principal == "user:a"  # the session's read sees the statement's row
+        session.add(Event(kind="test.other", subject_type="job", occurred_at=clock(), recorded_at=clock(), **_BY))
+        session.flush()
+        raise RuntimeError("the work failed")
+    with database.transaction() as session:
+        assert session.scalars(select(Event.pk).where(Event.kind.in_(["test.kind", "test.other"]))).all() == []
+
+
+_BY = {"subject_pk": 8, "principal": "user:b", "data": {}}
+
+
+def test_after_commit_hooks_see_the_committed_statement(database: Database, clock: FrozenClock) -> None:
+    """A transaction that ran only prepared statements commits them, then announces its after-commit hooks."""
+    values = {"subject_pk": 7, "occurred_at": clock(), "recorded_at": clock(), "principal": "user:a", "data": {}}
+    seen: list[int] = []
+
+    def count_from_elsewhere(session: Session) -> None:
+        with database.engine.connect() as other:
+            seen.append(len(other.execute(select(_events.c.pk).where(_events.c.kind == "test.kind")).all()))
+
+    with database.transaction() as session:
+        event.listen(session, "after_commit", count_from_elsewhere)
+        execute_prepared(session, _RECORD, values)
+    assert seen == [1]

@@ -68,7 +68,7 @@ def test_upgrading_a_store_with_review_work_keeps_its_audit_chain_and_exposure(
             )
             connection.execute(update(jobs).where(jobs.c.pk == job_pk).values(status="decided"))
     with database.transaction() as session:
-        before = audit_log.verify(session)
+        before_seq = session.execute(text("SELECT seq FROM audit_head")).scalar_one()  # verify needs the new schema
 
     assert upgrade(database) == ("0003", head_revision(database))
     make_jobs(database, 1, now=clock(), policy_id="spam")
@@ -80,7 +80,7 @@ def test_upgrading_a_store_with_review_work_keeps_its_audit_chain_and_exposure(
         decide(session, job_pk, reviewer, Choice("none", "no_action"), now=clock())
     with database.transaction() as session:
         # The chain goes on from where it was: the claim and the decision are its next two rows.
-        assert audit_log.verify(session).last_seq == before.last_seq + 2
+        assert audit_log.verify(session).last_seq == before_seq + 2
         assert set(session.scalars(select(Decision.harm_type))) == {"spam"}  # backfilled from the jobs
         config = current_review_config(session).config
         assert exposure_today(session, config, reviewer.user_pk or 0, clock())["spam"][0] == 4

@@ -205,7 +205,7 @@ def _claim_statement(postgresql: bool, by_language: bool, caps: tuple[tuple[str,
             func.jsonb_build_object(audit_log.sql_text("queue"), queue),
         ),
     )
-    audit = audit_log.stage_from(
+    audit = audit_log.append_unsealed_from(
         claimed,
         at=now,
         principal=principal,

@@ -393,9 +393,7 @@ def _decide_statement() -> Any:
         principal=bindparam("event_principal"),
         data=bindparam("event_data", type_=Event.data.type),
     )
-    audit = insert(table_of(AuditPending)).values(
-        {c.key: bindparam(f"audit_{c.key}", type_=c.type) for c in table_of(AuditPending).c if c.key != "pk"}
-    )
+    audit = audit_log.append_unsealed(_AUDIT_VALUES)
     return select(decision.c.pk).add_cte(event.cte("made_event"), audit.cte("made_audit"))
 
 
@@ -450,12 +448,7 @@ def _take_and_decide_statement() -> Any:
             bindparam("event_data", type_=Event.data.type),
         ).select_from(made.join(taken, true())),
     )
-    pending = table_of(AuditPending)
-    staged = [c for c in pending.c if c.key != "pk"]
-    audit = insert(pending).from_select(
-        [c.key for c in staged],
-        select(*(bindparam(f"audit_{c.key}", type_=c.type) for c in staged)).select_from(made),
-    )
+    audit = audit_log.append_unsealed(_AUDIT_VALUES, made)
     return (
         select(*(taken.c[field.name] for field in fields(TakenJob)), made.c.pk, made.c.seconds_spent)
         .select_from(taken.outerjoin(made, true()))
@@ -464,6 +457,8 @@ def _take_and_decide_statement() -> Any:
 
 
 TIEBREAK_ROUND = 3
+# The audit row's values, bound as `audit_<column>` from `audit_log.staged_row`.
+_AUDIT_VALUES = {c.key: bindparam(f"audit_{c.key}", type_=c.type) for c in table_of(AuditPending).c if c.key != "pk"}
 _TAKE_JOB = _take_job_statement()
 _DECIDE = _decide_statement()
 _TAKE_AND_DECIDE = _take_and_decide_statement()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import sqlite3
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -10,15 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ClauseElement, Dialect, Engine, Executable, create_engine, event
+import structlog
+from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from bastion.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+log = structlog.get_logger(__name__)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -78,6 +82,19 @@ def store_of(session: Session) -> str:
 _store_names: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
+AFTER_COMMITS_DELAY_SECONDS = 0.25
+_after_commits: list[Callable[[Connection], object]] = []
+
+
+def run_after_commits(step: Callable[[Connection], object]) -> None:
+    """Have every Database on PostgreSQL run `step` in a transaction of its own a moment after its commits
+    (within AFTER_COMMITS_DELAY_SECONDS, once for all the commits of that moment), and when it is
+    disposed: work that must follow soon but must not hold up the transactions it follows (the audit
+    log's sealing, see `bastion.audit_log.seal`)."""
+    if step not in _after_commits:
+        _after_commits.append(step)
+
+
 class Database:
     """One store: its engine and a factory of sessions. Services own the transactions."""
 
@@ -85,6 +102,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._postgresql = self.engine.dialect.name == "postgresql"
+        self._after_commits_timer: threading.Timer | None = None
+        self._timer_lock, self._run_lock = threading.Lock(), threading.Lock()
+        self._ran_after_commits = True  # False from a commit until the steps have run after it
 
     @property
     def dialect(self) -> str:
@@ -92,19 +113,90 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed at the end, or rolled back whole on any error."""
-        session = self._sessions()
+        """A session whose work is committed at the end, or rolled back whole on any error.
+
+        On PostgreSQL the session is bound to a connection taken from the pool for the transaction, and
+        `execute_prepared` runs its statements on that connection without beginning the session's own
+        transaction: the hottest calls (a claim, most decisions) then never pay for the session's
+        transaction handling. Whatever else the session does joins the same database transaction; the
+        commit is the session's when it began one, otherwise the driver's, and the session's after-commit
+        hooks are announced after it either way.
+        """
+        if not self._postgresql:
+            session = self._sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+            return
+        connection = self.engine.connect()
+        session = self._sessions(bind=connection)
         try:
             yield session
-            session.commit()
+            session.flush()
+            if not session.in_transaction():
+                _on_driver(connection, lambda driver: driver.commit())
+            session.commit()  # the session's transaction, or none: then it only announces its hooks
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+            connection.close()  # back to the pool, which rolls back whatever was left uncommitted
+        self._after_commits_soon()
+
+    def _after_commits_soon(self) -> None:
+        with self._timer_lock:
+            armed = self._after_commits_timer
+            # Not alive: a timer armed before this process forked, whose thread the fork did not copy.
+            if (armed is not None and armed.is_alive()) or not _after_commits:
+                return
+            timer = self._after_commits_timer = threading.Timer(AFTER_COMMITS_DELAY_SECONDS, self.run_after_commits)
+            self._ran_after_commits = False
+            timer.daemon = True
+            timer.start()
+            _due.add(self)
+
+    def run_after_commits(self) -> None:
+        """Run the steps that follow commits now (see `run_after_commits`), one run at a time. A failure is
+        logged and left to the next run: each step is one a later run completes (a seal seals what is left).
+        """
+        with self._timer_lock:
+            timer, self._after_commits_timer = self._after_commits_timer, None
+        if timer is not None and timer is not threading.current_thread():
+            timer.cancel()
+        with self._run_lock:
+            _due.discard(self)
+            try:
+                with self.engine.begin() as connection:
+                    for step in _after_commits:
+                        step(connection)
+            except OperationalError as error:  # the server is unreachable, or the database gone: so is all else
+                log.debug("after_commit_step_failed", error_type=type(error).__name__)
+            except Exception as error:  # the transactions they follow have committed; the next run retries
+                log.warning("after_commit_step_failed", error_type=type(error).__name__)
+            self._ran_after_commits = True
 
     def dispose(self) -> None:
+        """Close the pooled connections, after running the steps that follow commits if any are due (and
+        waiting for a run under way)."""
+        if not self._ran_after_commits:
+            self.run_after_commits()
         self.engine.dispose()
+
+
+_due: weakref.WeakSet[Database] = weakref.WeakSet()  # whose steps are still to run after their commits
+
+
+@atexit.register
+def _run_due_steps() -> None:
+    """A command that commits and exits at once runs its steps before it goes (its timer's thread would die)."""
+    for database in list(_due):
+        database.run_after_commits()
 
 
 def execute_prepared(session: Session, statement: Executable, params: Mapping[str, Any]) -> Any:
@@ -120,7 +212,10 @@ def execute_prepared(session: Session, statement: Executable, params: Mapping[st
     value it takes a named parameter (compiled without values, an INSERT writes only the columns its
     `values()` name) and none of them expanding.
     """
-    connection = session.connection()
+    bind = session.bind
+    # The transaction's own connection (see `Database.transaction`), without beginning the session's
+    # transaction on it; a session bound to an engine begins its transaction to get one.
+    connection = bind if isinstance(bind, Connection) else session.connection()
     dialect = connection.dialect
     if dialect.name != "postgresql":
         return connection.execute(statement, params).first()
@@ -128,15 +223,21 @@ def execute_prepared(session: Session, statement: Executable, params: Mapping[st
     values = prepared.defaults | dict(params)
     for name, convert in prepared.conversions.items():
         values[name] = convert(values[name])
+    return _on_driver(connection, lambda driver: driver.execute(prepared.sql, values, prepare=True).fetchone())
+
+
+def _on_driver(connection: Connection, call: Callable[[Any], Any]) -> Any:
+    """`call` on the connection's driver connection (psycopg), a driver error raised as SQLAlchemy's."""
+    dialect = connection.dialect
     driver = connection.connection.driver_connection
     assert driver is not None
     try:
-        return driver.execute(prepared.sql, values, prepare=True).fetchone()
+        return call(driver)
     except dialect.loaded_dbapi.Error as error:
         if dialect.is_disconnect(error, connection.connection.dbapi_connection, None):
             connection.invalidate(error)
         raise DBAPIError.instance(
-            prepared.sql, values, error, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+            None, None, error, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
         ) from error
 
 

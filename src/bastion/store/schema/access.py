@@ -74,7 +74,13 @@ class AuthFailure(Base):
 
 
 class AuditRecord(Base):
-    """One row of the hash-chained audit log: who did or saw what, when."""
+    """One row of the hash-chained audit log: who did or saw what, when.
+
+    `seq` is the row's place in the chain. A row a claim or a decision appended on PostgreSQL is
+    unsealed until the sealer chains it (`bastion.audit_log.seal`): its `seq` is then negative (minus
+    its place in arrival order), its `prev_hash` and `hash` empty, and `middle` holds the canonical
+    JSON its hash will cover; sealing gives it the next `seq`, its link and hash, and clears `middle`.
+    """
 
     __tablename__ = "audit_log"
 
@@ -86,11 +92,13 @@ class AuditRecord(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    middle: Mapped[str | None] = mapped_column(Text)  # unsealed rows only: what the hash will cover
 
 
 class AuditPending(Base):
     """An audit row waiting for its transaction's commit (PostgreSQL): a deferred trigger then moves it
-    into the chain. Never holds a committed row; SQLite does not use it."""
+    into the chain. Never holds a committed row; SQLite does not use it, and neither do claims and
+    decisions, which append their rows unsealed (see AuditRecord)."""
 
     __tablename__ = "audit_pending"
 
