@@ -73,6 +73,19 @@ def _converter(dialect: str, table: Table, column: str) -> Convert | None:
     return None
 
 
+def driver_converter(dialect: str, table: Table, column: str) -> Convert:
+    """What turns one of `column`'s values into what the driver takes, as `insert_rows` converts it.
+
+    For callers that convert rows themselves (`insert_rows(…, converted=True)`): a value shared by
+    many rows (a time, say) is then converted once and the rows go to the driver as they are.
+    """
+    return _converter(dialect, table, column) or _as_is
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 @lru_cache(maxsize=128)
 def _converters(dialect: str, table: Table, columns: tuple[str, ...]) -> tuple[Convert | None, ...]:
     return tuple(_converter(dialect, table, column) for column in columns)
@@ -152,7 +165,7 @@ def _postgresql_insert(table: Table, columns: tuple[str, ...], key: str | None) 
 
 
 def _postgresql_copy(
-    session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]], key: str | None
+    session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]], key: str | None
 ) -> list[tuple[Any, int]]:
     """`COPY … FROM STDIN`: psycopg formats the rows in C, and the server parses no SQL per row.
 
@@ -199,20 +212,29 @@ def insert_rows(
     rows: Sequence[Sequence[Any]],
     *,
     skip_existing: str | None = None,
+    converted: bool = False,
 ) -> list[tuple[Any, int]]:
     """Insert `rows` (values in `columns` order) in the session's transaction.
 
     With `skip_existing` (a unique column), rows whose value there is already stored are skipped
     (`ON CONFLICT DO NOTHING`) and the (key, pk) of each row inserted is returned; without it, every
-    row is inserted and nothing is returned.
+    row is inserted and nothing is returned. With `converted`, every value is already what the driver
+    takes (see `driver_converter`) and the rows go to it as they are.
     """
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
-    values = driver_columns(dialect, table, columns, rows)
+    if converted:
+        driver_rows: Iterable[Sequence[Any]] = rows
+        values: list[list[Any]] | None = None
+    else:
+        values = driver_columns(dialect, table, columns, rows)
+        driver_rows = zip(*values, strict=True)
     if dialect == "postgresql":
         if len(rows) >= POSTGRESQL_COPY_ROWS:
-            return _postgresql_copy(session, table, columns, zip(*values, strict=True), skip_existing)
+            return _postgresql_copy(session, table, columns, driver_rows, skip_existing)
+        if values is None:
+            values = [list(column) for column in zip(*rows, strict=True)]
         result = session.connection().exec_driver_sql(_postgresql_insert(table, columns, skip_existing), tuple(values))
         return [(k, int(pk)) for k, pk in result] if skip_existing is not None else []
     if dialect != "sqlite":
@@ -222,16 +244,21 @@ def insert_rows(
     cursor = driver_cursor(session)
     try:
         if skip_existing is None:
-            cursor.executemany(_sqlite_insert(table, columns, None), zip(*values, strict=True))
+            cursor.executemany(_sqlite_insert(table, columns, None), driver_rows)
             return []
         # SQLite has one writer at a time and Bastion's transactions take the write lock when they
         # begin, so the rows above the largest key before this insert are the ones it created.
         # (`executemany` cannot return rows, and a multi-row VALUES with RETURNING costs SQLite more
         # than the lookup.)
         last, created = _sqlite_range(table, skip_existing)
-        before = cursor.execute(last).fetchone()[0]
-        cursor.executemany(_sqlite_insert(table, columns, skip_existing), zip(*values, strict=True))
-        stored: list[tuple[Any, int]] = cursor.execute(created, (before or 0,)).fetchall()
+        before = cursor.execute(last).fetchone()[0] or 0
+        cursor.executemany(_sqlite_insert(table, columns, skip_existing), driver_rows)
+        if cursor.rowcount == len(rows):
+            # No row was skipped: SQLite gave each row the key one above the largest before it (a
+            # rowid table without AUTOINCREMENT), in the order they were sent. No need to read them back.
+            position = columns.index(skip_existing)
+            return [(row[position], key) for key, row in enumerate(rows, start=before + 1)]
+        stored: list[tuple[Any, int]] = cursor.execute(created, (before,)).fetchall()
         return stored
     finally:
         cursor.close()
