@@ -47,7 +47,7 @@ def test_content_and_its_event_are_stored_as_sqlalchemy_stores_them(database: Da
         imported = session.scalars(select(ContentItem).where(ContentItem.external_id == "c1")).one()
         values = {column: getattr(imported, column) for column in CONTENT_COLUMNS} | {"external_id": "c2"}
         session.execute(insert(ContentItem), [values])
-        pk = session.scalar(select(ContentItem.pk).where(ContentItem.external_id == "c2"))
+        pk = session.scalars(select(ContentItem.pk).where(ContentItem.external_id == "c2")).one()
         event = NewEvent(
             EventKind.CONTENT_CREATED,
             SubjectType.CONTENT,
