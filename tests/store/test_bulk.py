@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from bastion.domain.events import EventKind, NewEvent
 from bastion.domain.subjects import SubjectType
-from bastion.store.bulk import driver_converter, insert_rows
+from bastion.store.bulk import SQLITE_BULK_CACHE_KIB, driver_converter, insert_rows, make_room_for_bulk_writes
 from bastion.store.database import Database
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Event
@@ -163,3 +163,12 @@ def test_rows_converted_by_the_caller_are_stored_as_converted_here(database: Dat
         stored = [tuple(row[1:]) for row in session.connection().exec_driver_sql("SELECT * FROM events ORDER BY pk")]
     assert len(stored) == 2 * count
     assert stored[count:] == stored[:count]
+
+
+def test_a_bulk_chunk_on_sqlite_gets_a_page_cache_to_match(database: Database) -> None:
+    with database.transaction() as session:
+        make_room_for_bulk_writes(session)
+        if database.dialect == "sqlite":
+            assert session.connection().exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_BULK_CACHE_KIB
+        insert_new(session, Actor, [_actor("after")])  # still the same transaction, still writing
+    assert _raw(database, "actors", "external_id = 'after'")[0] == "after"

@@ -26,7 +26,7 @@ from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload,
 from bastion.ingest.validation import field_errors, json_path
 from bastion.plugins import announce, plugin_manager
 from bastion.policy.service import current_policies
-from bastion.store.bulk import driver_converter
+from bastion.store.bulk import driver_converter, make_room_for_bulk_writes
 from bastion.store.database import Database
 from bastion.store.events import append_event_rows, append_events
 from bastion.store.schema import Actor, Base, ContentItem, Report, View
@@ -221,6 +221,8 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
     and an item's time is converted once for its row and its event.
     """
     outcomes = dict(batch.errors)
+    if len(batch.content) > MAX_BATCH:  # a chunk of a file, not an API batch
+        make_room_for_bulk_writes(session)
     actor_refs = existing_keys(session, Actor, [fields[1] for _, fields in batch.content])
     moment = driver_converter(session.get_bind().dialect.name, _CONTENT_TABLE, "created_at")
     received = moment(now)

@@ -264,6 +264,20 @@ def insert_rows(
         cursor.close()
 
 
+def make_room_for_bulk_writes(session: Session) -> None:
+    """Before writing thousands of rows in the session's transaction: on SQLite, a page cache to match.
+
+    Each row also goes into indexes in no particular order (content by creation time and by actor),
+    and these soon outgrow SQLite's default cache of 2 MB: every insert then reads pages again from
+    the file. The larger cache is the connection's from then on (it grows only as pages are used).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+
+
+SQLITE_BULK_CACHE_KIB = 32_768  # the page cache of a connection that wrote a bulk chunk, in KiB
+
+
 def driver_cursor(session: Session) -> Any:
     """A cursor of the DB-API driver on the session's connection, so in the session's transaction."""
     return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
