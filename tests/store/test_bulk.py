@@ -135,16 +135,21 @@ def test_the_same_instant_in_another_zone_is_stored_as_the_same_time(database: D
     assert stored == {_raw(database, "actors", "external_id = 'through-sqlalchemy'")[1]}
 
 
-def test_the_keys_returned_are_the_stored_keys_whether_or_not_rows_were_skipped(database: Database) -> None:
-    """SQLite: keys of a chunk with nothing skipped are counted from the largest before it, not read back."""
+@pytest.mark.parametrize("count", [5, 300])  # PostgreSQL: below and above the rows sent by COPY
+def test_the_keys_returned_are_the_stored_keys_whether_or_not_rows_were_skipped(database: Database, count: int) -> None:
+    """Keys of a chunk with nothing skipped are not read back: SQLite counts them from the largest
+    before it, PostgreSQL draws them from the sequence and copies the rows in with them."""
     with database.transaction() as session:
         insert_new(session, Actor, [_actor("before")])
-        every_row_new = insert_new(session, Actor, [_actor(f"a{i}") for i in range(5)])
-        some_known = insert_new(session, Actor, [_actor(f"a{i}") for i in range(3, 9)])
+        every_row_new = insert_new(session, Actor, [_actor(f"a{i}") for i in range(count)])
+        some_known = insert_new(session, Actor, [_actor(f"a{i}") for i in range(3, count + 4)])
+        repeated = insert_new(session, Actor, [_actor("twice")] + [_actor(f"b{i}") for i in range(count)] * 2)
     with database.transaction() as session:
         stored = {str(k): int(pk) for k, pk in session.execute(select(Actor.external_id, Actor.pk))}
-    assert every_row_new == {f"a{i}": stored[f"a{i}"] for i in range(5)}
-    assert some_known == {f"a{i}": stored[f"a{i}"] for i in range(5, 9)}
+    assert every_row_new == {f"a{i}": stored[f"a{i}"] for i in range(count)}
+    assert some_known == {f"a{i}": stored[f"a{i}"] for i in range(count, count + 4)}
+    assert repeated == {"twice": stored["twice"]} | {f"b{i}": stored[f"b{i}"] for i in range(count)}
+    assert len(stored) == 1 + count + 4 + 1 + count
 
 
 @pytest.mark.parametrize("count", [3, 300])  # PostgreSQL: below and above the rows sent by COPY

@@ -175,6 +175,11 @@ def _postgresql_copy(
     """
     create, copy_into, move = _postgresql_copy_sql(table, columns, key)
     with driver_cursor(session) as cursor:  # a psycopg cursor
+        if key is not None:
+            rows = rows if isinstance(rows, Sequence) else list(rows)
+            created = _postgresql_copy_new(cursor, table, columns, rows, key)
+            if created is not None:
+                return created
         if create:
             cursor.execute(create)
         with cursor.copy(copy_into) as copy:
@@ -184,6 +189,46 @@ def _postgresql_copy(
             return []
         cursor.execute(move)
         return [(k, int(pk)) for k, pk in cursor.fetchall()]
+
+
+def _postgresql_copy_new(
+    cursor: Any, table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]], key: str
+) -> list[tuple[Any, int]] | None:
+    """The usual case of an import, every row new: keys drawn from the table's sequence, rows copied
+    straight into the table (no staging table to fill and empty, no RETURNING). If a row's `key` is
+    already stored (a rerun, a repeated row, another writer first), the copy is undone back to a
+    savepoint and None says so: the caller then goes the staging way, which skips such rows.
+    """
+    from psycopg.errors import UniqueViolation  # the driver of every PostgreSQL store
+
+    copy_into, sequence_of = _postgresql_copy_new_sql(table, columns)
+    cursor.execute(_DRAW_KEYS, (*sequence_of, len(rows)))
+    keys = [pk for (pk,) in cursor.fetchall()]
+    cursor.execute("SAVEPOINT bastion_bulk_copy")
+    try:
+        with cursor.copy(copy_into) as copy:
+            for pk, row in zip(keys, rows, strict=True):
+                copy.write_row((pk, *row))
+    except UniqueViolation:
+        cursor.execute("ROLLBACK TO SAVEPOINT bastion_bulk_copy")
+        return None
+    cursor.execute("RELEASE SAVEPOINT bastion_bulk_copy")
+    position = columns.index(key)
+    return [(row[position], pk) for pk, row in zip(keys, rows, strict=True)]
+
+
+# N keys drawn from the sequence of a table's key column (its name quoted, and the column's, bound).
+_DRAW_KEYS = (
+    "WITH s AS (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq)"
+    " SELECT nextval(s.seq) FROM s, generate_series(1, %s)"
+)
+
+
+@lru_cache(maxsize=128)
+def _postgresql_copy_new_sql(table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, str]]:
+    """(copy rows with their keys into the table, the table and key column whose sequence gives them)."""
+    pk, names = table.c.pk.name, ", ".join(f'"{table.c[column].name}"' for column in columns)
+    return " ".join(("COPY", f'"{table.name}"', f'("{pk}", {names})', "FROM STDIN")), (f'"{table.name}"', pk)
 
 
 @lru_cache(maxsize=128)
