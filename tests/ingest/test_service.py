@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
@@ -12,7 +13,14 @@ from sqlalchemy import insert, select
 from bastion.clock import FrozenClock
 from bastion.domain.events import EventKind, NewEvent
 from bastion.domain.subjects import IngestKind, SubjectType
-from bastion.ingest.service import CONTENT_COLUMNS, _content_created, ingest_batch
+from bastion.ingest.service import (
+    CONTENT_COLUMNS,
+    _content_created,
+    ingest_batch,
+    prepared_for_store,
+    record_batch,
+    validate_batch,
+)
 from bastion.store.database import Database
 from bastion.store.events import append_events
 from bastion.store.schema import ContentItem
@@ -26,8 +34,12 @@ def test_a_content_event_records_what_json_dumps_would_write(
     assert _content_created(ident, content_type, surface) == json.dumps(data)
 
 
-def test_content_and_its_event_are_stored_as_sqlalchemy_stores_them(database: Database, clock: FrozenClock) -> None:
-    """The content path converts its rows itself (times once per item): the bytes must not change."""
+@pytest.mark.parametrize("prepared_for", [None, "this store", "the other store"])
+def test_content_and_its_event_are_stored_as_sqlalchemy_stores_them(
+    database: Database, clock: FrozenClock, prepared_for: str | None
+) -> None:
+    """The content path converts its rows itself (times once per item), or takes them as a batch
+    importer prepared them for its store: the bytes must not change."""
     item = {
         "id": "c1",
         "actor_id": "a1",
@@ -38,11 +50,13 @@ def test_content_and_its_event_are_stored_as_sqlalchemy_stores_them(database: Da
         "created_at": "2026-01-02T03:04:05.678+02:00",
         "views": 7,
     }
-    for kind, items in (
-        (IngestKind.ACTORS, [{"id": "a1", "created_at": "2026-01-01T00:00:00Z"}]),
-        (IngestKind.CONTENT, [item]),
-    ):
-        ingest_batch(database, kind, items, principal="p", now=clock(), action="ingest.test", target="test")
+    actors = [{"id": "a1", "created_at": "2026-01-01T00:00:00Z"}]
+    ingest_batch(database, IngestKind.ACTORS, actors, principal="p", now=clock(), action="ingest.a", target="t")
+    batch = validate_batch(IngestKind.CONTENT, [item])
+    if prepared_for is not None:
+        other = "postgresql" if database.dialect == "sqlite" else "sqlite"
+        batch = prepared_for_store(batch, database.dialect if prepared_for == "this store" else other)
+    record_batch(database, batch, principal="p", now=clock(), action="ingest.c", target="t")
     with database.transaction() as session:
         imported = session.scalars(select(ContentItem).where(ContentItem.external_id == "c1")).one()
         values = {column: getattr(imported, column) for column in CONTENT_COLUMNS} | {"external_id": "c2"}

@@ -7,7 +7,7 @@ references, deduplicate and log events the same way. The caller owns the transac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any
@@ -109,6 +109,23 @@ class ValidatedBatch:
     errors: dict[int, ItemOutcome]
     item_path: Callable[[int], str] = items_path
     content: list[tuple[int, ContentFields]] = field(default_factory=list)
+    # What the store writes for each of `content`, when worked out ahead (`prepared_for_store`): the
+    # store's dialect, and each item's creation time as that dialect's driver takes it and its
+    # `content.created` event's data. Otherwise the store works them out itself.
+    stored: tuple[str, list[Any], list[str]] | None = None
+
+
+def prepared_for_store(batch: ValidatedBatch, dialect: str) -> ValidatedBatch:
+    """`batch` with what the store would work out for each content item done here (pure).
+
+    A batch importer does it in its validating process, so the process that stores is spared it.
+    """
+    if batch.kind is not IngestKind.CONTENT:
+        return batch
+    moment = driver_converter(dialect, _CONTENT_TABLE, "created_at")
+    times = [moment(fields[10]) for _, fields in batch.content]
+    data = [_content_created(fields[0], fields[2], fields[9]) for _, fields in batch.content]
+    return replace(batch, stored=(dialect, times, data))
 
 
 @dataclass
@@ -224,12 +241,16 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
     if len(batch.content) > MAX_BATCH:  # a chunk of a file, not an API batch
         make_room_for_bulk_writes(session)
     actor_refs = existing_keys(session, Actor, [fields[1] for _, fields in batch.content])
-    moment = driver_converter(session.get_bind().dialect.name, _CONTENT_TABLE, "created_at")
-    received = moment(now)
-    fresh: list[tuple[int, ContentFields]] = []
+    dialect = session.get_bind().dialect.name
+    if batch.stored is None or batch.stored[0] != dialect:
+        batch = prepared_for_store(batch, dialect)
+    assert batch.stored is not None
+    _, times, data = batch.stored
+    received = driver_converter(dialect, _CONTENT_TABLE, "received_at")(now)
+    fresh: list[tuple[int, ContentFields, str]] = []
     rows: list[tuple[Any, ...]] = []
     seen: set[str] = set()
-    for index, fields in batch.content:
+    for (index, fields), created_at, event_data in zip(batch.content, times, data, strict=True):
         ident = fields[0]
         actor_pk = actor_refs.get(fields[1])
         if actor_pk is None:
@@ -240,23 +261,23 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
             outcomes[index] = ItemOutcome(index, ident, ItemStatus.DUPLICATE)
         else:
             seen.add(ident)
-            fresh.append((index, fields))
-            rows.append((ident, actor_pk, *fields[2:10], moment(fields[10]), fields[11], received))
+            fresh.append((index, fields, event_data))
+            rows.append((ident, actor_pk, *fields[2:10], created_at, fields[11], received))
 
     created = insert_new_rows(session, ContentItem, CONTENT_COLUMNS, rows, converted=True)
     events = []
     kind, subject = str(EventKind.CONTENT_CREATED), str(SubjectType.CONTENT)
-    for (index, fields), row in zip(fresh, rows, strict=True):
+    for (index, fields, event_data), row in zip(fresh, rows, strict=True):
         ident = fields[0]
         pk = created.get(ident)
         if pk is None:
             outcomes[index] = ItemOutcome(index, ident, ItemStatus.DUPLICATE)
             continue
         outcomes[index] = ItemOutcome(index, ident, ItemStatus.CREATED)
-        events.append((kind, subject, pk, row[10], received, principal, _content_created(ident, fields[2], fields[9])))
+        events.append((kind, subject, pk, row[10], received, principal, event_data))
     append_event_rows(session, events, converted=True)
     if fresh:
-        stored = tuple(fields[0] for _, fields in fresh if fields[0] in created)
+        stored = tuple(fields[0] for _, fields, _ in fresh if fields[0] in created)
         announce(session, ContentIngested(stored, unchanged=len(fresh) - len(stored), principal=principal, at=now))
     if created:
         plugin_manager().hook.content_stored(
