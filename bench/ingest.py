@@ -234,6 +234,7 @@ class Measured:
     def __enter__(self) -> Measured:
         self._thread.start()
         self._wall, self._cpu, self._others = time.perf_counter(), _cpu_seconds(), _other_processes_ticks()
+        self._children = _cpu_seconds(resource.RUSAGE_CHILDREN)
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -244,6 +245,7 @@ class Measured:
         self.result = {
             "seconds": wall - self._wall,
             "cpu_seconds": cpu - self._cpu,
+            "worker_cpu_seconds": _cpu_seconds(resource.RUSAGE_CHILDREN) - self._children,
             "other_cpu_seconds": sum(t - self._others.get(pid, 0) for pid, t in others.items())
             / os.sysconf("SC_CLK_TCK"),
             # VmHWM is the peak RSS of this process's own address space (not ru_maxrss: Linux carries
@@ -266,11 +268,12 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _cpu_seconds() -> float:
-    """User+system time of this process and of its children that have ended (the import's worker process)."""
+def _cpu_seconds(*whose: int) -> float:
+    """User+system time of this process and of its children that have ended (the import's worker
+    process), or of those `whose` names (`resource.RUSAGE_SELF`, `resource.RUSAGE_CHILDREN`)."""
     return sum(
         usage.ru_utime + usage.ru_stime
-        for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+        for usage in map(resource.getrusage, whose or (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     )
 
 
@@ -656,6 +659,14 @@ def report(data: Dataset, backend: str, ours: dict[str, Any], baseline: dict[str
         f" {rows:,} content.created events, one hash-chained audit row per {IMPORT_CHUNK:,}-row chunk, per-line error"
         " reports"
     )
+    if ours.get("worker_cpu_seconds"):
+        worker = ours["worker_cpu_seconds"]
+        print(
+            f"ours' CPU s by process: importing {ours['cpu_seconds'] - worker:.1f}"
+            f" ({(ours['cpu_seconds'] - worker) / rows * 1e6:.0f} µs per row), worker {worker:.1f}"
+            f" ({worker / rows * 1e6:.0f} µs per row); the baseline's"
+            f" {baseline['cpu_seconds'] / rows * 1e6:.0f} µs per row"
+        )
     if ours.get("worker_peak_rss_mb"):
         print(
             f"ours' worker process (reading and validation): peak RSS {ours['worker_peak_rss_mb']:.1f} MB, pages"

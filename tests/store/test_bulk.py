@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from bastion.domain.events import EventKind, NewEvent
 from bastion.domain.subjects import SubjectType
-from bastion.store.bulk import insert_rows
+from bastion.store.bulk import SQLITE_BULK_CACHE_KIB, driver_converter, insert_rows, make_room_for_bulk_writes
 from bastion.store.database import Database
 from bastion.store.events import append_events
 from bastion.store.schema import Actor, ContentItem, Event
@@ -133,3 +133,47 @@ def test_the_same_instant_in_another_zone_is_stored_as_the_same_time(database: D
         session.execute(insert(Actor), [_actor("through-sqlalchemy", created_at=elsewhere)])
     stored = {_raw(database, "actors", f"external_id = '{name}'")[1] for name in ("first", "second", "third")}
     assert stored == {_raw(database, "actors", "external_id = 'through-sqlalchemy'")[1]}
+
+
+@pytest.mark.parametrize("count", [5, 300])  # PostgreSQL: below and above the rows sent by COPY
+def test_the_keys_returned_are_the_stored_keys_whether_or_not_rows_were_skipped(database: Database, count: int) -> None:
+    """Keys of a chunk with nothing skipped are not read back: SQLite counts them from the largest
+    before it, PostgreSQL draws them from the sequence and copies the rows in with them."""
+    with database.transaction() as session:
+        insert_new(session, Actor, [_actor("before")])
+        every_row_new = insert_new(session, Actor, [_actor(f"a{i}") for i in range(count)])
+        some_known = insert_new(session, Actor, [_actor(f"a{i}") for i in range(3, count + 4)])
+        repeated = insert_new(session, Actor, [_actor("twice")] + [_actor(f"b{i}") for i in range(count)] * 2)
+    with database.transaction() as session:
+        stored = {str(k): int(pk) for k, pk in session.execute(select(Actor.external_id, Actor.pk))}
+    assert every_row_new == {f"a{i}": stored[f"a{i}"] for i in range(count)}
+    assert some_known == {f"a{i}": stored[f"a{i}"] for i in range(count, count + 4)}
+    assert repeated == {"twice": stored["twice"]} | {f"b{i}": stored[f"b{i}"] for i in range(count)}
+    assert len(stored) == 1 + count + 4 + 1 + count
+
+
+@pytest.mark.parametrize("count", [3, 300])  # PostgreSQL: below and above the rows sent by COPY
+def test_rows_converted_by_the_caller_are_stored_as_converted_here(database: Database, count: int) -> None:
+    events = table_of(Event)
+    columns = ("kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data")
+    rows = [
+        ("content.created", "content", i, AT + timedelta(seconds=i), AT, "p", {"id": f"c{i}"}) for i in range(count)
+    ]
+    convert = [driver_converter(database.dialect, events, column) for column in columns]
+    converted = [tuple(c(v) for c, v in zip(convert, row, strict=True)) for row in rows]
+    with database.transaction() as session:
+        insert_rows(session, events, columns, rows, converted=False)
+        insert_rows(session, events, columns, converted, converted=True)
+    with database.transaction() as session:
+        stored = [tuple(row[1:]) for row in session.connection().exec_driver_sql("SELECT * FROM events ORDER BY pk")]
+    assert len(stored) == 2 * count
+    assert stored[count:] == stored[:count]
+
+
+def test_a_bulk_chunk_on_sqlite_gets_a_page_cache_to_match(database: Database) -> None:
+    with database.transaction() as session:
+        make_room_for_bulk_writes(session)
+        if database.dialect == "sqlite":
+            assert session.connection().exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_BULK_CACHE_KIB
+        insert_new(session, Actor, [_actor("after")])  # still the same transaction, still writing
+    assert _raw(database, "actors", "external_id = 'after'")[0] == "after"

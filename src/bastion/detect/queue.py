@@ -12,13 +12,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bastion.store.bulk import insert_rows
+from bastion.store.bulk import driver_converter, insert_rows
 from bastion.store.schema import DetectionQueueItem
 from bastion.store.upsert import table_of
 
+_TABLE = table_of(DetectionQueueItem)
 _COLUMNS = ("content_pk", "enqueued_at", "available_at", "attempts")
 
 
 def enqueue(session: Session, content_pks: Sequence[int], *, now: datetime) -> None:
     """Queue these stored content items for detection, in the caller's transaction."""
-    insert_rows(session, table_of(DetectionQueueItem), _COLUMNS, [(pk, now, now, 0) for pk in content_pks])
+    at = driver_converter(session.get_bind().dialect.name, _TABLE, "enqueued_at")(now)  # once, not twice a row
+    insert_rows(session, _TABLE, _COLUMNS, [(pk, at, at, 0) for pk in content_pks], converted=True)

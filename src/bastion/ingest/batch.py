@@ -7,7 +7,9 @@ Reading and validating a chunk (JSON, pydantic, language identification) needs n
 is done one chunk ahead while the store writes the chunk before. For content, the bulk of every
 import, a worker process does it: a thread would share the interpreter lock with the store's Python
 work, a process runs on a core of its own. It hands each chunk over as plain tuples (a pydantic
-model costs more to unpickle than to validate). Other kinds are read ahead by a thread. Either way
+model costs more to unpickle than to validate), with what the store writes for each item worked out
+for the store's dialect (`prepared_for_store`: times as its driver takes them, each event's data),
+as the storing process is the busier of the two. Other kinds are read ahead by a thread. Either way
 chunks are stored one at a time, in file order, each in its own transaction, by the importing
 process; the worker never touches the store, and it ends when the importer does.
 """
@@ -21,7 +23,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Generic, TypeVar, cast
@@ -41,7 +43,7 @@ from bastion.ingest.readers import (
     read_lines,
     read_records,
 )
-from bastion.ingest.service import PAYLOADS, ValidatedBatch, record_batch, validate_batch
+from bastion.ingest.service import PAYLOADS, ValidatedBatch, prepared_for_store, record_batch, validate_batch
 from bastion.store.database import Database
 
 MAX_KEPT_ERRORS = 1_000
@@ -87,10 +89,11 @@ def import_file(
         # A daemonic process may not start one of its own: there, a thread reads ahead.
         if kind is IngestKind.CONTENT and _FORK is not None and not multiprocessing.current_process().daemon:
             ahead: AbstractContextManager[Iterable[_ValidatedChunk]] = _ValidatingProcess(
-                path, file_format, kind, chunk_size, progress
+                path, file_format, kind, chunk_size, progress, database.dialect
             )
         else:
-            ahead = _ReadAhead(_validated_chunks(path, file_format, kind, chunk_size, progress), CHUNKS_AHEAD)
+            chunks = _validated_chunks(path, file_format, kind, chunk_size, progress, database.dialect)
+            ahead = _ReadAhead(chunks, CHUNKS_AHEAD)
         with ahead as ready:
             for chunk in ready:
                 _import_chunk(database, chunk, summary, principal=principal, clock=clock, source=path.name)
@@ -98,11 +101,14 @@ def import_file(
 
 
 def _validated_chunks(
-    path: Path, file_format: FileFormat, kind: IngestKind, size: int, progress: ProgressSink | None
+    path: Path, file_format: FileFormat, kind: IngestKind, size: int, progress: ProgressSink | None, dialect: str
 ) -> Iterator[_ValidatedChunk]:
+    """The file's chunks, validated and prepared for the `dialect`'s store."""
     if file_format is FileFormat.JSONL:
-        return (_validated_lines(chunk, kind) for chunk in _chunks(read_lines(path, progress), size))
-    return (_validated(chunk, kind) for chunk in _chunks(read_records(path, file_format, progress), size))
+        chunks = (_validated_lines(chunk, kind) for chunk in _chunks(read_lines(path, progress), size))
+    else:
+        chunks = (_validated(chunk, kind) for chunk in _chunks(read_records(path, file_format, progress), size))
+    return (replace(chunk, batch=prepared_for_store(chunk.batch, dialect)) for chunk in chunks)
 
 
 T = TypeVar("T")
@@ -220,14 +226,20 @@ class _ValidatingProcess:
     """
 
     def __init__(
-        self, path: Path, file_format: FileFormat, kind: IngestKind, chunk_size: int, progress: ProgressSink | None
+        self,
+        path: Path,
+        file_format: FileFormat,
+        kind: IngestKind,
+        chunk_size: int,
+        progress: ProgressSink | None,
+        dialect: str,
     ) -> None:
         assert _FORK is not None
         self._progress = progress
         self._receiver, sender = _FORK.Pipe(duplex=False)
         self._process = _FORK.Process(
             target=_validate_file,
-            args=(self._receiver, sender, path, file_format, kind, chunk_size),
+            args=(self._receiver, sender, path, file_format, kind, chunk_size, dialect),
             name="bastion-import-validator",
             daemon=True,
         )
@@ -267,13 +279,19 @@ class _ValidatingProcess:
 
 
 def _validate_file(
-    receiver: Connection, sender: Connection, path: Path, file_format: FileFormat, kind: IngestKind, chunk_size: int
+    receiver: Connection,
+    sender: Connection,
+    path: Path,
+    file_format: FileFormat,
+    kind: IngestKind,
+    chunk_size: int,
+    dialect: str,
 ) -> None:
     """The worker: read and validate the file chunk by chunk, send each; then None, or the error met."""
     receiver.close()  # the importer's end, inherited: held open here, a dead importer's pipe would never break
     read = ProgressSink()
     try:
-        for chunk in _validated_chunks(path, file_format, kind, chunk_size, read):
+        for chunk in _validated_chunks(path, file_format, kind, chunk_size, read, dialect):
             sender.send((chunk, read.total, read.done))
         sender.send((None, read.total, read.total))
         sender.send(None)

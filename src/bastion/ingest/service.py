@@ -7,7 +7,7 @@ references, deduplicate and log events the same way. The caller owns the transac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any
@@ -26,11 +26,11 @@ from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload,
 from bastion.ingest.validation import field_errors, json_path
 from bastion.plugins import announce, plugin_manager
 from bastion.policy.service import current_policies
-from bastion.store.bulk import JsonText
+from bastion.store.bulk import driver_converter, make_room_for_bulk_writes
 from bastion.store.database import Database
 from bastion.store.events import append_event_rows, append_events
 from bastion.store.schema import Actor, Base, ContentItem, Report, View
-from bastion.store.upsert import existing_keys, insert_new, insert_new_rows
+from bastion.store.upsert import existing_keys, insert_new, insert_new_rows, table_of
 
 MAX_BATCH = 1_000
 PAYLOADS: dict[IngestKind, type[BaseModel]] = {
@@ -109,6 +109,23 @@ class ValidatedBatch:
     errors: dict[int, ItemOutcome]
     item_path: Callable[[int], str] = items_path
     content: list[tuple[int, ContentFields]] = field(default_factory=list)
+    # What the store writes for each of `content`, when worked out ahead (`prepared_for_store`): the
+    # store's dialect, and each item's creation time as that dialect's driver takes it and its
+    # `content.created` event's data. Otherwise the store works them out itself.
+    stored: tuple[str, list[Any], list[str]] | None = None
+
+
+def prepared_for_store(batch: ValidatedBatch, dialect: str) -> ValidatedBatch:
+    """`batch` with what the store would work out for each content item done here (pure).
+
+    A batch importer does it in its validating process, so the process that stores is spared it.
+    """
+    if batch.kind is not IngestKind.CONTENT:
+        return batch
+    moment = driver_converter(dialect, _CONTENT_TABLE, "created_at")
+    times = [moment(fields[10]) for _, fields in batch.content]
+    data = [_content_created(fields[0], fields[2], fields[9]) for _, fields in batch.content]
+    return replace(batch, stored=(dialect, times, data))
 
 
 @dataclass
@@ -217,15 +234,25 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
     """`store_batch` for content, the hot path of every import: plain tuples from end to end.
 
     Each item's actor must be stored; an id seen earlier in the batch or already stored is a duplicate.
+    Rows go to the driver as built here (`converted`): the only values the store converts are times,
+    and an item's time is converted once for its row and its event.
     """
     outcomes = dict(batch.errors)
+    if len(batch.content) > MAX_BATCH:  # a chunk of a file, not an API batch
+        make_room_for_bulk_writes(session)
     actor_refs = existing_keys(session, Actor, [fields[1] for _, fields in batch.content])
-    fresh: list[tuple[int, ContentFields]] = []
+    dialect = session.get_bind().dialect.name
+    if batch.stored is None or batch.stored[0] != dialect:
+        batch = prepared_for_store(batch, dialect)
+    assert batch.stored is not None
+    _, times, data = batch.stored
+    received = driver_converter(dialect, _CONTENT_TABLE, "received_at")(now)
+    fresh: list[tuple[int, ContentFields, str]] = []
     rows: list[tuple[Any, ...]] = []
     seen: set[str] = set()
-    for index, fields in batch.content:
-        ident, actor = fields[0], fields[1]
-        actor_pk = actor_refs.get(actor)
+    for (index, fields), created_at, event_data in zip(batch.content, times, data, strict=True):
+        ident = fields[0]
+        actor_pk = actor_refs.get(fields[1])
         if actor_pk is None:
             path = json_path(batch.item_path(index), ["actor_id"])
             error = FieldError(path, _UnknownReference("actor_id", "actor").message)
@@ -234,23 +261,23 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
             outcomes[index] = ItemOutcome(index, ident, ItemStatus.DUPLICATE)
         else:
             seen.add(ident)
-            fresh.append((index, fields))
-            rows.append((ident, actor_pk, *fields[2:], now))
+            fresh.append((index, fields, event_data))
+            rows.append((ident, actor_pk, *fields[2:10], created_at, fields[11], received))
 
-    created = insert_new_rows(session, ContentItem, CONTENT_COLUMNS, rows)
+    created = insert_new_rows(session, ContentItem, CONTENT_COLUMNS, rows, converted=True)
     events = []
     kind, subject = str(EventKind.CONTENT_CREATED), str(SubjectType.CONTENT)
-    for index, fields in fresh:
+    for (index, fields, event_data), row in zip(fresh, rows, strict=True):
         ident = fields[0]
         pk = created.get(ident)
         if pk is None:
             outcomes[index] = ItemOutcome(index, ident, ItemStatus.DUPLICATE)
             continue
         outcomes[index] = ItemOutcome(index, ident, ItemStatus.CREATED)
-        events.append((kind, subject, pk, fields[10], now, principal, _content_created(ident, fields[2], fields[9])))
-    append_event_rows(session, events)
+        events.append((kind, subject, pk, row[10], received, principal, event_data))
+    append_event_rows(session, events, converted=True)
     if fresh:
-        stored = tuple(fields[0] for _, fields in fresh if fields[0] in created)
+        stored = tuple(fields[0] for _, fields, _ in fresh if fields[0] in created)
         announce(session, ContentIngested(stored, unchanged=len(fresh) - len(stored), principal=principal, at=now))
     if created:
         plugin_manager().hook.content_stored(
@@ -259,13 +286,24 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
     return IngestResult(IngestKind.CONTENT, tuple(outcomes[i] for i in sorted(outcomes)))
 
 
-def _content_created(ident: str, content_type: str, surface: str | None) -> JsonText:
-    """A `content.created` event's data, {"id", "type", "surface"}, written as `json.dumps` would write it.
+_CONTENT_TABLE = table_of(ContentItem)
+_EVENT_TAILS: dict[tuple[str, str | None], str] = {}  # by (type, surface); a platform has a few of each
+_EVENT_TAILS_KEPT = 1_000
+
+
+def _content_created(ident: str, content_type: str, surface: str | None) -> str:
+    """A `content.created` event's data, {"id", "type", "surface"}, as the JSON text `json.dumps` writes.
 
     Written here, not by `json.dumps`, as this runs for every item of every import: a third of the cost.
+    The text after the id is the same for every item of a type and surface, so it is written once.
     """
-    where = "null" if surface is None else _json_string(surface)
-    return JsonText(f'{{"id": {_json_string(ident)}, "type": {_json_string(content_type)}, "surface": {where}}}')
+    tail = _EVENT_TAILS.get((content_type, surface))
+    if tail is None:
+        where = "null" if surface is None else _json_string(surface)
+        tail = f', "type": {_json_string(content_type)}, "surface": {where}}}'
+        if len(_EVENT_TAILS) < _EVENT_TAILS_KEPT:
+            _EVENT_TAILS[(content_type, surface)] = tail
+    return '{"id": ' + _json_string(ident) + tail
 
 
 def _announce(

@@ -73,6 +73,19 @@ def _converter(dialect: str, table: Table, column: str) -> Convert | None:
     return None
 
 
+def driver_converter(dialect: str, table: Table, column: str) -> Convert:
+    """What turns one of `column`'s values into what the driver takes, as `insert_rows` converts it.
+
+    For callers that convert rows themselves (`insert_rows(…, converted=True)`): a value shared by
+    many rows (a time, say) is then converted once and the rows go to the driver as they are.
+    """
+    return _converter(dialect, table, column) or _as_is
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 @lru_cache(maxsize=128)
 def _converters(dialect: str, table: Table, columns: tuple[str, ...]) -> tuple[Convert | None, ...]:
     return tuple(_converter(dialect, table, column) for column in columns)
@@ -152,7 +165,7 @@ def _postgresql_insert(table: Table, columns: tuple[str, ...], key: str | None) 
 
 
 def _postgresql_copy(
-    session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]], key: str | None
+    session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]], key: str | None
 ) -> list[tuple[Any, int]]:
     """`COPY … FROM STDIN`: psycopg formats the rows in C, and the server parses no SQL per row.
 
@@ -162,6 +175,11 @@ def _postgresql_copy(
     """
     create, copy_into, move = _postgresql_copy_sql(table, columns, key)
     with driver_cursor(session) as cursor:  # a psycopg cursor
+        if key is not None:
+            rows = rows if isinstance(rows, Sequence) else list(rows)
+            created = _postgresql_copy_new(cursor, table, columns, rows, key)
+            if created is not None:
+                return created
         if create:
             cursor.execute(create)
         with cursor.copy(copy_into) as copy:
@@ -171,6 +189,46 @@ def _postgresql_copy(
             return []
         cursor.execute(move)
         return [(k, int(pk)) for k, pk in cursor.fetchall()]
+
+
+def _postgresql_copy_new(
+    cursor: Any, table: Table, columns: tuple[str, ...], rows: Sequence[Sequence[Any]], key: str
+) -> list[tuple[Any, int]] | None:
+    """The usual case of an import, every row new: keys drawn from the table's sequence, rows copied
+    straight into the table (no staging table to fill and empty, no RETURNING). If a row's `key` is
+    already stored (a rerun, a repeated row, another writer first), the copy is undone back to a
+    savepoint and None says so: the caller then goes the staging way, which skips such rows.
+    """
+    from psycopg.errors import UniqueViolation  # the driver of every PostgreSQL store
+
+    copy_into, sequence_of = _postgresql_copy_new_sql(table, columns)
+    cursor.execute(_DRAW_KEYS, (*sequence_of, len(rows)))
+    keys = [pk for (pk,) in cursor.fetchall()]
+    cursor.execute("SAVEPOINT bastion_bulk_copy")
+    try:
+        with cursor.copy(copy_into) as copy:
+            for pk, row in zip(keys, rows, strict=True):
+                copy.write_row((pk, *row))
+    except UniqueViolation:
+        cursor.execute("ROLLBACK TO SAVEPOINT bastion_bulk_copy")
+        return None
+    cursor.execute("RELEASE SAVEPOINT bastion_bulk_copy")
+    position = columns.index(key)
+    return [(row[position], pk) for pk, row in zip(keys, rows, strict=True)]
+
+
+# N keys drawn from the sequence of a table's key column (its name quoted, and the column's, bound).
+_DRAW_KEYS = (
+    "WITH s AS (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq)"
+    " SELECT nextval(s.seq) FROM s, generate_series(1, %s)"
+)
+
+
+@lru_cache(maxsize=128)
+def _postgresql_copy_new_sql(table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, str]]:
+    """(copy rows with their keys into the table, the table and key column whose sequence gives them)."""
+    pk, names = table.c.pk.name, ", ".join(f'"{table.c[column].name}"' for column in columns)
+    return " ".join(("COPY", f'"{table.name}"', f'("{pk}", {names})', "FROM STDIN")), (f'"{table.name}"', pk)
 
 
 @lru_cache(maxsize=128)
@@ -199,20 +257,29 @@ def insert_rows(
     rows: Sequence[Sequence[Any]],
     *,
     skip_existing: str | None = None,
+    converted: bool = False,
 ) -> list[tuple[Any, int]]:
     """Insert `rows` (values in `columns` order) in the session's transaction.
 
     With `skip_existing` (a unique column), rows whose value there is already stored are skipped
     (`ON CONFLICT DO NOTHING`) and the (key, pk) of each row inserted is returned; without it, every
-    row is inserted and nothing is returned.
+    row is inserted and nothing is returned. With `converted`, every value is already what the driver
+    takes (see `driver_converter`) and the rows go to it as they are.
     """
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
-    values = driver_columns(dialect, table, columns, rows)
+    if converted:
+        driver_rows: Iterable[Sequence[Any]] = rows
+        values: list[list[Any]] | None = None
+    else:
+        values = driver_columns(dialect, table, columns, rows)
+        driver_rows = zip(*values, strict=True)
     if dialect == "postgresql":
         if len(rows) >= POSTGRESQL_COPY_ROWS:
-            return _postgresql_copy(session, table, columns, zip(*values, strict=True), skip_existing)
+            return _postgresql_copy(session, table, columns, driver_rows, skip_existing)
+        if values is None:
+            values = [list(column) for column in zip(*rows, strict=True)]
         result = session.connection().exec_driver_sql(_postgresql_insert(table, columns, skip_existing), tuple(values))
         return [(k, int(pk)) for k, pk in result] if skip_existing is not None else []
     if dialect != "sqlite":
@@ -222,19 +289,38 @@ def insert_rows(
     cursor = driver_cursor(session)
     try:
         if skip_existing is None:
-            cursor.executemany(_sqlite_insert(table, columns, None), zip(*values, strict=True))
+            cursor.executemany(_sqlite_insert(table, columns, None), driver_rows)
             return []
         # SQLite has one writer at a time and Bastion's transactions take the write lock when they
         # begin, so the rows above the largest key before this insert are the ones it created.
         # (`executemany` cannot return rows, and a multi-row VALUES with RETURNING costs SQLite more
         # than the lookup.)
         last, created = _sqlite_range(table, skip_existing)
-        before = cursor.execute(last).fetchone()[0]
-        cursor.executemany(_sqlite_insert(table, columns, skip_existing), zip(*values, strict=True))
-        stored: list[tuple[Any, int]] = cursor.execute(created, (before or 0,)).fetchall()
+        before = cursor.execute(last).fetchone()[0] or 0
+        cursor.executemany(_sqlite_insert(table, columns, skip_existing), driver_rows)
+        if cursor.rowcount == len(rows):
+            # No row was skipped: SQLite gave each row the key one above the largest before it (a
+            # rowid table without AUTOINCREMENT), in the order they were sent. No need to read them back.
+            position = columns.index(skip_existing)
+            return [(row[position], key) for key, row in enumerate(rows, start=before + 1)]
+        stored: list[tuple[Any, int]] = cursor.execute(created, (before,)).fetchall()
         return stored
     finally:
         cursor.close()
+
+
+def make_room_for_bulk_writes(session: Session) -> None:
+    """Before writing thousands of rows in the session's transaction: on SQLite, a page cache to match.
+
+    Each row also goes into indexes in no particular order (content by creation time and by actor),
+    and these soon outgrow SQLite's default cache of 2 MB: every insert then reads pages again from
+    the file. The larger cache is the connection's from then on (it grows only as pages are used).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+
+
+SQLITE_BULK_CACHE_KIB = 32_768  # the page cache of a connection that wrote a bulk chunk, in KiB
 
 
 def driver_cursor(session: Session) -> Any:

@@ -28,10 +28,11 @@ def append_events(session: Session, events: Sequence[NewEvent], *, recorded_at: 
     insert_rows(session, _TABLE, EVENT_COLUMNS, rows)
 
 
-def append_event_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
-    """`append_events` for callers that build many events as rows (values in `EVENT_COLUMNS` order)."""
+def append_event_rows(session: Session, rows: Sequence[tuple[Any, ...]], *, converted: bool = False) -> None:
+    """`append_events` for callers that build many events as rows (values in `EVENT_COLUMNS` order);
+    `converted`: as the driver takes them (see `bulk.driver_converter`)."""
     if rows:
-        insert_rows(session, _TABLE, EVENT_COLUMNS, rows)
+        insert_rows(session, _TABLE, EVENT_COLUMNS, rows, converted=converted)
 
 
 _TABLE = table_of(Event)

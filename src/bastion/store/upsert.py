@@ -50,12 +50,21 @@ def insert_new(
 
 
 def insert_new_rows(
-    session: Session, model: type[Base], columns: tuple[str, ...], rows: Sequence[Sequence[Any]], *, key: int = 0
+    session: Session,
+    model: type[Base],
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    *,
+    key: int = 0,
+    converted: bool = False,
 ) -> dict[str, int]:
-    """`insert_new` for rows given as values in `columns` order; `key` is the unique column's position."""
+    """`insert_new` for rows given as values in `columns` order; `key` is the unique column's position.
+
+    With `converted`, the values are already what the driver takes (see `bulk.driver_converter`).
+    """
     if not rows:
         return {}
-    created = insert_rows(session, table_of(model), columns, rows, skip_existing=columns[key])
+    created = insert_rows(session, table_of(model), columns, rows, skip_existing=columns[key], converted=converted)
     return {str(k): pk for k, pk in created}
 
 
