@@ -155,6 +155,25 @@ def _distances(words: NDArray[np.uint64], queries: NDArray[np.uint64]) -> NDArra
     return total.astype(np.int64)
 
 
+def _fill_starts(ordered: NDArray[np.uint32], starts: NDArray[np.integer], first: int) -> None:
+    """Where each value's run begins in `ordered` (plus `first`), and after the last, the end.
+
+    Counted a block of values at a time: a whole 24-bit chunk's counts would take 128 MB at once.
+    """
+    values = starts.size - 1
+    block = min(values, 1 << 20)
+    edges = np.searchsorted(ordered, np.arange(0, values + block, block, dtype=np.int64))
+    starts[0] = first
+    running = first
+    for n, low in enumerate(range(0, values, block)):
+        high = min(low + block, values)
+        counts = np.bincount(ordered[edges[n] : edges[n + 1]] - np.uint32(low), minlength=high - low)
+        np.cumsum(counts, out=counts)
+        counts += running
+        starts[low + 1 : high + 1] = counts
+        running = int(counts[-1])
+
+
 def _rows(hashes: Hashes | NDArray[np.uint64], field: str) -> Hashes:
     array = np.asarray(hashes)
     if array.dtype == np.uint64:
@@ -194,21 +213,20 @@ class _Part:
         size = self.keys.size
         widths = self.layout.widths
         position = np.uint32 if size * len(widths) < 2**32 else np.uint64
-        self.order = np.empty(size * len(widths), dtype=position)
-        self.starts = np.empty(sum((1 << w) + 1 for w in widths), dtype=position)
+        self.order: NDArray[np.unsignedinteger] = np.empty(size * len(widths), dtype=position)
+        self.starts: NDArray[np.unsignedinteger] = np.empty(sum((1 << w) + 1 for w in widths), dtype=position)
         self.bases: list[int] = []
         self._plans: dict[int, _Probes | None] = {}
         base = 0
         for i, (offset, width) in enumerate(zip(self.layout.offsets, widths, strict=True)):
             values = _chunk_values(rows, offset, width)
-            # a counting sort by the chunk's value: order within a value does not matter
-            self.order[i * size : (i + 1) * size] = np.argsort(values)
-            counts = np.bincount(values, minlength=1 << width)
+            # sorted by the chunk's value (the order within a value does not matter)
+            order = self.order[i * size : (i + 1) * size]
+            order[:] = np.argsort(values)
+            ordered = values[order]
             del values
-            np.cumsum(counts, out=counts)
-            self.starts[base] = i * size
-            np.add(counts, i * size, out=self.starts[base + 1 : base + 1 + (1 << width)], casting="unsafe")
-            del counts
+            _fill_starts(ordered, self.starts[base : base + (1 << width) + 1], i * size)
+            del ordered
             self.bases.append(base)
             base += (1 << width) + 1
 
