@@ -244,3 +244,19 @@ def test_bad_input_names_the_field() -> None:
     with pytest.raises(InvalidInput) as raised:
         HashIndex(chunks=4)
     assert raised.value.errors[0].path == "chunks"
+
+
+def test_a_file_that_is_not_an_index_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.index"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    mismatched = tmp_path / "mismatched.index"
+    with mismatched.open("wb") as file:
+        np.savez(file, keys=np.arange(3), words=np.zeros((2, 4), dtype=np.uint64))
+    for path, reason in (
+        (tmp_path / "missing.index", "no such file"),
+        (broken, "not a hash index Bastion saved"),
+        (mismatched, "keys and hashes do not line up"),
+    ):
+        with pytest.raises(InvalidInput) as raised:
+            HashIndex.load(path)
+        assert [(e.path, e.message) for e in raised.value.errors] == [("index", reason)]

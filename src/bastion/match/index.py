@@ -25,6 +25,7 @@ NumPy, vectorised over a batch of queries and all of its probes at once.
 from __future__ import annotations
 
 import math
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -46,7 +47,7 @@ MERGE_RATIO = 4  # a part merges into the one before it once it is at least 1/4 
 MAX_CHUNK_BITS = 24  # direct-address tables of 2^24 entries (64 MB) at most
 TABLE_BUDGET = 16  # table entries per stored hash, at most (the chunk layout keeps to it)
 MAX_FLIPS = 3  # probes with more flipped bits per chunk are left to a scan
-PROBE_BATCH = 1 << 16  # probes per step of a batch search: bounds the temporary arrays
+PROBE_BATCH = 1 << 14  # probes per step of a batch search: temporary arrays that stay in cache
 FORMAT = 2
 
 
@@ -406,9 +407,17 @@ class HashIndex:
 
     @classmethod
     def load(cls, path: Path, *, chunks: int | None = None) -> HashIndex:
+        """An index saved by `save`; a file that is not one is InvalidInput (rebuild it from the store)."""
         index = cls(chunks=chunks)
-        with np.load(path) as saved:
-            keys, words = saved["keys"], saved["words"]
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                keys, words = saved["keys"], saved["words"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            reason = "no such file" if isinstance(error, FileNotFoundError) else "not a hash index Bastion saved"
+            raise InvalidInput(f"index file: {reason}", [FieldError("index", reason)]) from error
+        if keys.ndim != 1 or words.shape != (keys.size, WORDS):
+            reason = "keys and hashes do not line up"
+            raise InvalidInput(f"index file: {reason}", [FieldError("index", reason)])
         if keys.size:
             index._add_part(_Part(*_sorted_unique(keys.astype(np.int64), words.astype(np.uint64)), index._layout))
         return index
