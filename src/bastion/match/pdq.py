@@ -3,7 +3,10 @@ apart by convention), with a quality score 0-100 (hashes under 50 are too featur
 
 Hashing uses the reference implementation (pdqhash) on the image's RGB pixels as Pillow decodes them.
 The dihedral variants are the hashes of the image rotated and flipped, for matching media that was
-turned or mirrored before it was uploaded again.
+turned or mirrored before it was uploaded again. They are computed from the turned pixels, not by
+pdqhash's shortcut in the DCT domain: PDQ's downsampling grid is not symmetric under a flip, so the
+shortcut can be far (up to 92 bits on the reference images) from the hash of the turned image itself,
+while a hash of the turned pixels is exactly what a turned upload hashes to. It costs eight hashes.
 """
 
 from __future__ import annotations
@@ -41,33 +44,58 @@ class PdqHash:
 
 def hash_image(source: bytes | Path) -> PdqHash:
     """The PDQ hash of an image given as its bytes or a file's path."""
-    return _hashes(_pixels(source), dihedral=False)[0]
+    return _hash(_pixels(source)[0])
 
 
 def dihedral_hashes(source: bytes | Path) -> list[PdqHash]:
-    """The hashes of the image and of its seven rotations and flips, the original first."""
-    return _hashes(_pixels(source), dihedral=True)
+    """The hashes of the image and of its seven rotations and flips, in `DIHEDRAL_NAMES` order."""
+    return [_hash(pixels) for pixels in _pixels(source, dihedral=True)]
 
 
-def _pixels(source: bytes | Path) -> NDArray[np.uint8]:
+# pdqhash's order of the variants: the original, turned 90, 180 and 270 degrees anticlockwise, flipped
+# about the horizontal axis, about the vertical axis, about the main diagonal and about the other one
+DIHEDRAL = (
+    None,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_180,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.FLIP_LEFT_RIGHT,
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+)
+DIHEDRAL_NAMES = (
+    "original",
+    "rotate-90",
+    "rotate-180",
+    "rotate-270",
+    "flip-x",
+    "flip-y",
+    "flip-plus-1",
+    "flip-minus-1",
+)
+
+
+def _pixels(source: bytes | Path, *, dihedral: bool = False) -> list[NDArray[np.uint8]]:
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
-            return np.asarray(image.convert("RGB"))
+            rgb = image.convert("RGB")
+            turns = DIHEDRAL if dihedral else DIHEDRAL[:1]
+            return [np.asarray(rgb if turn is None else rgb.transpose(turn)) for turn in turns]
     except FileNotFoundError as error:
         raise _invalid("image", "no such file") from error
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as error:
-        raise _invalid("image", f"not an image Bastion can read ({type(error).__name__})") from error
+    except Image.DecompressionBombError as error:
+        raise _invalid("image", f"more than {MAX_IMAGE_PIXELS:,} pixels: refused") from error
+    except IsADirectoryError as error:
+        raise _invalid("image", "is a folder, not an image file") from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise _invalid("image", "not an image Bastion can read (PNG, JPEG, GIF, WebP, BMP, TIFF ...)") from error
 
 
-def _hashes(pixels: NDArray[np.uint8], *, dihedral: bool) -> list[PdqHash]:
-    if dihedral:
-        variants, quality = pdqhash.compute_dihedral(pixels)
-        bits, qualities = variants, [quality] * len(variants)
-    else:
-        one, quality = pdqhash.compute(pixels)
-        bits, qualities = [one], [quality]
-    return [PdqHash(to_hex(b), int(q)) for b, q in zip(bits, qualities, strict=True)]
+def _hash(pixels: NDArray[np.uint8]) -> PdqHash:
+    bits, quality = pdqhash.compute(pixels)
+    return PdqHash(to_hex(bits), int(quality))
 
 
 def to_hex(bits: NDArray[np.uint8]) -> str:
