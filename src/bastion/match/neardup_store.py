@@ -1,0 +1,184 @@
+"""The cluster index of each store, kept in memory, and what detection batches write of it.
+
+One `ClusterIndex` per store and process, built from the stored memberships the first time it is
+needed (signatures included, so nothing is recomputed) and brought up to date at the start of every
+batch with the memberships other workers have committed since (by the memberships' increasing key,
+reading a little behind the newest key seen, because on PostgreSQL a transaction that took a smaller
+key may commit later).
+
+A batch places its items in the index before its transaction commits. Should the transaction roll
+back, the index holds placements the store does not: it is dropped, and the next batch rebuilds it from
+the store. Batches of one process take turns on the index (a lock); a batch writes its memberships and
+cluster sizes through the batch's own session, so they commit or roll back with its verdicts.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, case, event, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bastion.match.neardup import ClusterIndex, Placement, Signature, from_bytes, to_bytes
+from bastion.store.schema import NearDuplicateCluster, NearDuplicateMember
+from bastion.store.upsert import insert_ignoring_duplicates, table_of
+
+CATCH_UP_LAG = 1_000  # memberships re-read behind the newest key seen (see the module doc)
+_PLACED = "bastion.neardup_placed"
+
+
+@dataclass
+class _Loaded:
+    index: ClusterIndex
+    seen: int  # the largest membership key read into the index
+
+
+@dataclass(frozen=True)
+class NewMember:
+    """An item a batch placed: what its membership row records."""
+
+    placement: Placement
+    posted: datetime
+    signature: Signature | None
+
+
+class StoreIndexes:
+    """One cluster index per store (engine) and process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: weakref.WeakKeyDictionary[Engine, _Loaded] = weakref.WeakKeyDictionary()
+
+    @contextmanager
+    def index(self, session: Session) -> Iterator[ClusterIndex]:
+        """The store's index, up to date with what is committed, held by this batch until it is done."""
+        engine = _engine_of(session)
+        with self._lock:
+            loaded = self._loaded.get(engine)
+            if loaded is None:
+                loaded = self._loaded[engine] = _Loaded(ClusterIndex(), 0)
+            loaded.seen = _catch_up(session, loaded.index, loaded.seen)
+            yield loaded.index
+
+    def forget(self, engine: Engine) -> None:
+        """Drop a store's index (its transaction rolled back): the next batch rebuilds it from the store."""
+        with self._lock:
+            self._loaded.pop(engine, None)
+
+
+INDEXES = StoreIndexes()
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def _catch_up(session: Session, index: ClusterIndex, seen: int) -> int:
+    """Read into the index the memberships committed since `seen` (all of them for a new index)."""
+    members = table_of(NearDuplicateMember)
+    recent = session.execute(select(members.c.pk, members.c.content_pk).where(members.c.pk > seen - CATCH_UP_LAG)).all()
+    if not recent:
+        return seen
+    unknown = [int(content_pk) for _, content_pk in recent if int(content_pk) not in index]
+    newest = max(int(pk) for pk, _ in recent)
+    for start in range(0, len(unknown), 900):
+        chunk = unknown[start : start + 900]
+        rows = session.execute(
+            select(
+                members.c.content_pk,
+                members.c.cluster_pk,
+                members.c.signature,
+                members.c.joined_at,
+                members.c.similarity,
+            )
+            .where(members.c.content_pk.in_(chunk))
+            .order_by(members.c.pk)
+        )
+        for content_pk, cluster_pk, signature, joined_at, similarity in rows:
+            value = from_bytes(signature) if signature is not None else None
+            index.add(int(content_pk), int(cluster_pk), value, joined_at, float(similarity))
+    return max(seen, newest)
+
+
+def record_members(session: Session, new: Sequence[NewMember]) -> None:
+    """Write the batch's new memberships, and the size and newest posting of each cluster they joined."""
+    if not new:
+        return
+    dialect = session.get_bind().dialect.name
+    session.execute(
+        insert_ignoring_duplicates(dialect, NearDuplicateMember, ("content_pk",)),
+        [
+            {
+                "content_pk": member.placement.content_pk,
+                "cluster_pk": member.placement.cluster,
+                "similarity": member.placement.similarity,
+                "joined_at": member.posted,
+                "signature": to_bytes(member.signature) if member.signature is not None else None,
+            }
+            for member in new
+        ],
+    )
+    grown: dict[int, dict[str, Any]] = {}
+    for member in new:
+        placement = member.placement
+        if placement.cluster == placement.content_pk:
+            continue
+        row = grown.setdefault(
+            placement.cluster, {"pk": placement.cluster, "added": 0, "size": 0, "last_seen": member.posted}
+        )
+        row["added"] += 1
+        row["size"] = max(row["size"], placement.size)
+        row["last_seen"] = max(row["last_seen"], member.posted)
+    if grown:
+        first_seen = dict(
+            session.execute(
+                select(NearDuplicateMember.content_pk, NearDuplicateMember.joined_at).where(
+                    NearDuplicateMember.content_pk.in_(list(grown))
+                )
+            ).all()
+        )
+        rows = [row | {"first_seen": first_seen.get(pk, row["last_seen"])} for pk, row in grown.items()]
+        session.execute(_grow_clusters(dialect), rows)
+
+
+def _grow_clusters(dialect: str) -> Any:
+    """Insert each grown cluster, or add to its size and move its newest posting (another worker made it)."""
+    table = table_of(NearDuplicateCluster)
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+    statement = statement.values(
+        pk=bindparam("pk"), first_seen=bindparam("first_seen"), last_seen=bindparam("last_seen"), size=bindparam("size")
+    )
+    newer = statement.excluded.last_seen
+    return statement.on_conflict_do_update(
+        index_elements=["pk"],
+        set_={
+            "size": table.c.size + bindparam("added"),
+            "last_seen": case((table.c.last_seen < newer, newer), else_=table.c.last_seen),
+        },
+    )
+
+
+def placing(session: Session) -> None:
+    """Mark the session's transaction as placing items in its store's index: should it roll back, the
+    index is dropped (before anything is placed, so that a failure half-way is covered too)."""
+    session.info[_PLACED] = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    if session.info.pop(_PLACED, False):
+        INDEXES.forget(_engine_of(session))
+
+
+@event.listens_for(Session, "after_commit")
+def _kept(session: Session) -> None:
+    session.info.pop(_PLACED, None)
