@@ -163,3 +163,21 @@ def test_the_documented_fields_are_the_providers() -> None:
         if isinstance(node, Field)
     ]
     assert found.group(1) == "\n".join(["| Field | Type | Meaning |", "|---|---|---|", *rows])
+
+
+def test_a_large_batch_is_written_whole_signatures_included(database: Database, clock: FrozenClock) -> None:
+    from bastion.match.neardup import from_bytes, signature
+
+    texts = [SCAM.format(f"Brand{n}", "🔥") for n in range(250)]  # from 200 rows on, PostgreSQL copies
+    _post(database, clock, texts)
+    DetectionWorker(database, detect_for_worker, clock, batch=500).run_once()
+    with database.transaction() as session:
+        rows = session.execute(
+            select(ContentItem.text, NearDuplicateMember.signature, NearDuplicateMember.cluster_pk).join(
+                ContentItem, ContentItem.pk == NearDuplicateMember.content_pk
+            )
+        ).all()
+        assert len(rows) == 250
+        assert len({cluster for _, _, cluster in rows}) == 1
+        for text, stored, _ in rows:
+            assert stored is not None and (from_bytes(stored) == signature(text)).all()

@@ -1,8 +1,9 @@
 """Near-duplicate texts: MinHash signatures of folded word shingles, and the clusters they form.
 
 Pure: no store. `signatures` turns a batch of texts into MinHash signatures (datasketch's MinHash, 64
-permutations); `ClusterIndex` holds an LSH (datasketch's MinHashLSH) over them and places each new item
-in the cluster of its most similar indexed member, or in a cluster of its own.
+permutations); `ClusterIndex` holds an LSH over them (banded as datasketch's MinHashLSH bands for the
+threshold) and places each new item in the cluster of its most similar indexed member, or in a cluster of
+its own.
 
 Why these choices (measured on the default simulation, see docs/near-duplicates.md):
 - **Shingles are single folded words.** Coordinated posts keep a message's skeleton and change a few
@@ -23,12 +24,13 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH  # type: ignore[import-untyped]
+from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]
 from datasketch.hashfunc import sha1_hash32  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
@@ -43,6 +45,8 @@ EXEMPLARS = 8
 GROWTH_WINDOW_SECONDS = 3_600
 
 _WORD = re.compile(r"\w+")
+WORD_HASHES_KEPT = 500_000
+_WORD_HASHES: dict[bytes, int] = {}
 _A, _B = (np.asarray(p, dtype=np.uint32) for p in MinHash(num_perm=PERMUTATIONS, seed=SEED, scheme=SCHEME).permutations)
 
 Signature = NDArray[np.uint32]
@@ -66,7 +70,9 @@ def signatures(texts: Iterable[str]) -> list[Signature | None]:
     `MinHash.update_batch` over each text's shingles (a test holds them equal), computed in one NumPy pass
     over every shingle of the batch instead of one MinHash object per text."""
     shingled = [shingles(text) for text in texts]
-    hashed = [sha1_hash32(word) for words in shingled for word in words]
+    if len(_WORD_HASHES) > WORD_HASHES_KEPT:
+        _WORD_HASHES.clear()
+    hashed = [_WORD_HASHES.get(word) or _word_hash(word) for words in shingled for word in words]
     if not hashed:
         return [None] * len(shingled)
     values = _mix(np.asarray(hashed, dtype=np.uint32))[:, None] * _A + _B  # wraps modulo 2**32, as datasketch's
@@ -77,6 +83,13 @@ def signatures(texts: Iterable[str]) -> list[Signature | None]:
     for words in shingled:
         found.append(next(rows) if words else None)
     return found
+
+
+def _word_hash(word: bytes) -> int:
+    # Words repeat from post to post: each is hashed (SHA-1, as datasketch does) once per process.
+    value: int = sha1_hash32(word)
+    _WORD_HASHES[word] = value
+    return value
 
 
 def _mix(values: NDArray[np.uint32]) -> NDArray[np.uint32]:
@@ -125,13 +138,24 @@ class _Cluster:
 
 
 class ClusterIndex:
-    """Every placed item's cluster, an LSH over the indexed members, and each cluster's posting times."""
+    """Every placed item's cluster, an LSH over the indexed members, and each cluster's posting times.
+
+    The LSH bands a signature as datasketch's `MinHashLSH` would for the threshold (its choice of `b`
+    bands of `r` values), but keys each band by one 64-bit integer computed with NumPy, not by the
+    band's bytes: datasketch's query hashes every band in Python and cost most of a placement (see
+    docs/performance.md). A band key that collides only adds a candidate, which the signature
+    comparison then judges.
+    """
 
     def __init__(self, threshold: float = THRESHOLD, exemplars: int = EXEMPLARS) -> None:
         self.threshold = threshold
         self.exemplars = exemplars
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
-        self._indexed: dict[int, tuple[Signature, float]] = {}  # content pk -> signature, time posted
+        self.bands, self.rows = _banding(threshold)
+        self._tables: list[dict[int, list[int]]] = [{} for _ in range(self.bands)]
+        self._matrix = np.zeros((1024, PERMUTATIONS), dtype=np.uint32)  # the indexed signatures, by row
+        self._row: dict[int, int] = {}  # indexed content pk -> its row
+        self._keys: list[int] = []  # row -> content pk
+        self._posted: dict[int, float] = {}  # indexed content pk -> when posted
         self._cluster_of: dict[int, int] = {}
         self._similarity: dict[int, float] = {}
         self._clusters: dict[int, _Cluster] = {}
@@ -142,8 +166,17 @@ class ClusterIndex:
     def __contains__(self, content_pk: int) -> bool:
         return content_pk in self._cluster_of
 
-    def add(self, content_pk: int, cluster: int, value: Signature | None, posted: datetime, similarity: float) -> None:
-        """Record an item placed before (rebuilding from the store, or catching up with another worker)."""
+    def add(
+        self,
+        content_pk: int,
+        cluster: int,
+        value: Signature | None,
+        posted: datetime,
+        similarity: float,
+        keys: list[int] | None = None,
+    ) -> None:
+        """Record an item placed before (rebuilding from the store, or catching up with another worker);
+        `keys` are its band keys when the caller has them already."""
         if content_pk in self._cluster_of:
             return
         at = posted.timestamp()
@@ -152,27 +185,29 @@ class ClusterIndex:
         if cluster != content_pk:
             group = self._clusters.get(cluster)
             if group is None:
-                first = self._indexed.get(cluster)
-                first_seen = first[1] if first is not None else at
+                first_seen = self._posted.get(cluster)
                 group = self._clusters[cluster] = _Cluster(
-                    first_seen, [(first_seen, cluster)], 1 if first is not None else 0
+                    at if first_seen is None else first_seen,
+                    [(at if first_seen is None else first_seen, cluster)],
+                    0 if first_seen is None else 1,
                 )
             bisect.insort(group.joins, (at, content_pk))
         if value is not None and self._may_index(cluster):
-            self._index(content_pk, cluster, value, at)
+            self._index(content_pk, cluster, value, at, keys)
 
     def place(self, content_pk: int, value: Signature | None, posted: datetime) -> Placement:
         """Place a new item: into the cluster of its most similar indexed member, or its own."""
         if content_pk in self._cluster_of:
             return self.placement(content_pk, posted)
-        member, score = self._nearest(value)
+        keys = self._band_keys(value) if value is not None else None
+        member, score = self._nearest(value, keys)
         cluster = content_pk if member is None else self._cluster_of[member]
         if member is None:
             score = 1.0
         elif value is not None:
-            representative = self._indexed.get(cluster)
-            score = similarity(value, representative[0]) if representative is not None else score
-        self.add(content_pk, cluster, value, posted, score)
+            row = self._row.get(cluster)
+            score = similarity(value, self._matrix[row]) if row is not None else score
+        self.add(content_pk, cluster, value, posted, score, keys)
         found = self.placement(content_pk, posted)
         return Placement(found.content_pk, found.cluster, found.similarity, found.size, found.growth_1h, joined=True)
 
@@ -180,7 +215,7 @@ class ClusterIndex:
         """Where an item would go, changing nothing (a replay must not write)."""
         if content_pk in self._cluster_of:
             return self.placement(content_pk, posted)
-        member, score = self._nearest(value)
+        member, score = self._nearest(value, self._band_keys(value) if value is not None else None)
         if member is None:
             return Placement(content_pk, content_pk, 1.0, 1, 1)
         cluster = self._cluster_of[member]
@@ -195,7 +230,7 @@ class ClusterIndex:
 
     def indexed_members(self) -> int:
         """How many items the LSH holds (every cluster's first `exemplars` members)."""
-        return len(self._indexed)
+        return len(self._keys)
 
     def cluster_of(self, content_pk: int) -> int | None:
         return self._cluster_of.get(content_pk)
@@ -218,29 +253,55 @@ class ClusterIndex:
         since = bisect.bisect_right(group.joins, (at - GROWTH_WINDOW_SECONDS, math.inf))
         return upto, max(0, upto - since)
 
-    def _nearest(self, value: Signature | None) -> tuple[int | None, float]:
-        if value is None or not self._indexed:
+    def _nearest(self, value: Signature | None, keys: list[int] | None) -> tuple[int | None, float]:
+        if value is None or keys is None or not self._keys:
             return None, 0.0
-        candidates: Sequence[int] = self._lsh.query(_lean(value))
-        if not candidates:
+        found: set[int] = set()
+        for table, key in zip(self._tables, keys, strict=True):
+            keys = table.get(key)
+            if keys is not None:
+                found.update(keys)
+        if not found:
             return None, 0.0
-        stacked = np.stack([self._indexed[key][0] for key in candidates])
-        scores = np.count_nonzero(stacked == value, axis=1) / PERMUTATIONS
+        candidates = list(found)
+        rows = self._matrix[[self._row[key] for key in candidates]]
+        scores = np.count_nonzero(rows == value, axis=1)
         best = int(np.argmax(scores))
-        score = float(scores[best])
-        return (int(candidates[best]), score) if score >= self.threshold else (None, 0.0)
+        score = float(scores[best]) / PERMUTATIONS
+        return (candidates[best], score) if score >= self.threshold else (None, 0.0)
+
+    def _band_keys(self, value: Signature) -> list[int]:
+        bands = value[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)
+        keys: list[int] = (bands * _BAND_MULTIPLIERS[: self.rows]).sum(axis=1).tolist()  # wraps modulo 2**64
+        return keys
 
     def _may_index(self, cluster: int) -> bool:
         group = self._clusters.get(cluster)
         return group is None or group.indexed < self.exemplars
 
-    def _index(self, content_pk: int, cluster: int, value: Signature, at: float) -> None:
-        self._lsh.insert(content_pk, _lean(value), check_duplication=False)
-        self._indexed[content_pk] = (value, at)
+    def _index(self, content_pk: int, cluster: int, value: Signature, at: float, keys: list[int] | None) -> None:
+        row = len(self._keys)
+        if row == len(self._matrix):
+            self._matrix = np.concatenate([self._matrix, np.zeros_like(self._matrix)])
+        self._matrix[row] = value
+        self._row[content_pk] = row
+        self._keys.append(content_pk)
+        self._posted[content_pk] = at
+        for table, key in zip(self._tables, keys or self._band_keys(value), strict=True):
+            table.setdefault(key, []).append(content_pk)
         group = self._clusters.get(cluster)
         if group is not None and cluster != content_pk:
             group.indexed += 1
 
 
-def _lean(value: Signature) -> LeanMinHash:
-    return LeanMinHash(seed=SEED, hashvalues=value, scheme=SCHEME)
+_BAND_MULTIPLIERS = np.random.default_rng(SEED).integers(1, 2**63, PERMUTATIONS, dtype=np.uint64) * np.uint64(
+    2
+) + np.uint64(1)
+
+
+@cache
+def _banding(threshold: float) -> tuple[int, int]:
+    """The bands and rows datasketch's MinHashLSH chooses for this threshold (false positives and
+    negatives weighted alike)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
+    return int(lsh.b), int(lsh.r)

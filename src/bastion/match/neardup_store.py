@@ -28,10 +28,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bastion.match.neardup import ClusterIndex, Placement, Signature, from_bytes, to_bytes
+from bastion.store.bulk import insert_rows
 from bastion.store.schema import NearDuplicateCluster, NearDuplicateMember
-from bastion.store.upsert import insert_ignoring_duplicates, table_of
+from bastion.store.upsert import table_of
 
-CATCH_UP_LAG = 1_000  # memberships re-read behind the newest key seen (see the module doc)
+CATCH_UP_LAG = 1_000
+MEMBER_COLUMNS = (
+    "content_pk",
+    "cluster_pk",
+    "similarity",
+    "joined_at",
+    "signature",
+)  # memberships re-read behind the newest key seen (see the module doc)
 _PLACED = "bastion.neardup_placed"
 
 
@@ -114,16 +122,19 @@ def record_members(session: Session, new: Sequence[NewMember]) -> None:
     if not new:
         return
     dialect = session.get_bind().dialect.name
-    session.execute(
-        insert_ignoring_duplicates(dialect, NearDuplicateMember, ("content_pk",)),
+    # A batch places only the items it took from the detection queue, each once: plain inserts.
+    insert_rows(
+        session,
+        table_of(NearDuplicateMember),
+        MEMBER_COLUMNS,
         [
-            {
-                "content_pk": member.placement.content_pk,
-                "cluster_pk": member.placement.cluster,
-                "similarity": member.placement.similarity,
-                "joined_at": member.posted,
-                "signature": to_bytes(member.signature) if member.signature is not None else None,
-            }
+            (
+                member.placement.content_pk,
+                member.placement.cluster,
+                member.placement.similarity,
+                member.posted,
+                to_bytes(member.signature) if member.signature is not None else None,
+            )
             for member in new
         ],
     )
