@@ -99,7 +99,7 @@ def test_every_item_is_placed_and_near_duplicates_form_a_cluster(database: Datab
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(NearDuplicateMember)) == 7
         cluster = session.get_one(NearDuplicateCluster, first)
-        assert (cluster.size, cluster.first_seen, cluster.last_seen) == (4, START, START)
+        assert (cluster.size, cluster.first_seen, cluster.last_seen, cluster.peak_1h) == (4, START, START, 4)
         hits = sorted(session.scalars(select(RuleHit.content_pk).where(RuleHit.rule_name == "copy-paste-burst")))
         assert hits == [third, fourth]
 

@@ -30,6 +30,7 @@ CLUSTER_COLUMNS = (
     Column("size", numeric=True),
     Column("growth_1h", numeric=True),
     Column("growth_24h", numeric=True),
+    Column("peak_1h", numeric=True),
     Column("first_seen"),
     Column("last_seen"),
     Column("representative"),
@@ -40,7 +41,10 @@ CLUSTER_COLUMNS = (
 @clusters_app.command("list")
 def clusters_list(
     order: ClusterOrder = typer.Option(
-        ClusterOrder.SIZE, "--order", metavar=ORDERS, help="size, growth (last hour) or recent."
+        ClusterOrder.SIZE,
+        "--order",
+        metavar=ORDERS,
+        help="size, growth (last hour), burst (busiest hour ever) or recent.",
     ),
     min_size: int = typer.Option(2, "--min-size", min=2, metavar="N", help="Only clusters of at least N items."),
     limit: int = typer.Option(50, "--limit", min=1, max=MAX_PAGE, metavar="N", help="At most N clusters."),
@@ -50,7 +54,17 @@ def clusters_list(
     with open_database().transaction() as session:
         found = list_clusters(session, now=system_clock(), order=order, min_size=min_size, limit=limit)
     rows = [
-        (c.id, c.size, c.growth_1h, c.growth_24h, c.first_seen, c.last_seen, c.representative_id, c.representative_text)
+        (
+            c.id,
+            c.size,
+            c.growth_1h,
+            c.growth_24h,
+            c.peak_1h,
+            c.first_seen,
+            c.last_seen,
+            c.representative_id,
+            c.representative_text,
+        )
         for c in found.clusters
     ]
     print_listing(CLUSTER_COLUMNS, rows, output, empty="no clusters yet: near-duplicates form them as detection runs")

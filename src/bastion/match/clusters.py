@@ -35,6 +35,7 @@ class ClusterOrder(StrEnum):
 
     SIZE = "size"  # the largest first
     GROWTH = "growth"  # the most items posted in the last hour first (then the last day)
+    BURST = "burst"  # the most items posted within one hour, ever, first
     RECENT = "recent"  # the newest posting first
 
 
@@ -51,6 +52,7 @@ class ClusterSummary:
     last_seen: datetime
     growth_1h: int
     growth_24h: int
+    peak_1h: int  # the most members posted within one hour: a burst, however long ago
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,11 @@ def list_clusters(
         )
         keys = [*ranked, *quiet][offset : offset + limit]
     else:
-        sort = (
-            (cluster.size.desc(), cluster.pk) if order is ClusterOrder.SIZE else (cluster.last_seen.desc(), cluster.pk)
-        )
+        sort = {
+            ClusterOrder.SIZE: (cluster.size.desc(), cluster.pk),
+            ClusterOrder.BURST: (cluster.peak_1h.desc(), cluster.size.desc(), cluster.pk),
+            ClusterOrder.RECENT: (cluster.last_seen.desc(), cluster.pk),
+        }[order]
         keys = list(session.scalars(select(cluster.pk).where(wanted).order_by(*sort).offset(offset).limit(limit)))
     return ClusterList(total, order, _summaries(session, keys, now))
 
@@ -150,15 +154,24 @@ def _summaries(session: Session, keys: list[int], now: datetime) -> list[Cluster
             NearDuplicateCluster.size,
             NearDuplicateCluster.first_seen,
             NearDuplicateCluster.last_seen,
+            NearDuplicateCluster.peak_1h,
         )
         .join(ContentItem, ContentItem.pk == NearDuplicateCluster.pk)
         .where(NearDuplicateCluster.pk.in_(keys))
     ).all()
     by_key = {
         int(pk): ClusterSummary(
-            int(pk), str(external), _snippet(text), int(size), first, last, last_hour[int(pk)], last_day[int(pk)]
+            int(pk),
+            str(external),
+            _snippet(text),
+            int(size),
+            first,
+            last,
+            last_hour[int(pk)],
+            last_day[int(pk)],
+            int(peak),
         )
-        for pk, external, text, size, first, last in rows
+        for pk, external, text, size, first, last, peak in rows
     }
     return [by_key[key] for key in keys if key in by_key]
 
@@ -227,29 +240,48 @@ def cluster_members(session: Session, cluster_id: int) -> list[int]:
 
 
 def recount_clusters(session: Session) -> int:
-    """Recompute every cluster's size and newest posting from the memberships; returns how many changed."""
+    """Recompute every cluster's size, newest posting and busiest hour from the memberships; returns how
+    many changed."""
     member = NearDuplicateMember
-    counted = session.execute(
-        select(member.cluster_pk, func.count(), func.max(member.joined_at))
-        .group_by(member.cluster_pk)
-        .having(func.count() > 1)
-    ).all()
     stored = {
-        int(pk): (int(size), last)
-        for pk, size, last in session.execute(
-            select(NearDuplicateCluster.pk, NearDuplicateCluster.size, NearDuplicateCluster.last_seen)
+        int(pk): (int(size), last, int(peak))
+        for pk, size, last, peak in session.execute(
+            select(
+                NearDuplicateCluster.pk,
+                NearDuplicateCluster.size,
+                NearDuplicateCluster.last_seen,
+                NearDuplicateCluster.peak_1h,
+            )
         )
     }
+    posted: dict[int, list[datetime]] = {}
+    for cluster, joined in session.execute(
+        select(member.cluster_pk, member.joined_at)
+        .where(member.cluster_pk.in_(list(stored)))
+        .order_by(member.cluster_pk, member.joined_at, member.content_pk)
+    ):
+        posted.setdefault(int(cluster), []).append(joined)
     changed = 0
-    for cluster, size, last in counted:
-        if stored.get(int(cluster)) != (int(size), last):
+    for cluster, times in posted.items():
+        counted = (len(times), times[-1], _busiest_hour(times))
+        if stored[cluster] != counted:
             changed += 1
             session.execute(
                 update(NearDuplicateCluster)
-                .where(NearDuplicateCluster.pk == int(cluster))
-                .values(size=int(size), last_seen=last)
+                .where(NearDuplicateCluster.pk == cluster)
+                .values(size=counted[0], last_seen=counted[1], peak_1h=counted[2])
             )
     return changed
+
+
+def _busiest_hour(times: list[datetime]) -> int:
+    """The most of these (sorted) times within an hour (t - 1h, t] ending at one of them."""
+    busiest, start = 0, 0
+    for end, at in enumerate(times):
+        while times[start] <= at - timedelta(hours=1):
+            start += 1
+        busiest = max(busiest, end - start + 1)
+    return busiest
 
 
 def evaluate_against_truth(session: Session, truth: Mapping[str, Any]) -> TruthCheck:

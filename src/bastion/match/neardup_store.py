@@ -144,10 +144,11 @@ def record_members(session: Session, new: Sequence[NewMember]) -> None:
         if placement.cluster == placement.content_pk:
             continue
         row = grown.setdefault(
-            placement.cluster, {"pk": placement.cluster, "added": 0, "size": 0, "last_seen": member.posted}
+            placement.cluster, {"pk": placement.cluster, "added": 0, "size": 0, "peak": 0, "last_seen": member.posted}
         )
         row["added"] += 1
         row["size"] = max(row["size"], placement.size)
+        row["peak"] = max(row["peak"], placement.growth_1h)
         row["last_seen"] = max(row["last_seen"], member.posted)
     if grown:
         first_seen = dict(
@@ -166,14 +167,19 @@ def _grow_clusters(dialect: str) -> Any:
     table = table_of(NearDuplicateCluster)
     statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
     statement = statement.values(
-        pk=bindparam("pk"), first_seen=bindparam("first_seen"), last_seen=bindparam("last_seen"), size=bindparam("size")
+        pk=bindparam("pk"),
+        first_seen=bindparam("first_seen"),
+        last_seen=bindparam("last_seen"),
+        size=bindparam("size"),
+        peak_1h=bindparam("peak"),
     )
-    newer = statement.excluded.last_seen
+    newer, peak = statement.excluded.last_seen, statement.excluded.peak_1h
     return statement.on_conflict_do_update(
         index_elements=["pk"],
         set_={
             "size": table.c.size + bindparam("added"),
             "last_seen": case((table.c.last_seen < newer, newer), else_=table.c.last_seen),
+            "peak_1h": case((table.c.peak_1h < peak, peak), else_=table.c.peak_1h),
         },
     )
 

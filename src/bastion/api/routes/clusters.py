@@ -62,7 +62,7 @@ def get_clusters(
     principal: Principal = Depends(can_read),
     context: AppContext = Depends(app_context),
     order: Annotated[
-        ClusterOrder, Query(description="size, growth (posted in the last hour) or recent")
+        ClusterOrder, Query(description="size, growth (posted in the last hour), burst (the busiest hour) or recent")
     ] = ClusterOrder.SIZE,
     min_size: Annotated[int, Query(ge=2, le=1_000_000)] = 2,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,

@@ -19,8 +19,8 @@ from bastion.store.schema.base import Base, Key
 
 
 class NearDuplicateCluster(Base):
-    """A cluster of near-duplicate texts with at least two members. `size` and `last_seen` are kept up to
-    date by the batches that add members; `bastion clusters recount` recomputes them from the memberships."""
+    """A cluster of near-duplicate texts with at least two members. `size`, `last_seen` and `peak_1h` are kept
+    up to date by the batches that add members; `bastion clusters recount` recomputes them from the memberships."""
 
     __tablename__ = "near_duplicate_clusters"
     __table_args__ = (Index("ix_near_duplicate_clusters_size", "size"),)
@@ -30,6 +30,7 @@ class NearDuplicateCluster(Base):
     first_seen: Mapped[datetime]  # when the representative was posted
     last_seen: Mapped[datetime] = mapped_column(index=True)  # when the newest member was posted
     size: Mapped[int] = mapped_column(Integer)
+    peak_1h: Mapped[int] = mapped_column(Integer)  # the most members posted within one hour
 
 
 class NearDuplicateMember(Base):

@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("peak_1h", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["pk"], ["content_items.pk"], name=op.f("fk_near_duplicate_clusters_pk_content_items")),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_near_duplicate_clusters")),
     )
