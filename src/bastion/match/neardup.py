@@ -26,7 +26,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 import numpy as np
@@ -227,6 +227,15 @@ class ClusterIndex:
         cluster = self._cluster_of[content_pk]
         size, growth = self._counts(cluster, posted.timestamp(), content_pk)
         return Placement(content_pk, cluster, self._similarity[content_pk], max(size, 1), max(growth, 1))
+
+    def size(self, cluster: int) -> int:
+        """How many members the cluster has now."""
+        group = self._clusters.get(cluster)
+        return 1 if group is None else len(group.joins)
+
+    def first_seen(self, cluster: int) -> datetime:
+        """When the cluster's first member was posted (a cluster of two or more)."""
+        return datetime.fromtimestamp(self._clusters[cluster].first_seen, UTC)
 
     def indexed_members(self) -> int:
         """How many items the LSH holds (every cluster's first `exemplars` members)."""

@@ -59,5 +59,5 @@ class NearDuplicateSignals:
                         "similarity": round(placement.similarity, 4),
                     }
                 )
-        record_members(scope.session, new)
+            record_members(scope.session, index, new)
         return found

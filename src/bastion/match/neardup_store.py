@@ -20,15 +20,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, event, select
+from sqlalchemy import Connection, Engine, bindparam, case, event, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bastion.match.neardup import ClusterIndex, Placement, Signature, from_bytes, to_bytes
-from bastion.store.bulk import insert_rows
+from bastion.store.bulk import driver_cursor, insert_rows, sqlite_moment
 from bastion.store.schema import NearDuplicateCluster, NearDuplicateMember
 from bastion.store.upsert import table_of
 
@@ -41,6 +42,7 @@ MEMBER_COLUMNS = (
     "signature",
 )  # memberships re-read behind the newest key seen (see the module doc)
 _PLACED = "bastion.neardup_placed"
+_SEEN = "bastion.neardup_seen"
 
 
 @dataclass
@@ -76,6 +78,14 @@ class StoreIndexes:
             loaded.seen = _catch_up(session, loaded.index, loaded.seen)
             yield loaded.index
 
+    def seen_up_to(self, engine: Engine, key: int) -> None:
+        """Every membership up to `key` is in the store's index (a batch that held SQLite's write lock
+        committed them): the next catch-up starts after it."""
+        with self._lock:
+            loaded = self._loaded.get(engine)
+            if loaded is not None:
+                loaded.seen = max(loaded.seen, key)
+
     def forget(self, engine: Engine) -> None:
         """Drop a store's index (its transaction rolled back): the next batch rebuilds it from the store."""
         with self._lock:
@@ -93,7 +103,9 @@ def _engine_of(session: Session) -> Engine:
 def _catch_up(session: Session, index: ClusterIndex, seen: int) -> int:
     """Read into the index the memberships committed since `seen` (all of them for a new index)."""
     members = table_of(NearDuplicateMember)
-    recent = session.execute(select(members.c.pk, members.c.content_pk).where(members.c.pk > seen - CATCH_UP_LAG)).all()
+    # SQLite runs one writing transaction at a time, so memberships commit in key order: no lag needed.
+    lag = CATCH_UP_LAG if session.get_bind().dialect.name == "postgresql" and seen else 0
+    recent = session.execute(select(members.c.pk, members.c.content_pk).where(members.c.pk > seen - lag)).all()
     if not recent:
         return seen
     unknown = [int(content_pk) for _, content_pk in recent if int(content_pk) not in index]
@@ -117,15 +129,17 @@ def _catch_up(session: Session, index: ClusterIndex, seen: int) -> int:
     return max(seen, newest)
 
 
-def record_members(session: Session, new: Sequence[NewMember]) -> None:
-    """Write the batch's new memberships, and the size and newest posting of each cluster they joined."""
+def record_members(session: Session, index: ClusterIndex, new: Sequence[NewMember]) -> None:
+    """Write the batch's new memberships, and the size, newest posting and busiest hour of each cluster
+    they joined (inserted when it has just got its second member, updated otherwise)."""
     if not new:
         return
     dialect = session.get_bind().dialect.name
+    members = table_of(NearDuplicateMember)
     # A batch places only the items it took from the detection queue, each once: plain inserts.
     insert_rows(
         session,
-        table_of(NearDuplicateMember),
+        members,
         MEMBER_COLUMNS,
         [
             (
@@ -138,30 +152,62 @@ def record_members(session: Session, new: Sequence[NewMember]) -> None:
             for member in new
         ],
     )
-    grown: dict[int, dict[str, Any]] = {}
+    if dialect == "sqlite":  # this transaction holds the write lock: every key up to the newest is known
+        session.info[_SEEN] = int(session.scalar(select(func.max(members.c.pk))) or 0)
+    grown: dict[int, list[Any]] = {}  # cluster -> [added, newest posting, busiest hour]
     for member in new:
         placement = member.placement
         if placement.cluster == placement.content_pk:
             continue
-        row = grown.setdefault(
-            placement.cluster, {"pk": placement.cluster, "added": 0, "size": 0, "peak": 0, "last_seen": member.posted}
-        )
-        row["added"] += 1
-        row["size"] = max(row["size"], placement.size)
-        row["peak"] = max(row["peak"], placement.growth_1h)
-        row["last_seen"] = max(row["last_seen"], member.posted)
-    if grown:
-        first_seen = dict(
-            session.execute(
-                select(NearDuplicateMember.content_pk, NearDuplicateMember.joined_at).where(
-                    NearDuplicateMember.content_pk.in_(list(grown))
-                )
-            ).all()
-        )
-        rows = [row | {"first_seen": first_seen.get(pk, row["last_seen"])} for pk, row in grown.items()]
-        session.execute(_grow_clusters(dialect), rows)
+        row = grown.setdefault(placement.cluster, [0, member.posted, 0])
+        row[0] += 1
+        row[1] = max(row[1], member.posted)
+        row[2] = max(row[2], placement.growth_1h)
+    if not grown:
+        return
+    created = [
+        {
+            "pk": pk,
+            "first_seen": index.first_seen(pk),
+            "last_seen": last,
+            "size": index.size(pk),
+            "peak": peak,
+            "added": added,
+        }
+        for pk, (added, last, peak) in grown.items()
+        if index.size(pk) - added < 2
+    ]
+    if created:
+        session.execute(_grow_clusters(dialect), created)
+    updated = [(added, last, peak, pk) for pk, (added, last, peak) in grown.items() if index.size(pk) - added >= 2]
+    if updated:
+        _update_clusters(session, dialect, updated)
 
 
+def _update_clusters(session: Session, dialect: str, rows: list[tuple[int, datetime, int, int]]) -> None:
+    """Add to each cluster's size, move its newest posting and busiest hour: one prepared statement for
+    the batch's clusters, below SQLAlchemy's per-value work (most items join a cluster that exists)."""
+    cursor = driver_cursor(session)
+    try:
+        if dialect == "postgresql":
+            cursor.executemany(_UPDATE_POSTGRESQL, rows)
+        else:
+            cursor.executemany(_UPDATE_SQLITE, [(a, sqlite_moment(t), p, k) for a, t, p, k in rows])
+    finally:
+        cursor.close()
+
+
+_UPDATE_SQLITE = (
+    "UPDATE near_duplicate_clusters SET size = size + ?, last_seen = max(last_seen, ?), "
+    "peak_1h = max(peak_1h, ?) WHERE pk = ?"
+)
+_UPDATE_POSTGRESQL = (
+    "UPDATE near_duplicate_clusters SET size = size + %s, last_seen = greatest(last_seen, %s), "
+    "peak_1h = greatest(peak_1h, %s) WHERE pk = %s"
+)
+
+
+@cache
 def _grow_clusters(dialect: str) -> Any:
     """Insert each grown cluster, or add to its size and move its newest posting (another worker made it)."""
     table = table_of(NearDuplicateCluster)
@@ -199,3 +245,6 @@ def _forget_on_rollback(session: Session) -> None:
 @event.listens_for(Session, "after_commit")
 def _kept(session: Session) -> None:
     session.info.pop(_PLACED, None)
+    seen = session.info.pop(_SEEN, None)
+    if seen is not None:
+        INDEXES.seen_up_to(_engine_of(session), seen)
