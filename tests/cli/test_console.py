@@ -18,6 +18,7 @@ from tests.cli.test_cli import bastion
 COMMANDS = (
     *("init", "demo", "serve", "import", "simulate", "user", "apikey", "policies", "queues", "audit", "webhooks"),
     *("rules", "banks", "labels", "worker"),
+    *("hash", "clusters"),
 )
 
 

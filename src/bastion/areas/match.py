@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bastion.domain.access import Permission
 from bastion.plugins import hookimpl
+from bastion.web.navigation import NavItem
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter
+
+    from bastion.detect.signals import SignalProvider
 
 
 @hookimpl
@@ -15,3 +21,33 @@ def cli_commands(cli: typer.Typer) -> None:
     from bastion.cli.hash import hash_command
 
     cli.command("hash")(hash_command)
+
+
+# Near-duplicate clusters (each hook named for its part, so the hash banks' hooks can sit beside them).
+
+
+@hookimpl(specname="signal_providers")
+def neardup_signal_providers() -> Sequence[SignalProvider]:
+    from bastion.match.neardup_signals import NearDuplicateSignals
+
+    return [NearDuplicateSignals()]
+
+
+@hookimpl(specname="routers")
+def neardup_routers() -> Sequence[APIRouter]:
+    from bastion.api.routes import clusters
+    from bastion.web import clusters_routes
+
+    return [clusters.router, clusters_routes.router]
+
+
+@hookimpl(specname="navigation")
+def neardup_navigation() -> Sequence[NavItem]:
+    return [NavItem("Clusters", "/match/clusters", Permission.REVIEW_SUPERVISE, order=35)]
+
+
+@hookimpl(specname="cli_commands")
+def neardup_cli_commands(cli: typer.Typer) -> None:
+    from bastion.cli import clusters
+
+    cli.add_typer(clusters.clusters_app, name="clusters")

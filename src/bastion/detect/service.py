@@ -51,7 +51,9 @@ def build_detector(
         regex_banks={name: bank for name, bank in banks.regex.items() if read("signals", "regex", name)},
         folded=bool(keyword) or "content" in engine.groups or ("content", "folded") in engine.leaves,
         labels=read("signals", "labels"),
-        providers=[provider for provider in providers if read("signals", provider.name)],
+        # A provider that keeps state of its own over every item (`always = True`: near-duplicate clusters)
+        # runs whether or not a rule reads it.
+        providers=[p for p in providers if read("signals", p.name) or getattr(p, "always", False)],
     )
     return Detector(engine, VariableBuilder(engine.leaves, engine.groups, fields), plan, fields)
 
