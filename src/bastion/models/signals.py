@@ -65,15 +65,16 @@ def model_in_force(row: ModelVersion) -> ModelInForce:
 
 
 class ClassifierCache:
-    """Loaded classifiers by model version, so that an artefact is read and checked once per process."""
+    """Loaded classifiers by model version and artefact digest, so that an artefact is read and checked
+    once per process (the digest in the key: two stores may number their versions alike)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded: dict[int, TextClassifier] = {}
+        self._loaded: dict[tuple[int, str | None], TextClassifier] = {}
 
     def get(self, session: Session, model: ModelInForce) -> TextClassifier:
         with self._lock:
-            found = self._loaded.get(model.pk)
+            found = self._loaded.get((model.pk, model.artefact_sha256))
         if found is not None:
             return found
         artefact = session.scalar(select(ModelVersion.artefact).where(ModelVersion.pk == model.pk))
@@ -81,7 +82,7 @@ class ClassifierCache:
             raise IntegrityBroken(f"model {model.name}@{model.version}: its artefact does not match its digest")
         classifier = TextClassifier.from_bytes(artefact)
         with self._lock:
-            self._loaded[model.pk] = classifier
+            self._loaded[(model.pk, model.artefact_sha256)] = classifier
         return classifier
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -165,8 +166,8 @@ class TextClassifier:
         try:
             with np.load(io.BytesIO(artefact), allow_pickle=False) as stored:
                 meta = json.loads(str(stored["meta"]))
-                if meta.get("format") != FORMAT:
-                    raise ValueError(f"not a {FORMAT} artefact")
+                if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+                    raise _NotOurs(f"not a {FORMAT} artefact")
                 settings = _settings_of(meta["settings"])
                 blocks = [
                     _Block(spec, stored[f"vocabulary_{i}"].tolist(), np.asarray(stored[f"idf_{i}"], dtype=np.float64))
@@ -174,9 +175,16 @@ class TextClassifier:
                 ]
                 coef = np.asarray(stored["coef"], dtype=np.float64)
                 intercept = np.asarray(stored["intercept"], dtype=np.float64)
-        except (OSError, KeyError, json.JSONDecodeError, TypeError) as exc:
+        except _NotOurs:
+            raise
+        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+            # ValueError includes NumPy refusing pickled data: that is never loaded.
             raise ValueError(f"the classifier's artefact cannot be read: {type(exc).__name__}") from exc
         return cls(blocks, [str(c) for c in meta["classes"]], coef, intercept, settings)
+
+
+class _NotOurs(ValueError):
+    """An artefact of another format."""
 
 
 def _settings_of(document: dict[str, Any]) -> Settings:

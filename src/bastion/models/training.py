@@ -29,7 +29,7 @@ from bastion.domain.subjects import SubjectType
 from bastion.errors import FieldError, InvalidInput
 from bastion.metrics.outcomes import review_outcomes
 from bastion.models.measures import best_threshold, binary_measures
-from bastion.models.text_classifier import Settings, TextClassifier, train_text_classifier
+from bastion.models.text_classifier import FeatureSpec, Settings, TextClassifier, train_text_classifier
 from bastion.models.versions import add_version, check_name, check_policy, default_name
 from bastion.store.schema import ContentItem, Decision, Job, ModelVersion
 
@@ -140,7 +140,7 @@ def train_on(
             "seed": seed,
         },
         "method": {
-            "features": "TF-IDF of word 1-2-grams and character 2-5-grams within words",
+            "features": "TF-IDF of " + " and ".join(_described(spec) for spec in settings.features),
             "estimator": "logistic regression, classes weighted by inverse frequency",
             "settings": settings.document(),
             "feature_count": classifier.feature_count,
@@ -156,6 +156,13 @@ def train_on(
         ],
     }
     return TrainedClassifier(classifier, threshold, card)
+
+
+def _described(spec: FeatureSpec) -> str:
+    low, high = spec.ngram_range
+    what = "word" if spec.analyzer == "word" else "character"
+    where = " within words" if spec.analyzer == "char_wb" else ""
+    return f"{what} {low}-{high}-grams{where}"
 
 
 def train_classifier(
