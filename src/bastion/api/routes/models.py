@@ -102,7 +102,6 @@ def post_mode(
     "/models",
     summary="Register an external model endpoint as a new version of a model",
     response_model=ModelSummary,
-    status_code=201,
     responses=errors(),
 )
 def post_endpoint(
@@ -124,4 +123,4 @@ def post_endpoint(
             principal=principal.name,
             now=context.clock(),
         )
-        return json_response(model_detail(session, body.name).model, status_code=201)
+        return json_response(model_detail(session, body.name).model)
