@@ -33,6 +33,7 @@ from bastion.models.text_classifier import FeatureSpec, Settings, TextClassifier
 from bastion.models.versions import add_version, check_name, check_policy, default_name
 from bastion.store.schema import ContentItem, Decision, Job, ModelVersion
 
+_IN_CHUNKS = 5_000  # keys sent in one IN list
 MIN_PER_CLASS = 10  # fewer decided items of a class than this, and the held-out figures mean nothing
 VIOLATING, NOT_VIOLATING = "violating", "not_violating"
 
@@ -64,13 +65,15 @@ def training_examples(session: Session, policy_id: str) -> list[Example]:
         .distinct()
     ).all()
     outcomes = review_outcomes(session, [int(pk) for pk in decided])
-    texts = {
-        int(pk): (text, language or "")
+    texts: dict[int, tuple[str, str]] = {}
+    decided_pks = sorted(outcomes)
+    for start in range(0, len(decided_pks), _IN_CHUNKS):
+        chunk = decided_pks[start : start + _IN_CHUNKS]
         for pk, text, language in session.execute(
-            select(ContentItem.pk, ContentItem.text, ContentItem.language).where(ContentItem.pk.in_(list(outcomes)))
-        )
-        if text
-    }
+            select(ContentItem.pk, ContentItem.text, ContentItem.language).where(ContentItem.pk.in_(chunk))
+        ):
+            if text:
+                texts[int(pk)] = (text, language or "")
     examples = []
     for pk, outcome in outcomes.items():
         if pk not in texts or (outcome.violating and not covers(policy_id, outcome.policy_id)):
