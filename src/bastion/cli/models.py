@@ -31,7 +31,9 @@ def classifier_train(
     name: str | None = typer.Option(
         None, "--name", metavar="NAME", help="The model's name (default: the policy, dots as _)."
     ),
-    mode: ModelMode = typer.Option(ModelMode.SHADOW, "--mode", metavar=MODES, help="Default: shadow."),
+    mode: ModelMode = typer.Option(
+        ModelMode.SHADOW, "--mode", metavar=MODES, help="Whether its scores drive anything."
+    ),
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seeds the split into fit, threshold and held-out."),
 ) -> None:
     """Train a new version from the decisions in the store, and print its held-out figures."""
@@ -117,7 +119,7 @@ def classifier_list(
 @classifier_app.command("show")
 def classifier_show(
     name: str = typer.Argument(..., metavar="NAME", help="The model."),
-    version: int | None = typer.Option(None, "--version", metavar="N", help="Default: the version in force."),
+    version: int | None = typer.Option(None, "--version", metavar="N", help="A numbered version (without it: the one in force)."),
 ) -> None:
     """A model's card and configuration, as JSON."""
     with open_database().transaction() as session:
@@ -137,7 +139,7 @@ def classifier_show(
 @classifier_app.command("evaluate")
 def classifier_evaluate(
     name: str = typer.Argument(..., metavar="NAME", help="The model."),
-    version: int | None = typer.Option(None, "--version", metavar="N", help="Default: the version in force."),
+    version: int | None = typer.Option(None, "--version", metavar="N", help="A numbered version (without it: the one in force)."),
 ) -> None:
     """The model scored like a reviewer: its verdicts against reviewers' decisions on the items it scored."""
     with open_database().transaction() as session:
