@@ -119,7 +119,9 @@ def classifier_list(
 @classifier_app.command("show")
 def classifier_show(
     name: str = typer.Argument(..., metavar="NAME", help="The model."),
-    version: int | None = typer.Option(None, "--version", metavar="N", help="A numbered version (without it: the one in force)."),
+    version: int | None = typer.Option(
+        None, "--version", metavar="N", help="A numbered version (without it: the one in force)."
+    ),
 ) -> None:
     """A model's card and configuration, as JSON."""
     with open_database().transaction() as session:
@@ -139,7 +141,9 @@ def classifier_show(
 @classifier_app.command("evaluate")
 def classifier_evaluate(
     name: str = typer.Argument(..., metavar="NAME", help="The model."),
-    version: int | None = typer.Option(None, "--version", metavar="N", help="A numbered version (without it: the one in force)."),
+    version: int | None = typer.Option(
+        None, "--version", metavar="N", help="A numbered version (without it: the one in force)."
+    ),
 ) -> None:
     """The model scored like a reviewer: its verdicts against reviewers' decisions on the items it scored."""
     with open_database().transaction() as session:
