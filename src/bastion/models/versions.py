@@ -24,6 +24,8 @@ from bastion.policy.service import current_policies
 from bastion.store.schema import ModelVersion
 
 MODEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]*")
 
 
 def check_name(name: str) -> None:
@@ -106,6 +108,8 @@ def in_force(session: Session) -> list[ModelVersion]:
 
 def find_version(session: Session, name: str, version: int | None = None) -> ModelVersion:
     """A model's version in force (or the numbered version, retired or not)."""
+    if not MODEL_NAME.fullmatch(name) or (version is not None and not 1 <= version <= MAX_VERSION):
+        raise NotFound(f"no model {name[:64]!r}" + (f" version {version}" if version is not None else " in force"))
     query = select(ModelVersion).where(ModelVersion.name == name)
     if version is None:
         query = query.where(ModelVersion.retired_at.is_(None))
@@ -168,12 +172,14 @@ def register_endpoint(
     problems = []
     if kind is ModelKind.SKLEARN:
         problems.append(FieldError("kind", "an endpoint is http or prompt; train the built-in classifier instead"))
-    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url) or len(url) > 2048:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url) or len(url) > 2048 or not _PRINTABLE.fullmatch(url):
         problems.append(FieldError("url", "must be an http:// or https:// address of at most 2,048 characters"))
     if not 0 < timeout_seconds <= MAX_TIMEOUT_SECONDS:
         problems.append(FieldError("timeout_seconds", f"must be more than 0 and at most {MAX_TIMEOUT_SECONDS:g}"))
     if not 0 <= threshold <= 1:
         problems.append(FieldError("threshold", "must be from 0 to 1"))
+    if model is not None and not _PRINTABLE.fullmatch(model):
+        problems.append(FieldError("model", "must not hold control characters"))
     if api_key_env is not None and not _ENV_NAME.fullmatch(api_key_env):
         problems.append(FieldError("api_key_env", "must be the name of an environment variable (A-Z, 0-9, _)"))
     if problems:

@@ -10,6 +10,7 @@ from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
+from bastion.models.versions import MAX_VERSION
 from bastion.models.views import NOT_MEASURED_YET, list_models, model_detail
 from bastion.web.rendering import render_page
 
@@ -30,7 +31,7 @@ def models_page(
 def model_page(
     request: Request,
     name: str,
-    version: int | None = Query(None, ge=1),
+    version: int | None = Query(None, ge=1, le=MAX_VERSION),
     principal: Principal = Depends(can_read),
     context: AppContext = Depends(app_context),
 ) -> Response:

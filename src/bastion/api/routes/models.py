@@ -15,7 +15,7 @@ from bastion.domain.access import Permission
 from bastion.domain.models import ModelKind, ModelMode
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
-from bastion.models.versions import register_endpoint, set_mode
+from bastion.models.versions import MAX_VERSION, register_endpoint, set_mode
 from bastion.models.views import ModelDetail, ModelSummary, list_models, model_detail
 
 router = api_router("models")
@@ -72,7 +72,9 @@ def get_models(
 )
 def get_model(
     name: ModelName,
-    version: int | None = Query(None, ge=1, description="A numbered version (default: the one in force)"),
+    version: int | None = Query(
+        None, ge=1, le=MAX_VERSION, description="A numbered version (default: the one in force)"
+    ),
     principal: Principal = Depends(can_read),
     context: AppContext = Depends(app_context),
 ) -> Response:
