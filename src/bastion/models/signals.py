@@ -125,7 +125,7 @@ class ModelSignals:
     """The signal provider of every model in force."""
 
     name = NAME
-    computed_always = True  # shadow models are scored even when no rule reads them
+    always = True  # shadow models are scored even when no rule reads them
 
     def __init__(self, models: Sequence[ModelInForce]) -> None:
         self.models = list(models)
