@@ -5,8 +5,9 @@ from __future__ import annotations
 import errno
 import secrets
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,11 +16,14 @@ from bastion import audit_log
 from bastion.auth.principal import SYSTEM
 from bastion.auth.users import add_user, set_password
 from bastion.clock import Clock
-from bastion.detect.reference import install_reference
+from bastion.detect.reference import RULES_FILE, install_reference, reference_text
+from bastion.detect.rule_store import load_rule_text
 from bastion.detect.service import DetectionSummary, detection_summary
 from bastion.domain.access import Role
+from bastion.domain.models import ModelMode
 from bastion.errors import Conflict, InvalidInput, NotFound
-from bastion.simulate import Scale, SimulationSpec, World
+from bastion.models.training import train_classifier
+from bastion.simulate import LabelledRecord, Scale, SimulationSpec, World
 from bastion.simulate.reviewing import ReviewSummary, write_and_review
 from bastion.store.database import Database
 from bastion.store.schema import ContentItem
@@ -39,6 +43,22 @@ DEMO_USERS: tuple[tuple[str, Role, str | None, tuple[str, ...]], ...] = (
     ("vendor", Role.VENDOR_REVIEWER, "acme-review", ("en", "hi")),
     ("platform", Role.PLATFORM, None, ()),
 )
+
+
+# The demo's classifier: trained from the first week's decisions, live from then on (its scores raise the
+# priority of the hate-speech jobs rules open), and read by one shadow rule loaded beside the reference set.
+DEMO_MODEL_AFTER = timedelta(days=7)
+DEMO_MODEL_POLICY = "hate_speech"
+DEMO_MODEL_RULE = """
+  - name: hate-speech-model
+    description: The demo's classifier, trained from reviewers' hate-speech decisions, is sure
+    owner: hate-team
+    mode: shadow
+    policy: hate_speech
+    when: 'signals.model.hate_speech.available && signals.model.hate_speech.score >= 0.9'
+    then:
+      - enqueue: {queue: hate-harassment, priority: 0.7}
+"""
 
 
 _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - no look-alikes
@@ -132,6 +152,7 @@ class DemoPopulation:
     duplicates: int
     review: ReviewSummary
     detection: DetectionSummary
+    model: str = ""  # the classifier trained midway, or why there is none
 
 
 def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
@@ -148,7 +169,37 @@ def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
     with database.transaction() as session:
         install_reference(session, principal=SYSTEM.name, now=end - timedelta(days=DEMO_DAYS))
     spec = SimulationSpec(seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=end - timedelta(days=DEMO_DAYS))
-    written, review = write_and_review(database, World(spec), review_until=end - DEMO_BACKLOG)
+    world, trained = World(spec), list[str]()
+    records = _training_midway(database, world, spec.start + DEMO_MODEL_AFTER, trained)
+    written, review = write_and_review(database, world, records=records, review_until=end - DEMO_BACKLOG)
     with database.transaction() as session:
         detection = detection_summary(session)
-    return DemoPopulation(written.written, written.duplicates, review, detection)
+    return DemoPopulation(written.written, written.duplicates, review, detection, trained[0] if trained else "")
+
+
+def _training_midway(database: Database, world: World, at: datetime, said: list[str]) -> Iterator[LabelledRecord]:
+    """The world's records; when they reach `at`, the demo's classifier is trained from the decisions so far."""
+    pending = True
+    for record in world.labelled_records():
+        stamp = record.payload.get("created_at")
+        if pending and isinstance(stamp, str) and datetime.fromisoformat(stamp) >= at:
+            said.append(train_demo_model(database, at))
+            pending = False
+        yield record
+
+
+def train_demo_model(database: Database, now: datetime) -> str:
+    """Train the demo's classifier live and load the shadow rule that reads it; say what was done."""
+    try:
+        with database.transaction() as session:
+            row = train_classifier(session, DEMO_MODEL_POLICY, principal=SYSTEM.name, now=now, mode=ModelMode.LIVE)
+            rules = reference_text(RULES_FILE).rstrip() + "\n" + DEMO_MODEL_RULE
+            load_rule_text(session, rules, source=f"demo/{RULES_FILE}", principal=SYSTEM.name, now=now)
+            card = row.card
+    except InvalidInput as refused:  # too few decisions: the demo goes on without a classifier
+        return f"no classifier: {refused.errors[0].message if refused.errors else refused}"
+    held = card["held_out"]
+    return (
+        f"classifier {DEMO_MODEL_POLICY} v1 trained from {card['data']['examples']:,} decisions "
+        f"(held-out F1 {held['f1'] or 0:.2f}, AUROC {held['auroc']:.2f}), live from {now:%Y-%m-%d %H:%M}"
+    )

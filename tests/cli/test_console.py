@@ -19,6 +19,7 @@ COMMANDS = (
     *("init", "demo", "serve", "import", "simulate", "user", "apikey", "policies", "queues", "audit", "webhooks"),
     *("rules", "banks", "labels", "worker"),
     *("hash", "clusters"),
+    "classifier",
 )
 
 

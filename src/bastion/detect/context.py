@@ -63,6 +63,9 @@ class DetectionItem:
     velocity: dict[str, int] = field(default_factory=dict)
     labels: dict[str, list[str]] = field(default_factory=dict)
     plugin: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The highest live model score per policy id (a signal provider fills it in): a rule's job for that
+    # policy, or one under it, gets at least this as its priority input (`effects.py`).
+    confidence: dict[str, float] = field(default_factory=dict)
 
     @property
     def ip(self) -> str:
@@ -148,8 +151,15 @@ def getter(leaf: tuple[str, ...]) -> Getter:
     if group == "labels":
         entity = rest[1]
         return lambda i: i.labels.get(entity, [])
-    plugin, name = group, rest[1]
-    return lambda i: i.plugin.get(plugin, {}).get(name)
+    plugin, path = group, rest[1:]
+
+    def get_plugin(item: DetectionItem) -> Any:
+        value: Any = item.plugin.get(plugin, {})
+        for name in path:  # a plug-in's group may nest (signals.model.<name>.score)
+            value = value.get(name) if isinstance(value, Mapping) else None
+        return value
+
+    return get_plugin
 
 
 def nested(item: DetectionItem, fields: Group) -> dict[str, Any]:

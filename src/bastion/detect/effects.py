@@ -2,7 +2,8 @@
 that records the hit; and what a shadow rule's hit would have done, recorded and nothing more.
 
 Every job a rule opens carries the rule's name and version and its confidence (as the job's priority
-input); every action it takes is recorded as automated, by `rule:NAME@VERSION`, with a statement of
+input: the rule's or its effect's, raised to the highest live model score of the item for the job's
+policy); every action it takes is recorded as automated, by `rule:NAME@VERSION`, with a statement of
 reasons naming the rule.
 """
 
@@ -81,6 +82,7 @@ def apply_effects(
             kind = EffectKind(effect.kind)
             if kind in (EffectKind.ENQUEUE, EffectKind.ESCALATE):
                 confidence = effect.confidence if effect.confidence is not None else (hit.rule.confidence or 0.0)
+                confidence = max(confidence, model_confidence(hit.item, effect.policy or hit.rule.policy))
                 work = NewWork(
                     SubjectType.CONTENT,
                     hit.item.content_pk,
@@ -104,6 +106,17 @@ def apply_effects(
     for (hit, position, effect, work), job_pk in zip(queued, job_pks, strict=True):
         hit.job_pk = hit.job_pk or job_pk
         hit.effects[position] = effect.document() | {"job": job_pk, "queue": work.queue}
+
+
+def model_confidence(item: DetectionItem, policy_id: str | None) -> float:
+    """The highest live model score of the item for this policy or a family it belongs to (0 when none):
+    a model that is sure raises a rule's job up the queue, and never lowers it."""
+    if policy_id is None:
+        return 0.0
+    return max(
+        (score for scope, score in item.confidence.items() if policy_id == scope or policy_id.startswith(scope + ".")),
+        default=0.0,
+    )
 
 
 def _act(

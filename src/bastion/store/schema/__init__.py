@@ -25,6 +25,7 @@ from bastion.store.schema.detect import (
     RuleVersion,
     VelocityCount,
 )
+from bastion.store.schema.models import ModelScore, ModelVersion
 from bastion.store.schema.neardup import NearDuplicateCluster, NearDuplicateMember
 from bastion.store.schema.review import (
     Appeal,
@@ -63,6 +64,8 @@ __all__ = [
     "JobExclusion",
     "JobReport",
     "Key",
+    "ModelScore",
+    "ModelVersion",
     "Moment",
     "NearDuplicateCluster",
     "NearDuplicateMember",
