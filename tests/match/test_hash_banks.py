@@ -147,7 +147,7 @@ def test_an_allow_bank_suppresses_the_hits_of_match_banks(database: Database, cl
 
 
 def test_a_flooding_hash_is_held_for_review_instead_of_acted_on(database: Database, clock: FrozenClock) -> None:
-    _prepare(database, clock, flood=FloodLimit(2, timedelta(hours=1)))
+    _prepare(database, clock, flood=FloodLimit(2, 3600))
     logo = _hash(4)
     with database.transaction() as session:
         import_hashes(session, "known_spam", logo, principal=SYSTEM.name, now=clock())

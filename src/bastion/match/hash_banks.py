@@ -49,10 +49,14 @@ MAX_FLOOD_WINDOW = timedelta(days=30)
 
 @dataclass(frozen=True)
 class FloodLimit:
-    """More than `limit` matches of one entry within `window`: further matches are held for review."""
+    """More than `limit` matches of one entry within `window_seconds`: further matches are held for review."""
 
     limit: int
-    window: timedelta
+    window_seconds: int
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(seconds=self.window_seconds)
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def create_hash_bank(
         enabled=True,
         policy_id=policy_id,
         flood_limit=flood.limit if flood else None,
-        flood_window_seconds=int(flood.window.total_seconds()) if flood else None,
+        flood_window_seconds=flood.window_seconds if flood else None,
         version=1,
         created_at=as_utc(now),
         created_by=who,
@@ -396,7 +400,7 @@ def _summaries(session: Session, banks: Sequence[HashBank]) -> list[HashBankSumm
 def _flood_of(bank: HashBank) -> FloodLimit | None:
     if bank.flood_limit is None or bank.flood_window_seconds is None:
         return None
-    return FloodLimit(bank.flood_limit, timedelta(seconds=bank.flood_window_seconds))
+    return FloodLimit(bank.flood_limit, bank.flood_window_seconds)
 
 
 def _entry_count(session: Session, bank_pk: int) -> int:
@@ -449,8 +453,10 @@ def _flood_errors(flood: FloodLimit) -> list[FieldError]:
     errors = []
     if flood.limit < 1:
         errors.append(FieldError("flood_limit", f"must be at least 1; got {flood.limit}"))
-    if not timedelta(seconds=1) <= flood.window <= MAX_FLOOD_WINDOW:
-        errors.append(FieldError("flood_window", "must be from one second to 30 days"))
+    if not 1 <= flood.window_seconds <= MAX_FLOOD_WINDOW.total_seconds():
+        errors.append(
+            FieldError("flood_window_seconds", f"must be from 1 second to 30 days; got {flood.window_seconds}")
+        )
     return errors
 
 

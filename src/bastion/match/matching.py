@@ -147,7 +147,7 @@ def find_matches(
         for seen, found in zip(merged, index.search(queries, radius), strict=True):
             seen.update(found)
     near = [sorted(found.items(), key=lambda pair: (pair[1], pair[0])) for found in merged]
-    entries = _entries(session, {key for found in near for key, _ in found})
+    entries = active_entries(session, {key for found in near for key, _ in found})
     raw: dict[int, list[tuple[BankInForce, int, int, str]]] = {}
     for pk, found in zip(pks, near, strict=True):
         for key, distance in found:
@@ -173,7 +173,7 @@ def find_matches(
     return found_matches
 
 
-def _entries(session: Session, keys: set[int]) -> dict[int, tuple[int, str]]:
+def active_entries(session: Session, keys: set[int]) -> dict[int, tuple[int, str]]:
     """{entry key: (bank key, label)} of the active entries among `keys` (the store has the last word:
     an entry removed since the index last caught up is not matched)."""
     found: dict[int, tuple[int, str]] = {}
