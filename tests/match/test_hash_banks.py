@@ -4,6 +4,7 @@ matches that open their jobs exactly once."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import timedelta
 
 import pytest
@@ -216,3 +217,42 @@ def test_bad_settings_and_unknown_banks_are_refused(database: Database, clock: F
             create_hash_bank(session, "flooded", principal=SYSTEM.name, now=clock())
         names = [bank.name for bank in list_hash_banks(session)]
         assert names == ["fine_memes", "known_spam"]
+
+
+def test_two_imports_racing_over_one_item_act_on_it_once(database: Database, clock: FrozenClock) -> None:
+    """The same image banked in two banks at once, each import in its own transaction and thread: the
+    rule reading either bank hits the item once, whichever import commits first."""
+    _prepare(database, clock)
+    with database.transaction() as session:
+        create_hash_bank(session, "more_spam", policy_id="spam.commercial_spam", principal=SYSTEM.name, now=clock())
+        load_rule_text(
+            session,
+            RULES.replace("signals.hash.known_spam.hit", "signals.hash.known_spam.hit || signals.hash.more_spam.hit"),
+            source="rules.yaml",
+            principal=SYSTEM.name,
+            now=clock(),
+        )
+    image = _hash(9)
+    _post(database, clock, [("posted", _near(image, 3))])
+    _detect_all(database, clock)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def bank(name: str) -> None:
+        try:
+            start.wait()
+            with database.transaction() as session:
+                import_hashes(session, name, image, principal=SYSTEM.name, now=clock())
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=bank, args=(name,)) for name in ("known_spam", "more_spam")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(HashMatch)) == 2
+        assert [h.rule_name for h in session.scalars(select(RuleHit))] == ["known-abuse-image"]
+    assert _actions(database) == 1

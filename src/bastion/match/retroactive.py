@@ -152,9 +152,16 @@ def _evaluate_again(session: Session, content_pks: Sequence[int], now: datetime)
     if not rules:
         return 0
     items = load_items(session, content_pks)
+    # The verdicts locked first (PostgreSQL; SQLite writes one transaction at a time): a transaction
+    # evaluating the same items again waits here for this one, then sees its rule hits below.
     verdicts = {
         v.content_pk: v
-        for v in session.scalars(select(DetectionVerdict).where(DetectionVerdict.content_pk.in_(content_pks)))
+        for v in session.scalars(
+            select(DetectionVerdict)
+            .where(DetectionVerdict.content_pk.in_(content_pks))
+            .order_by(DetectionVerdict.content_pk)
+            .with_for_update()
+        )
     }
     velocity = RecordedVelocity([dict(verdicts[i.content_pk].signals.get("velocity", {})) for i in items])
     # A replay for the providers: the matches are recorded already (above) and must not be again.
