@@ -256,3 +256,18 @@ def test_two_imports_racing_over_one_item_act_on_it_once(database: Database, clo
         assert session.scalar(select(func.count()).select_from(HashMatch)) == 2
         assert [h.rule_name for h in session.scalars(select(RuleHit))] == ["known-abuse-image"]
     assert _actions(database) == 1
+
+
+def test_a_disabled_bank_reads_as_no_match_and_its_rules_keep_running(database: Database, clock: FrozenClock) -> None:
+    _prepare(database, clock)
+    banked = _hash(10)
+    with database.transaction() as session:
+        import_hashes(session, "known_spam", banked, principal=SYSTEM.name, now=clock())
+        set_enabled(session, "known_spam", False, principal=SYSTEM.name, now=clock())
+    _post(database, clock, [("while-disabled", banked)])
+    _detect_all(database, clock)
+    with database.transaction() as session:
+        verdict = session.scalars(select(DetectionVerdict)).one()
+        assert verdict.signals["hash"]["known_spam"] == {"hit": False, "distance": 256, "count": 0, "labels": []}
+        assert verdict.rule_errors == {}
+    assert _actions(database) == 0

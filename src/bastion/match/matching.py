@@ -104,8 +104,9 @@ def banks_in_force(session: Session) -> list[BankInForce]:
 
 
 def hash_fields(banks: Sequence[BankInForce]) -> Group:
-    """`signals.hash`: a group per enabled bank, and whether any match was held or allowed."""
-    fields: dict[str, Field | Group] = {bank.name: BANK_FIELDS for bank in banks if bank.enabled}
+    """`signals.hash`: a group per bank, and whether any match was held or allowed. A disabled bank keeps
+    its group (it reads as no match), so that disabling a bank never stops the rules that read it."""
+    fields: dict[str, Field | Group] = {bank.name: BANK_FIELDS for bank in banks}
     fields["flooded"] = Field(
         BOOL,
         "A match of the item's image was held for review: its entry matched more "
@@ -280,8 +281,6 @@ def signal_values(matches: Sequence[FoundMatch], banks: Sequence[BankInForce]) -
     """`signals.hash` of one item."""
     values: dict[str, Any] = {}
     for bank in banks:
-        if not bank.enabled:
-            continue
         standing = [m for m in matches if m.bank.pk == bank.pk and m.status is MatchStatus.HIT]
         values[bank.name] = {
             "hit": bool(standing),
