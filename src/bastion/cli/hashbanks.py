@@ -92,15 +92,17 @@ def hashbanks_import(
             session, name, text, list_format=list_format, principal=SYSTEM.name, now=system_clock(), source=file.name
         )
     console.print(
-        f"hash bank [bold]{escape(name)}[/] holds {done.entry_count:,} hashes: {done.added:,} added, "
+        f"hash bank [bold]{escape(name)}[/] holds {_hashes(done.entry_count)}: {done.added:,} added, "
         f"{done.already_present:,} already in it ({done.format} list)"
     )
     if done.skipped:
         console.print(f"{done.skipped:,} rows of other signal types skipped")
-    console.print(
-        f"{done.retroactive_matches:,} stored items matched the new hashes and went through the rules again "
-        f"({done.jobs_opened:,} review jobs opened)"
-    )
+    console.print(f"stored items the new hashes match: {done.retroactive_matches:,}, checked by the rules again")
+    console.print(f"review jobs they opened: {done.jobs_opened:,}")
+
+
+def _hashes(count: int) -> str:
+    return f"{count:,} hash" if count == 1 else f"{count:,} hashes"
 
 
 BANK_COLUMNS = (
