@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bastion.auth.principal import SYSTEM
@@ -99,10 +98,7 @@ def test_postgresql_saves_only_where_the_setting_says(
         _bank(database, clock, HASHES[:2])
         assert _found(database, HASHES[1])
         (saved,) = tmp_path.glob("hash-index-*.npz")
-        assert (
-            np.array_equal(np.sort(HashIndex.load(saved).search(from_hex([HASHES[1]]), 0)[0]), np.sort([[2, 0]]))
-            or len(HashIndex.load(saved)) == 2
-        )
-        assert "password" not in saved.name and len(HashIndex.load(saved)) == 2
+        reloaded = HashIndex.load(saved)
+        assert len(reloaded) == 2 and reloaded.search(from_hex([HASHES[1]]), 0)[0][0][1] == 0
     finally:
         settings.cache_clear()
