@@ -40,7 +40,9 @@ def hashbanks_create(
     kind: HashBankKind = typer.Option(
         HashBankKind.MATCH, "--kind", metavar=KINDS, help="match, or allow (a negative bank)."
     ),
-    threshold: int = typer.Option(DEFAULT_THRESHOLD, "--threshold", metavar="BITS", help="Bits within which a hash matches."),
+    threshold: int = typer.Option(
+        DEFAULT_THRESHOLD, "--threshold", metavar="BITS", help="Bits within which a hash matches."
+    ),
     policy: str | None = typer.Option(None, "--policy", metavar="POLICY", help="The policy its hashes stand for."),
     flood_limit: int | None = typer.Option(
         None, "--flood-limit", metavar="N", help="Hold a hash's matches for review past N items ..."
