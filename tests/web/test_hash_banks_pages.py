@@ -116,7 +116,7 @@ def test_in_a_browser_an_analyst_creates_a_bank_imports_and_sees_its_matches(
     add_user(live_server, "ana", Role.ANALYST)
     log_in(page, live_server, "ana", PAGE)
     expect(page.get_by_text("No hash banks yet.")).to_be_visible()
-    page.get_by_role("link", name="Hash banks").first.click()
+    page.get_by_role("link", name="Image hashes").click()
     page.fill("input[name=name]", "scams")
     page.fill("input[name=policy]", "spam.commercial_spam")
     page.fill("input[name=description]", "Known scam images")

@@ -38,7 +38,7 @@ def hash_bank_routers() -> Sequence[APIRouter]:
 
 @hookimpl(specname="navigation")
 def hash_bank_navigation() -> Sequence[NavItem]:
-    return [NavItem("Hash banks", "/match/hashes", Permission.DETECTION_READ, order=34)]
+    return [NavItem("Image hashes", "/match/hashes", Permission.DETECTION_READ, order=34)]
 
 
 @hookimpl(specname="cli_commands")
