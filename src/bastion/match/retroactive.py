@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bastion.detect.conditions import reading
@@ -31,7 +31,7 @@ from bastion.detect.pipeline import load_items
 from bastion.detect.signals import SignalScope, compute_signals, signal_record
 from bastion.detect.velocity import Observation
 from bastion.match.bank_index import BANK_INDEXES
-from bastion.match.index import HashIndex
+from bastion.match.index import Hashes, HashIndex
 from bastion.match.matching import (
     PENDING,
     SIGNAL,
@@ -44,6 +44,7 @@ from bastion.match.matching import (
 from bastion.match.pdq import HASH_BYTES
 from bastion.policy.service import current_policies
 from bastion.store.schema import ContentItem, DetectionVerdict, HashBankEntry, RuleHit
+from bastion.store.upsert import table_of
 
 SCAN_CHUNK = 20_000  # stored hashes compared with the new entries at a time
 EVALUATE_CHUNK = 200  # items evaluated again at a time
@@ -72,13 +73,11 @@ def match_stored_content(session: Session, entry_pks: Sequence[int], *, now: dat
     rows = [row for row in rows if by_pk[row.bank_pk].enabled]
     if not rows:
         return NOTHING
+    new_hashes = np.frombuffer(b"".join(bytes(r.hash) for r in rows), dtype=np.uint8).reshape(-1, HASH_BYTES)
     fresh = HashIndex()
-    fresh.add(
-        [row.pk for row in rows],
-        np.frombuffer(b"".join(bytes(r.hash) for r in rows), dtype=np.uint8).reshape(-1, HASH_BYTES),
-    )
+    fresh.add([row.pk for row in rows], new_hashes)
     radius = max(by_pk[row.bank_pk].threshold for row in rows)
-    candidates = _near_stored_content(session, fresh, radius)
+    candidates = _near_stored_content(session, fresh, new_hashes, radius)
     # The store's index as last caught up (what this transaction adds must not enter it before it
     # commits), and the new entries beside it; the rules read the same.
     indexes = [BANK_INDEXES.index(session, catch_up=False), fresh]
@@ -100,8 +99,10 @@ def match_stored_content(session: Session, entry_pks: Sequence[int], *, now: dat
     return RetroactiveOutcome(len(newly), len(newly), jobs)
 
 
-def _near_stored_content(session: Session, fresh: HashIndex, radius: int) -> list[int]:
-    """The evaluated items whose image hash is within `radius` of a new entry, by key."""
+def _near_stored_content(session: Session, fresh: HashIndex, new_hashes: Hashes, radius: int) -> list[int]:
+    """The evaluated items whose image hash is within `radius` of a new entry, by key. Each chunk of
+    stored hashes is compared from the smaller side: a few new hashes are looked up in an index of the
+    chunk; many are indexed (`fresh`) and the chunk's hashes looked up in them."""
     near: list[int] = []
     after = 0
     while True:
@@ -118,10 +119,14 @@ def _near_stored_content(session: Session, fresh: HashIndex, radius: int) -> lis
         readable = [(pk, h) for pk, h in rows if h and len(h) == 64 and _is_hex(h)]
         if not readable:
             continue
-        queries = np.frombuffer(bytes.fromhex("".join(h for _, h in readable)), dtype=np.uint8).reshape(-1, HASH_BYTES)
-        for (pk, _), found in zip(readable, fresh.search(queries, radius), strict=True):
-            if found:
-                near.append(int(pk))
+        stored = np.frombuffer(bytes.fromhex("".join(h for _, h in readable)), dtype=np.uint8).reshape(-1, HASH_BYTES)
+        keys = np.fromiter((pk for pk, _ in readable), dtype=np.int64, count=len(readable))
+        if len(new_hashes) < len(readable):
+            chunk = HashIndex()
+            chunk.add(keys, stored)
+            near.extend(sorted({key for found in chunk.search(new_hashes, radius) for key, _ in found}))
+        else:
+            near.extend(int(key) for key, found in zip(keys, fresh.search(stored, radius), strict=True) if found)
 
 
 def _is_hex(text: str) -> bool:
@@ -216,14 +221,18 @@ def _record(
     counted: dict[int, int] = {}
     for hit in hits:
         counted[hit.item.content_pk] = counted.get(hit.item.content_pk, 0) + 1
+    changes = []
     for item in items:
-        verdict = verdicts[item.content_pk]
-        signals = dict(verdict.signals)
+        signals = dict(verdicts[item.content_pk].signals)
         hash_signals = signal_record(item).get(SIGNAL)
         if hash_signals is not None:
             signals[SIGNAL] = hash_signals
+        changes.append({"key": item.content_pk, "new_signals": signals, "more_hits": counted.get(item.content_pk, 0)})
+    if changes:
+        table = table_of(DetectionVerdict)
         session.execute(
-            update(DetectionVerdict)
-            .where(DetectionVerdict.content_pk == item.content_pk)
-            .values(signals=signals, hits=DetectionVerdict.hits + counted.get(item.content_pk, 0))
+            update(table)
+            .where(table.c.content_pk == bindparam("key"))
+            .values(signals=bindparam("new_signals"), hits=table.c.hits + bindparam("more_hits")),
+            changes,
         )
