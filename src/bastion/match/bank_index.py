@@ -33,6 +33,7 @@ from sqlalchemy import Engine as Engine_
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bastion.errors import InvalidInput
 from bastion.match.index import HashIndex
 from bastion.match.pdq import HASH_BYTES
 from bastion.store.schema import HashBankEntry
@@ -178,7 +179,7 @@ def _load(engine: Engine_, session: Session) -> _State | None:
         largest_keys = {int(bank): int(key) for bank, key in meta["largest_keys"].items()}
         versions = tuple((int(a), int(b)) for a, b in meta["versions"])
         state = _State(HashIndex.load(path), largest_keys, versions)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, InvalidInput) as error:
         log.warning("hash_index_unreadable", path=str(path), error=type(error).__name__)
         return None
     largest = int(session.scalar(select(func.max(HashBankEntry.pk))) or 0)
