@@ -41,6 +41,16 @@ class Settings(BaseSettings):
         description="Run a detection worker inside `bastion serve` (one thread, however many API processes), "
         "so queued content is evaluated without a separate `bastion worker`. Turn off when workers run apart.",
     )
+    index_dir: Path | None = Field(
+        default=None,
+        description="Folder where each process saves the hash banks' index, so a restart need not read every "
+        "hash again; by default the index is saved beside a SQLite store's file and not at all for PostgreSQL.",
+    )
+    media_paths: bool = Field(
+        default=False,
+        description="Let ingest read images from a local `path` given in `media` (for a platform that shares a "
+        "folder with Bastion); off by default, since any caller could otherwise make Bastion read its files.",
+    )
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Python modules to register as plugins, comma-separated (besides installed packages that "

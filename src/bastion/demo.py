@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.auth.principal import SYSTEM
@@ -170,6 +171,8 @@ def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
         install_reference(session, principal=SYSTEM.name, now=end - timedelta(days=DEMO_DAYS))
     spec = SimulationSpec(seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=end - timedelta(days=DEMO_DAYS))
     world, trained = World(spec), list[str]()
+    with database.transaction() as session:
+        bank_simulated_images(session, world, now=end - timedelta(days=DEMO_DAYS))
     records = _training_midway(database, world, spec.start + DEMO_MODEL_AFTER, trained)
     written, review = write_and_review(database, world, records=records, review_until=end - DEMO_BACKLOG)
     with database.transaction() as session:
@@ -203,3 +206,19 @@ def train_demo_model(database: Database, now: datetime) -> str:
         f"classifier {DEMO_MODEL_POLICY} v1 trained from {card['data']['examples']:,} decisions "
         f"(held-out F1 {held['f1'] or 0:.2f}, AUROC {held['auroc']:.2f}), live from {now:%Y-%m-%d %H:%M}"
     )
+
+
+def bank_simulated_images(session: Session, world: World, *, now: datetime) -> None:
+    """Fill the reference hash banks from the simulated platform's known images: its hash banks (adult
+    images, benign memes) and the images its coordinated campaigns post, as a trust and safety team
+    would from its industry hash lists and its investigations."""
+    from bastion.match.hash_banks import import_hashes
+
+    lists = {
+        "known_adult_images": [f"{h},adult image {n}" for n, h in enumerate(world.plan.adult_hashes, 1)],
+        "benign_memes": [f"{h},meme {n}" for n, h in enumerate(world.plan.meme_hashes, 1)],
+        "campaign_images": [f"{n.image_pdq},{n.id} ({n.campaign.kind})" for n in world.plan.networks],
+    }
+    for bank, rows in lists.items():
+        text = "pdq,label\n" + "\n".join(rows) + "\n"
+        import_hashes(session, bank, text, principal=SYSTEM.name, now=now, source="simulated platform")

@@ -16,9 +16,9 @@ def test_reference_set_then_posts_then_the_worker_then_a_backtest(tmp_path: Path
     installed = bastion("rules", "reference", url=url)
     assert installed.returncode == 0, installed.stderr
     assert "banks created: spam_terms, scam_terms, slurs, link_patterns" in installed.stdout
-    assert "rules: 7 created" in installed.stdout
+    assert "rules: 10 created" in installed.stdout  # three read the reference hash banks
     again = bastion("rules", "reference", url=url)
-    assert "rules: 0 created, 0 changed, 7 unchanged" in again.stdout
+    assert "rules: 0 created, 0 changed, 10 unchanged" in again.stdout
     actors = tmp_path / "actors.jsonl"
     actors.write_text('{"id": "a1", "created_at": "2026-11-01T00:00:00Z"}\n')
     posts = tmp_path / "posts.jsonl"

@@ -20,6 +20,14 @@ BANKS: dict[str, tuple[BankKind, str]] = {
     "link_patterns": (BankKind.REGEX, "URL shorteners, throwaway promotion domains and payment asks"),
 }
 RULES_FILE = "rules.yaml"
+# The hash banks the reference rules read, created empty: a team fills them from its own lists (the
+# demo, from the simulated platform's). name -> (kind, policy, description)
+HASH_BANKS: dict[str, tuple[str, str | None, str]] = {
+    "known_adult_images": ("match", "adult_nudity_and_sexual_activity", "Known adult images"),
+    "campaign_images": ("match", None, "Images coordinated campaigns posted, banked by investigators"),
+    "benign_memes": ("allow", None, "Widely shared images known to be fine: their matches are no hits"),
+}
+FLOOD = (50, 3600)  # the reference match banks hold a hash's hits past 50 items within an hour
 
 
 def reference_text(name: str) -> str:
@@ -49,7 +57,27 @@ def install_reference(session: Session, *, principal: str, now: datetime) -> Ref
             )
             if name in existing:
                 updated.append(name)
+    _install_hash_banks(session, principal=principal, now=now)
     outcome = load_rule_text(
         session, reference_text(RULES_FILE), source=f"reference/{RULES_FILE}", principal=principal, now=now
     )
     return ReferenceInstall(created, updated, outcome)
+
+
+def _install_hash_banks(session: Session, *, principal: str, now: datetime) -> None:
+    from bastion.match.hash_banks import FloodLimit, create_hash_bank, list_hash_banks
+
+    existing = {bank.name for bank in list_hash_banks(session)}
+    for name, (kind, policy, description) in HASH_BANKS.items():
+        if name not in existing:
+            flood = FloodLimit(*FLOOD) if kind == "match" else None
+            create_hash_bank(
+                session,
+                name,
+                kind=kind,
+                policy_id=policy,
+                description=description,
+                flood=flood,
+                principal=principal,
+                now=now,
+            )

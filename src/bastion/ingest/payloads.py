@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
@@ -188,21 +191,91 @@ class ActorPayload(Payload):
     attributes: Attributes = Field(default_factory=dict)
 
 
+MAX_IMAGE_BASE64 = 16 * 1024 * 1024  # a 12 MB image
+MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024
+
+
 class MediaPayload(Payload):
+    """An item's image: where it is (`url`), its PDQ hash as the platform computed it (`pdq`, with its
+    `quality` when known), or the image itself, as base64 `data` or a local `path` (where the
+    `media_paths` setting allows), hashed here. The image itself is never stored: only its hash and
+    quality are."""
+
     url: MediaUrl | None = None
     pdq: str | None = Field(
         default=None,
         description="PDQ hash: 256 bits as 64 hex digits",
         json_schema_extra={"pattern": PDQ_HEX.pattern},
     )
+    quality: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None, description="The PDQ hash's quality, 0-100, when known (under 50 is not matched on)"
+    )
+    data: str | None = Field(
+        default=None,
+        description="The image itself, base64 (hashed on arrival, not stored)",
+        max_length=MAX_IMAGE_BASE64,
+    )
+    path: str | None = Field(
+        default=None, description="A local file of the image, where the server allows it (hashed, not stored)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hash_the_image(cls, value: Any) -> Any:
+        if isinstance(value, dict) and (value.get("data") is not None or value.get("path") is not None):
+            return hashed_media(value)
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> MediaPayload:
         if self.url is None and self.pdq is None:
-            raise ValueError("media needs a url, a pdq hash, or both")
+            raise ValueError("media needs a url, a pdq hash, the image's data or its path")
         if self.pdq is not None and not PDQ_HEX.match(self.pdq):
             raise ValueError("pdq must be 64 hexadecimal digits")
         return self
+
+
+def hashed_media(value: dict[str, Any]) -> dict[str, Any]:
+    """Media given as an image (`data` or `path`): the same media with the image's PDQ hash and quality
+    instead. A bad image, or a path where paths are not allowed, is an error naming the field."""
+    from bastion.config import settings
+    from bastion.errors import InvalidInput
+    from bastion.match.pdq import hash_image
+
+    data, path = value.get("data"), value.get("path")
+    if data is not None and path is not None:
+        raise _media_error("data", "give the image's data or its path, not both")
+    if value.get("pdq") is not None:
+        raise _media_error("pdq", "give a pdq hash or the image, not both")
+    source: bytes | Path
+    if data is not None:
+        if not isinstance(data, str) or len(data) > MAX_IMAGE_BASE64:
+            raise _media_error("data", f"must be base64 text of at most {MAX_IMAGE_BASE64:,} characters")
+        try:
+            source = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise _media_error("data", "must be base64 (A-Z, a-z, 0-9, +, /, =)") from None
+    else:
+        if not settings().media_paths:
+            raise _media_error("path", "this server does not read images from local paths; send the image as data")
+        if not isinstance(path, str) or not Path(path).is_absolute():
+            raise _media_error("path", "must be an absolute path")
+        file = Path(path)
+        if not file.is_file():
+            raise _media_error("path", "no such file")
+        if file.stat().st_size > MAX_IMAGE_FILE_BYTES:
+            raise _media_error("path", f"the file is larger than {MAX_IMAGE_FILE_BYTES // 1024 // 1024} MB")
+        source = file
+    try:
+        hashed = hash_image(source)
+    except InvalidInput as error:
+        reason = error.errors[0].message if error.errors else error.message
+        raise _media_error("data" if data is not None else "path", reason) from None
+    return {**value, "data": None, "path": None, "pdq": hashed.hex, "quality": hashed.quality}
+
+
+def _media_error(field: str, reason: str) -> PydanticCustomError:
+    return PydanticCustomError("value_error", "{field}: {reason}", {"field": field, "reason": reason})
 
 
 class ContentPayload(Payload):

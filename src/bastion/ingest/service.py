@@ -57,7 +57,19 @@ class ValidItem:
 # order, but the actor's id where its key goes and nothing yet for when it was received. Plain values
 # only, so a chunk of them crosses to another process cheaply (see `bastion.ingest.batch`).
 ContentFields = tuple[
-    str, str, str, str | None, str | None, str | None, str | None, bool, str | None, str | None, datetime, int
+    str,
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    bool,
+    str | None,
+    str | None,
+    datetime,
+    int,
+    int | None,
 ]
 CONTENT_COLUMNS = (
     "external_id",
@@ -72,6 +84,7 @@ CONTENT_COLUMNS = (
     "surface",
     "created_at",
     "views",
+    "media_quality",
     "received_at",
 )
 
@@ -92,6 +105,7 @@ def content_fields(payload: ContentPayload, language: str | None, language_detec
         payload.surface,
         payload.created_at,
         payload.views or 0,
+        media.quality if media else None,
     )
 
 
@@ -262,7 +276,7 @@ def _store_content(session: Session, batch: ValidatedBatch, *, principal: str, n
         else:
             seen.add(ident)
             fresh.append((index, fields, event_data))
-            rows.append((ident, actor_pk, *fields[2:10], created_at, fields[11], received))
+            rows.append((ident, actor_pk, *fields[2:10], created_at, fields[11], fields[12], received))
 
     created = insert_new_rows(session, ContentItem, CONTENT_COLUMNS, rows, converted=True)
     events = []

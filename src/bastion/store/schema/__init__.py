@@ -25,6 +25,7 @@ from bastion.store.schema.detect import (
     RuleVersion,
     VelocityCount,
 )
+from bastion.store.schema.match import HashBank, HashBankEntry, HashMatch
 from bastion.store.schema.models import ModelScore, ModelVersion
 from bastion.store.schema.neardup import NearDuplicateCluster, NearDuplicateMember
 from bastion.store.schema.review import (
@@ -60,6 +61,9 @@ __all__ = [
     "EnforcementAction",
     "EntityLabel",
     "Event",
+    "HashBank",
+    "HashBankEntry",
+    "HashMatch",
     "Job",
     "JobExclusion",
     "JobReport",

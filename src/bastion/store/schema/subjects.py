@@ -43,6 +43,7 @@ class ContentItem(Base):
     text: Mapped[str | None] = mapped_column(Text)
     media_url: Mapped[str | None] = mapped_column(String(2048))
     media_pdq: Mapped[str | None] = mapped_column(String(64))
+    media_quality: Mapped[int | None] = mapped_column(Integer)  # the PDQ quality, 0-100, when known
     language: Mapped[str | None] = mapped_column(String(16))
     language_detected: Mapped[bool] = mapped_column(Boolean, default=False)
     country: Mapped[str | None] = mapped_column(String(2))
