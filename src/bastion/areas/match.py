@@ -19,41 +19,38 @@ if TYPE_CHECKING:
 
 
 @hookimpl
+def routers() -> Sequence[APIRouter]:
+    from bastion.api.routes import clusters, hash_banks
+    from bastion.web import clusters_routes, hash_banks_routes
+
+    return [hash_banks.router, hash_banks_routes.router, clusters.router, clusters_routes.router]
+
+
+@hookimpl
+def navigation() -> Sequence[NavItem]:
+    return [
+        NavItem("Image hashes", "/match/hashes", Permission.DETECTION_READ, order=34),
+        NavItem("Clusters", "/match/clusters", Permission.REVIEW_SUPERVISE, order=35),
+    ]
+
+
+@hookimpl
 def cli_commands(cli: typer.Typer) -> None:
+    from bastion.cli import clusters, hashbanks
     from bastion.cli.hash import hash_command
 
     cli.command("hash")(hash_command)
-
-
-# Hash banks.
-
-
-@hookimpl(specname="routers")
-def hash_bank_routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import hash_banks
-    from bastion.web import hash_banks_routes
-
-    return [hash_banks.router, hash_banks_routes.router]
-
-
-@hookimpl(specname="navigation")
-def hash_bank_navigation() -> Sequence[NavItem]:
-    return [NavItem("Image hashes", "/match/hashes", Permission.DETECTION_READ, order=34)]
-
-
-@hookimpl(specname="cli_commands")
-def hash_bank_cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import hashbanks
-
     cli.add_typer(hashbanks.hashbanks_app, name="hashbanks")
+    cli.add_typer(clusters.clusters_app, name="clusters")
 
 
-@hookimpl(specname="signal_providers")
-def hash_bank_signal_providers(session: Session) -> Sequence[SignalProvider]:
-    """`signals.hash`: the image's matches in each hash bank."""
+@hookimpl
+def signal_providers(session: Session) -> Sequence[SignalProvider]:
+    """`signals.hash`: the image's matches in each hash bank; `signals.neardup`: the text's cluster."""
     from bastion.match.matching import HashSignals, banks_in_force
+    from bastion.match.neardup_signals import NearDuplicateSignals
 
-    return [HashSignals(banks_in_force(session))]
+    return [HashSignals(banks_in_force(session)), NearDuplicateSignals()]
 
 
 @hookimpl
@@ -62,33 +59,3 @@ def detection_generation(session: Session) -> object:
     from bastion.match.hash_banks import bank_versions
 
     return ("hash_banks", bank_versions(session))
-
-
-# Near-duplicate clusters (each hook named for its part, so the hash banks' hooks can sit beside them).
-
-
-@hookimpl(specname="signal_providers")
-def neardup_signal_providers() -> Sequence[SignalProvider]:
-    from bastion.match.neardup_signals import NearDuplicateSignals
-
-    return [NearDuplicateSignals()]
-
-
-@hookimpl(specname="routers")
-def neardup_routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import clusters
-    from bastion.web import clusters_routes
-
-    return [clusters.router, clusters_routes.router]
-
-
-@hookimpl(specname="navigation")
-def neardup_navigation() -> Sequence[NavItem]:
-    return [NavItem("Clusters", "/match/clusters", Permission.REVIEW_SUPERVISE, order=35)]
-
-
-@hookimpl(specname="cli_commands")
-def neardup_cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import clusters
-
-    cli.add_typer(clusters.clusters_app, name="clusters")
