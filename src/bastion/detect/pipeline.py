@@ -194,6 +194,12 @@ def detect_batch(
             for item in items
         ],
     )
+    record_hits(session, hits, now)
+    return BatchOutcome(tuple(item.content_pk for item in items), tuple(hits), failures)
+
+
+def record_hits(session: Session, hits: Sequence[Hit], now: datetime) -> None:
+    """Keep every rule hit, with the rule's version and what its effects did."""
     if hits:
         session.execute(
             insert(RuleHit),
@@ -214,4 +220,3 @@ def detect_batch(
                 for hit in hits
             ],
         )
-    return BatchOutcome(tuple(item.content_pk for item in items), tuple(hits), failures)

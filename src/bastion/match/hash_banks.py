@@ -30,7 +30,7 @@ from bastion.clock import as_utc
 from bastion.domain.match import HashBankKind, MatchStatus
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
 from bastion.match.hash_lists import HashList, ListFormat, read_hash_list
-from bastion.match.pdq import DEFAULT_THRESHOLD, to_bytes
+from bastion.match.pdq import DEFAULT_THRESHOLD, hashes_as_bytes
 from bastion.store.schema import HashBank, HashBankEntry, HashMatch
 
 BANK_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -252,15 +252,7 @@ def add_hashes(
 
 def remove_hashes(session: Session, name: str, hex_hashes: Sequence[str], *, principal: str, now: datetime) -> int:
     """Take hashes out of a bank (their matches stay on record); returns how many were in it."""
-    errors: list[FieldError] = []
-    raw: list[bytes] = []
-    for position, hex_hash in enumerate(hex_hashes):
-        try:
-            raw.append(to_bytes(hex_hash))
-        except InvalidInput as error:
-            errors.extend(FieldError(f"hashes[{position}]", e.message) for e in error.errors)
-    if errors:
-        raise InvalidInput("some hashes cannot be read; nothing was removed", errors)
+    raw = hashes_as_bytes(hex_hashes, "some hashes cannot be read; nothing was removed")
     bank = _bank_row(session, name)
     result = session.execute(
         update(HashBankEntry)

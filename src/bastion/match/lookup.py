@@ -11,10 +11,10 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from bastion.domain.match import HashBankKind
-from bastion.errors import FieldError, InvalidInput
+from bastion.errors import InvalidInput
 from bastion.match.bank_index import BANK_INDEXES
 from bastion.match.matching import BankInForce, active_entries, banks_in_force
-from bastion.match.pdq import HASH_BYTES, PdqHash, dihedral_hashes, hash_image, to_bytes
+from bastion.match.pdq import HASH_BYTES, PdqHash, dihedral_hashes, hash_image, hashes_as_bytes
 
 MAX_QUERIES = 1_000
 # In the order pdqhash computes them.
@@ -55,15 +55,7 @@ def look_up_hashes(session: Session, hex_hashes: Sequence[str]) -> list[LookupRe
     """The enabled banks' hashes near each of these hashes (64 hex digits each)."""
     if len(hex_hashes) > MAX_QUERIES:
         raise InvalidInput(f"{len(hex_hashes):,} hashes: look up at most {MAX_QUERIES:,} at a time")
-    raw: list[bytes] = []
-    errors: list[FieldError] = []
-    for position, hex_hash in enumerate(hex_hashes):
-        try:
-            raw.append(to_bytes(hex_hash))
-        except InvalidInput as error:
-            errors.extend(FieldError(f"hashes[{position}]", e.message) for e in error.errors)
-    if errors:
-        raise InvalidInput("some hashes cannot be read", errors)
+    raw = hashes_as_bytes(hex_hashes, "some hashes cannot be read")
     return [
         LookupResult(value.hex(), None, tuple(hits))
         for value, hits in zip(raw, _search(session, [[value] for value in raw]), strict=True)

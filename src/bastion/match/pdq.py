@@ -12,6 +12,7 @@ while a hash of the turned pixels is exactly what a turned upload hashes to. It 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +113,21 @@ def to_bytes(hex_hash: str) -> bytes:
         return bytes.fromhex(text)
     except ValueError as error:
         raise _invalid("pdq", "must be hexadecimal digits (0-9, a-f)") from error
+
+
+def hashes_as_bytes(hex_hashes: Sequence[str], refusal: str) -> list[bytes]:
+    """Every hash as 32 bytes; if any cannot be read, one error (`refusal`) naming each bad one by its
+    position (`hashes[3]`)."""
+    raw: list[bytes] = []
+    errors: list[FieldError] = []
+    for position, hex_hash in enumerate(hex_hashes):
+        try:
+            raw.append(to_bytes(hex_hash))
+        except InvalidInput as error:
+            errors.extend(FieldError(f"hashes[{position}]", e.message) for e in error.errors)
+    if errors:
+        raise InvalidInput(refusal, errors)
+    return raw
 
 
 def distance(a: str, b: str) -> int:

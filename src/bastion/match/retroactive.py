@@ -21,13 +21,13 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bastion.detect.conditions import reading
 from bastion.detect.effects import Hit, apply_effects
 from bastion.detect.labels import labels_of
-from bastion.detect.pipeline import load_items
+from bastion.detect.pipeline import load_items, record_hits
 from bastion.detect.signals import SignalScope, compute_signals, signal_record
 from bastion.detect.velocity import Observation
 from bastion.match.bank_index import BANK_INDEXES
@@ -198,26 +198,7 @@ def _reads_hash(condition: str) -> bool:
 def _record(
     session: Session, hits: Sequence[Hit], verdicts: dict[int, DetectionVerdict], items: Sequence[Any], now: datetime
 ) -> None:
-    if hits:
-        session.execute(
-            insert(RuleHit),
-            [
-                {
-                    "rule_name": hit.rule.name,
-                    "rule_version": hit.rule.version,
-                    "mode": str(hit.rule.mode),
-                    "content_pk": hit.item.content_pk,
-                    "actor_pk": hit.item.actor_pk,
-                    "policy_id": hit.rule.policy,
-                    "confidence": hit.rule.confidence,
-                    "hit_at": now,
-                    "occurred_at": hit.item.created_at,
-                    "effects": hit.effects,
-                    "job_pk": hit.job_pk,
-                }
-                for hit in hits
-            ],
-        )
+    record_hits(session, hits, now)
     counted: dict[int, int] = {}
     for hit in hits:
         counted[hit.item.content_pk] = counted.get(hit.item.content_pk, 0) + 1
