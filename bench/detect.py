@@ -398,8 +398,8 @@ def run_store(
         providers = [p for p in signal_providers(session) if p.name in names]
         for provider in providers:  # a worker loads its models once, not per batch
             if isinstance(provider, ModelSignals):
-                for model in provider.models:
-                    CLASSIFIERS.get(session, model)
+                for model in provider.models:  # and checks its vocabulary once, at its first scoring
+                    CLASSIFIERS.get(session, model).probabilities(["warming up"])
     fields = context_fields(["terms"], ["patterns"], {p.name: p.fields for p in providers})
     engine: Engine[BenchRule] = Engine(rules, fields)
     assert not engine.broken, engine.broken
