@@ -9,16 +9,19 @@ from sqlalchemy import select
 
 from bastion.auth.principal import SYSTEM
 from bastion.clock import FrozenClock
+from bastion.detect.pipeline import load_items
 from bastion.detect.rule_store import load_rule_text
 from bastion.detect.service import detect_for_worker
+from bastion.detect.signals import SignalScope
 from bastion.detect.worker import DetectionWorker
 from bastion.domain.models import ModelKind, ModelMode
 from bastion.domain.subjects import IngestKind
 from bastion.ingest.service import ingest
+from bastion.models.signals import model_signals
 from bastion.models.text_classifier import FeatureSpec, Settings, train_text_classifier
 from bastion.models.versions import add_version, set_mode
 from bastion.store.database import Database
-from bastion.store.schema import AuditRecord, DetectionVerdict, Job, ModelScore, RuleHit
+from bastion.store.schema import AuditRecord, ContentItem, DetectionVerdict, Job, ModelScore, RuleHit
 from tests.conftest import START
 
 SCAMS = ["send money now to claim prize", "wire cash fee to claim your prize", "claim prize send fee now"] * 4
@@ -109,3 +112,18 @@ def test_a_mode_change_rebuilds_the_detector_and_is_audited(database: Database, 
         ]
         actions = [r.action for r in session.scalars(select(AuditRecord).where(AuditRecord.action.like("model.%")))]
         assert actions == ["model.add", "model.add", "model.mode"]
+
+
+def test_an_item_scored_again_keeps_its_first_score(database: Database, clock: FrozenClock) -> None:
+    _prepare(database, clock)
+    with database.transaction() as session:
+        items = load_items(session, list(session.scalars(select(ContentItem.pk).order_by(ContentItem.pk))))
+        first = clock()
+        model_signals(session)[0].compute(items, SignalScope(session, first))
+    clock.advance(timedelta(hours=1))
+    with database.transaction() as session:  # detection run twice over the same items: no error, no new row
+        model_signals(session)[0].compute(items, SignalScope(session, clock()))
+    with database.transaction() as session:
+        stored = session.scalars(select(ModelScore)).all()
+        assert len(stored) == 4
+        assert {s.scored_at for s in stored} == {first}

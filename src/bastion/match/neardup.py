@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -195,11 +195,15 @@ class ClusterIndex:
         if value is not None and self._may_index(cluster):
             self._index(content_pk, cluster, value, at, keys)
 
-    def place(self, content_pk: int, value: Signature | None, posted: datetime) -> Placement:
-        """Place a new item: into the cluster of its most similar indexed member, or its own."""
+    def place(
+        self, content_pk: int, value: Signature | None, posted: datetime, keys: list[int] | None = None
+    ) -> Placement:
+        """Place a new item: into the cluster of its most similar indexed member, or its own. `keys`: its
+        band keys when the caller has them already (`band_keys` of a whole batch)."""
         if content_pk in self._cluster_of:
             return self.placement(content_pk, posted)
-        keys = self._band_keys(value) if value is not None else None
+        if keys is None and value is not None:
+            keys = self._band_keys(value)
         member, score = self._nearest(value, keys)
         cluster = content_pk if member is None else self._cluster_of[member]
         if member is None:
@@ -211,11 +215,15 @@ class ClusterIndex:
         found = self.placement(content_pk, posted)
         return Placement(found.content_pk, found.cluster, found.similarity, found.size, found.growth_1h, joined=True)
 
-    def preview(self, content_pk: int, value: Signature | None, posted: datetime) -> Placement:
+    def preview(
+        self, content_pk: int, value: Signature | None, posted: datetime, keys: list[int] | None = None
+    ) -> Placement:
         """Where an item would go, changing nothing (a replay must not write)."""
         if content_pk in self._cluster_of:
             return self.placement(content_pk, posted)
-        member, score = self._nearest(value, self._band_keys(value) if value is not None else None)
+        if keys is None and value is not None:
+            keys = self._band_keys(value)
+        member, score = self._nearest(value, keys)
         if member is None:
             return Placement(content_pk, content_pk, 1.0, 1, 1)
         cluster = self._cluster_of[member]
@@ -265,19 +273,29 @@ class ClusterIndex:
     def _nearest(self, value: Signature | None, keys: list[int] | None) -> tuple[int | None, float]:
         if value is None or keys is None or not self._keys:
             return None, 0.0
-        found: set[int] = set()
-        for table, key in zip(self._tables, keys, strict=True):
-            keys = table.get(key)
-            if keys is not None:
-                found.update(keys)
+        # One C call gathers every band's candidates (most items meet the same few exemplars in every band).
+        found = set().union(*filter(None, map(dict.get, self._tables, keys)))
         if not found:
             return None, 0.0
         candidates = list(found)
-        rows = self._matrix[[self._row[key] for key in candidates]]
-        scores = np.count_nonzero(rows == value, axis=1)
-        best = int(np.argmax(scores))
-        score = float(scores[best]) / PERMUTATIONS
+        if len(candidates) == 1:
+            best, score = 0, float(np.count_nonzero(self._matrix[self._row[candidates[0]]] == value))
+        else:
+            scores = (self._matrix[[self._row[key] for key in candidates]] == value).sum(axis=1)
+            best = int(scores.argmax())
+            score = float(scores[best])
+        score /= PERMUTATIONS
         return (candidates[best], score) if score >= self.threshold else (None, 0.0)
+
+    def band_keys(self, values: Sequence[Signature | None]) -> list[list[int] | None]:
+        """The band keys of a batch of signatures at once (None for a text too short to compare)."""
+        present = [value for value in values if value is not None]
+        if not present:
+            return [None] * len(values)
+        bands = np.stack(present)[:, : self.bands * self.rows].astype(np.uint64).reshape(-1, self.bands, self.rows)
+        rows: list[list[int]] = (bands * _BAND_MULTIPLIERS[: self.rows]).sum(axis=2).tolist()  # wraps modulo 2**64
+        found = iter(rows)
+        return [next(found) if value is not None else None for value in values]
 
     def _band_keys(self, value: Signature) -> list[int]:
         bands = value[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, self.rows)

@@ -44,11 +44,11 @@ class NearDuplicateSignals:
         if not scope.replay:
             placing(scope.session)
         with INDEXES.index(scope.session) as index:
-            for item, value in zip(items, values, strict=True):
+            for item, value, keys in zip(items, values, index.band_keys(values), strict=True):
                 if scope.replay:
-                    placement = index.preview(item.content_pk, value, item.created_at)
+                    placement = index.preview(item.content_pk, value, item.created_at, keys)
                 else:
-                    placement = index.place(item.content_pk, value, item.created_at)
+                    placement = index.place(item.content_pk, value, item.created_at, keys)
                     if placement.joined:
                         new.append(NewMember(placement, item.created_at, value))
                 found.append(

@@ -38,8 +38,9 @@ from bastion.models.scores import ModelInForce, Score, verdict_at
 from bastion.models.text_classifier import TextClassifier
 from bastion.models.versions import in_force
 from bastion.policy.service import current_policies
+from bastion.store.bulk import driver_columns, driver_cursor
 from bastion.store.schema import ModelScore, ModelVersion
-from bastion.store.upsert import insert_ignoring_duplicates
+from bastion.store.upsert import insert_ignoring_duplicates, table_of
 
 NAME = "model"
 MODEL_FIELDS = Group(
@@ -159,10 +160,8 @@ class ModelSignals:
                             scope.now,
                         )
                     )
-        if rows:  # an item scored again (detection run twice) keeps its first score
-            dialect = scope.session.get_bind().dialect.name
-            statement = insert_ignoring_duplicates(dialect, ModelScore, ("model_version_pk", "content_pk"))
-            scope.session.execute(statement, [dict(zip(_SCORE_COLUMNS, row, strict=True)) for row in rows])
+        if rows:
+            store_scores(scope.session, rows)
         return values
 
     def _scores(self, model: ModelInForce, items: Sequence[DetectionItem], scope: SignalScope) -> list[Score | None]:
@@ -176,6 +175,32 @@ class ModelSignals:
             zip([i.content_pk for i in missing], score_items(scope.session, model, missing, scope), strict=True)
         )
         return [stored.get(item.content_pk) or fresh.get(item.content_pk) for item in items]
+
+
+def store_scores(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert scores (values in `_SCORE_COLUMNS` order); an item scored again (detection run twice) keeps
+    its first score. On SQLite through the driver's own cursor: SQLAlchemy's per-row work for a batch of
+    hundreds of rows cost more than scoring them (docs/performance.md)."""
+    dialect = session.get_bind().dialect.name
+    if dialect != "sqlite":
+        statement = insert_ignoring_duplicates(dialect, ModelScore, ("model_version_pk", "content_pk"))
+        session.execute(statement, [dict(zip(_SCORE_COLUMNS, row, strict=True)) for row in rows])
+        return
+    values = driver_columns(dialect, table_of(ModelScore), _SCORE_COLUMNS, rows)
+    cursor = driver_cursor(session)
+    try:
+        cursor.executemany(_SQLITE_INSERT, zip(*values, strict=True))
+    finally:
+        cursor.close()
+
+
+_SQLITE_INSERT = " ".join(
+    (
+        "INSERT INTO model_scores (" + ", ".join(_SCORE_COLUMNS) + ")",
+        "VALUES (" + ", ".join("?" * len(_SCORE_COLUMNS)) + ")",
+        "ON CONFLICT (model_version_pk, content_pk) DO NOTHING",
+    )
+)
 
 
 def model_signals(session: Session) -> list[ModelSignals]:
