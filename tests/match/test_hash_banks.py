@@ -271,3 +271,21 @@ def test_a_disabled_bank_reads_as_no_match_and_its_rules_keep_running(database: 
         assert verdict.signals["hash"]["known_spam"] == {"hit": False, "distance": 256, "count": 0, "labels": []}
         assert verdict.rule_errors == {}
     assert _actions(database) == 0
+
+
+def test_an_import_larger_than_a_statements_parameter_limit_still_matches_stored_content(
+    database: Database, clock: FrozenClock
+) -> None:
+    # A statement takes at most 65,535 parameters on PostgreSQL, 250,000 on SQLite; the retroactive match reads the new entries
+    # in slices, so an import of more new hashes than that matches like a small one.
+    _prepare(database, clock)
+    old = _hash(5)
+    _post(database, clock, [("before", _near(old, 3))])
+    _detect_all(database, clock)
+    noise = random.Random(11)
+    lines = [noise.randbytes(32).hex() for _ in range(260_000)]
+    with database.transaction() as session:
+        done = import_hashes(session, "known_spam", "\n".join([*lines, old]), principal=SYSTEM.name, now=clock())
+    assert done.added == 260_001
+    assert (done.retroactive_matches, done.items_rechecked) == (1, 1)
+    assert _actions(database) == 1

@@ -58,6 +58,7 @@ class RetroactiveOutcome:
 
 
 NOTHING = RetroactiveOutcome(0, 0, 0)
+KEYS_A_STATEMENT = 50_000
 
 
 def match_stored_content(session: Session, entry_pks: Sequence[int], *, now: datetime) -> RetroactiveOutcome:
@@ -67,10 +68,17 @@ def match_stored_content(session: Session, entry_pks: Sequence[int], *, now: dat
         return NOTHING
     banks = banks_in_force(session)
     by_pk = {bank.pk: bank for bank in banks}
-    rows = session.execute(
-        select(HashBankEntry.pk, HashBankEntry.bank_pk, HashBankEntry.hash).where(HashBankEntry.pk.in_(list(entry_pks)))
-    ).all()
-    rows = [row for row in rows if by_pk[row.bank_pk].enabled]
+    keys = list(entry_pks)
+    rows = [
+        row
+        for begin in range(0, len(keys), KEYS_A_STATEMENT)  # PostgreSQL takes at most 65,535 parameters
+        for row in session.execute(
+            select(HashBankEntry.pk, HashBankEntry.bank_pk, HashBankEntry.hash).where(
+                HashBankEntry.pk.in_(keys[begin : begin + KEYS_A_STATEMENT])
+            )
+        )
+        if by_pk[row.bank_pk].enabled
+    ]
     if not rows:
         return NOTHING
     new_hashes = np.frombuffer(b"".join(bytes(r.hash) for r in rows), dtype=np.uint8).reshape(-1, HASH_BYTES)

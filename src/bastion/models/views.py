@@ -17,7 +17,8 @@ from bastion.store.schema import ContentItem, ModelScore, ModelVersion
 
 NOT_MEASURED_YET = (
     "QA reviews and golden answers do not exist in Bastion yet (they come with the quality area): a model's "
-    "accuracy on them cannot be measured. Agreement with reviewers' decisions is measured instead (above, and on each model's page)."
+    "accuracy on them cannot be measured. Agreement with reviewers' decisions is measured instead (above, "
+    "and on each model's page)."
 )
 RECENT_SCORES = 50
 
