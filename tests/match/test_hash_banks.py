@@ -276,8 +276,8 @@ def test_a_disabled_bank_reads_as_no_match_and_its_rules_keep_running(database: 
 def test_an_import_larger_than_a_statements_parameter_limit_still_matches_stored_content(
     database: Database, clock: FrozenClock
 ) -> None:
-    # A statement takes at most 65,535 parameters on PostgreSQL, 250,000 on SQLite; the retroactive match reads the new entries
-    # in slices, so an import of more new hashes than that matches like a small one.
+    # A statement takes at most 65,535 parameters on PostgreSQL (250,000 on SQLite); the retroactive
+    # match reads the new entries in slices, so an import of more new hashes matches like a small one.
     _prepare(database, clock)
     old = _hash(5)
     _post(database, clock, [("before", _near(old, 3))])
