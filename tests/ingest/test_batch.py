@@ -143,7 +143,7 @@ def test_a_killed_import_leaves_whole_chunks_with_their_events_and_audit_rows(
     import_file(
         database, _jsonl(tmp_path / "actors.jsonl", ACTORS), IngestKind.ACTORS, principal="system:test", clock=clock
     )
-    rows, chunk = 20_000, 500
+    rows, chunk = 100_000, 500  # enough that the import cannot finish between two looks at it
     path = _jsonl(tmp_path / "content.jsonl", [_content(i) for i in range(rows)])
     script = (
         "import sys\n"
