@@ -65,6 +65,7 @@ BUILT_IN_AREAS = (
     "bastion.areas.detect",
     "bastion.areas.match",
     "bastion.areas.models",
+    "bastion.areas.quality",
 )
 
 

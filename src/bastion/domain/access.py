@@ -32,6 +32,8 @@ class Permission(StrEnum):
     ENFORCEMENT_MANAGE = "enforcement.manage"
     DETECTION_READ = "detection.read"
     DETECTION_WRITE = "detection.write"
+    QUALITY_READ = "quality.read"  # scores, scorecards and calibration of everyone (one's own needs only review.work)
+    QUALITY_MANAGE = "quality.manage"  # QA plans, golden sets, calibration exercises
 
 
 _HUMAN_READERS = {Permission.POLICY_READ}
@@ -46,6 +48,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW_SUPERVISE,
             Permission.DETECTION_READ,
             Permission.DETECTION_WRITE,
+            Permission.QUALITY_READ,
         }
     ),
     Role.INVESTIGATOR: frozenset(
@@ -59,6 +62,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW_WORK,
             Permission.REVIEW_SUPERVISE,
             Permission.APPEAL_DECIDE,
+            Permission.QUALITY_READ,
+            Permission.QUALITY_MANAGE,
         }
     ),
     Role.REVIEWER: frozenset(_HUMAN_READERS | {Permission.REVIEW_WORK, Permission.APPEAL_DECIDE}),

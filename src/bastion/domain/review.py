@@ -6,11 +6,13 @@ from enum import StrEnum
 
 
 class JobKind(StrEnum):
-    """Why a job exists: a report or rule asked for review, a reviewer escalated it, a user appealed."""
+    """Why a job exists: a report or rule asked for review, a reviewer escalated it, a user appealed, or
+    a QA plan sampled a decision for blind re-review (see `bastion.quality`)."""
 
     REVIEW = "review"
     ESCALATION = "escalation"
     APPEAL = "appeal"
+    QA = "qa"
 
 
 class JobStatus(StrEnum):

@@ -38,7 +38,7 @@ from bastion.clock import as_utc
 from bastion.domain.events import EventEntity, EventKind, NewEvent
 from bastion.domain.happened import DecisionMade
 from bastion.domain.policy import Action, harm_type
-from bastion.domain.review import AppealVerdict, DecisionNeed
+from bastion.domain.review import AppealVerdict, DecisionNeed, JobKind
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.plugins import announce
@@ -86,6 +86,12 @@ class TakenJob:
     reviews_required: int
     reviews_done: int
     claimed_at: datetime | None
+    golden_pk: int | None
+
+    @property
+    def measures_quality(self) -> bool:
+        """A QA re-review or a golden job: its decision is scored (bastion.quality), never enforced."""
+        return self.kind == JobKind.QA or self.golden_pk is not None
 
 
 @dataclass(frozen=True)
@@ -191,7 +197,7 @@ def _decide(
         chosen = policies.get(verdict.policy_id) if verdict.policy_id else None
         if job.kind == "appeal":
             actions = appeals.resolve(session, session.get_one(Job, job.pk), verdict, now=now, principal=reviewer.name)
-        else:
+        elif not job.measures_quality:
             actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
             undo.hold_enforcement(session, actions, until=now + timedelta(seconds=config.undo_seconds))
         if not closed:

@@ -15,6 +15,12 @@ from bastion.store.schema.access import (
     WebSession,
 )
 from bastion.store.schema.base import Base, Document, Key, Moment
+from bastion.store.schema.calibration import (
+    CalibrationAnswer,
+    CalibrationExercise,
+    CalibrationItem,
+    CalibrationNote,
+)
 from bastion.store.schema.detect import (
     Bank,
     BankVersion,
@@ -25,9 +31,12 @@ from bastion.store.schema.detect import (
     RuleVersion,
     VelocityCount,
 )
+from bastion.store.schema.golden import GoldenItem
 from bastion.store.schema.match import HashBank, HashBankEntry, HashMatch
 from bastion.store.schema.models import ModelScore, ModelVersion
 from bastion.store.schema.neardup import NearDuplicateCluster, NearDuplicateMember
+from bastion.store.schema.qa import QaPlan, QaSample
+from bastion.store.schema.ratings import ImportedDecision, Rater
 from bastion.store.schema.review import (
     Appeal,
     Decision,
@@ -53,6 +62,10 @@ __all__ = [
     "Bank",
     "BankVersion",
     "Base",
+    "CalibrationAnswer",
+    "CalibrationExercise",
+    "CalibrationItem",
+    "CalibrationNote",
     "ContentItem",
     "Decision",
     "DetectionQueueItem",
@@ -61,9 +74,11 @@ __all__ = [
     "EnforcementAction",
     "EntityLabel",
     "Event",
+    "GoldenItem",
     "HashBank",
     "HashBankEntry",
     "HashMatch",
+    "ImportedDecision",
     "Job",
     "JobExclusion",
     "JobReport",
@@ -74,6 +89,9 @@ __all__ = [
     "NearDuplicateCluster",
     "NearDuplicateMember",
     "PolicyVersion",
+    "QaPlan",
+    "QaSample",
+    "Rater",
     "Report",
     "ReviewConfig",
     "ReviewerPreference",

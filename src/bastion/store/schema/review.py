@@ -88,6 +88,9 @@ class Job(Base):
     rule_version: Mapped[int | None] = mapped_column(Integer)
     config_version: Mapped[int] = mapped_column(Integer)
     appeal_pk: Mapped[int | None] = mapped_column(Key)
+    # A golden job (quality/golden.py): scored against the item's known answer, never enforced. Never
+    # shown: a golden job must look like any other, in the console, the API and the claim order.
+    golden_pk: Mapped[int | None] = mapped_column(ForeignKey("golden_items.pk"))
     note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
 

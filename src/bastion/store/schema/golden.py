@@ -1,0 +1,28 @@
+"""Golden sets: items with a known answer, served inside normal queues and scored, never enforced."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bastion.store.schema.base import Base, Key
+
+
+class GoldenItem(Base):
+    """A content item of a golden set with its known answer (a policy id, or None for no violation)
+    and the rationale behind it. A job serving it has `jobs.golden_pk` set and looks like any other."""
+
+    __tablename__ = "golden_items"
+    __table_args__ = (UniqueConstraint("golden_set", "content_pk"),)
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    golden_set: Mapped[str] = mapped_column(String(64), index=True)
+    queue: Mapped[str] = mapped_column(String(64))  # the queue its jobs are served in
+    content_pk: Mapped[int] = mapped_column(ForeignKey("content_items.pk"), index=True)
+    policy_id: Mapped[str | None] = mapped_column(String(128))  # the answer; None: no violation
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(128))
+    retired_at: Mapped[datetime | None]

@@ -1,0 +1,7 @@
+"""Quality pages: placeholder of the contract, filled by its part."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
