@@ -20,6 +20,7 @@ COMMANDS = (
     *("rules", "banks", "labels", "worker"),
     *("hash", "clusters"),
     "classifier",
+    "quality",
     "hashbanks",
 )
 
