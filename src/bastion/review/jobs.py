@@ -105,12 +105,14 @@ def requeue(job: Job, queue: QueueSpec, *, now: datetime) -> None:
 
 
 def open_job(session: Session, queue: str, subject_type: str, subject_pk: int) -> Job | None:
-    """The subject's open job in the queue, if any: there is at most one (a partial unique index)."""
+    """The subject's open job in the queue, if any: there is at most one (a partial unique index). Golden
+    jobs never count: a report on a golden item's content opens a real job beside the golden one."""
     return session.scalars(
         select(Job).where(
             Job.queue == queue,
             Job.subject_type == subject_type,
             Job.subject_pk == subject_pk,
             Job.status.in_(OPEN_STATES),
+            Job.golden_pk.is_(None),
         )
     ).first()
