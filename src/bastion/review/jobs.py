@@ -42,6 +42,7 @@ class NewJob:
     report_count: int = 0
     rule_id: str | None = None
     rule_version: int | None = None
+    golden_pk: int | None = None  # a golden item served (quality/golden_serving.py); never shown
 
 
 def create_job(
@@ -83,6 +84,7 @@ def create_job(
         rule_id=new.rule_id,
         rule_version=new.rule_version,
         config_version=config_version,
+        golden_pk=new.golden_pk,
     )
     session.add(job)
     session.flush()
