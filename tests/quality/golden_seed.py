@@ -65,7 +65,7 @@ def post_reported(
 
 def drain(client: TestClient, reviewer: dict[str, str], policy: str = POLICY, action: str = "remove") -> list[int]:
     """The reviewer claims and decides every job of the queue; returns the jobs decided."""
-    decided = []
+    decided: list[int] = []
     while True:
         claimed = client.post(f"/api/v1/queues/{QUEUE}/claim", headers=reviewer)
         if claimed.status_code == 204:

@@ -117,8 +117,8 @@ def test_a_golden_job_looks_like_real_ones_in_the_claim_the_job_the_console_and_
     assert "golden" not in pages[golden_pk].text.lower()
 
     with database.transaction() as session:
-        actions_before = session.scalar(select(func.count()).select_from(EnforcementAction))
-        messages_before = session.scalar(select(func.count()).select_from(WebhookDelivery))
+        actions_before = session.scalar(select(func.count()).select_from(EnforcementAction)) or 0
+        messages_before = session.scalar(select(func.count()).select_from(WebhookDelivery)) or 0
     choice = {"policy": POLICY, "action": "remove", "rationale": "dehumanising"}
     answers = {i: client.post(f"/api/v1/jobs/{i}/decision", json=choice, headers=rita).json() for i in by_id}
     assert_alike(answers[golden_pk], answers[normal_a["id"]], answers[normal_b["id"]])
