@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from statsmodels.stats.proportion import proportion_confint
 
+from bastion.assembly import create_app
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.errors import InvalidInput
@@ -19,8 +21,9 @@ from bastion.quality.golden import read_items_file, score
 from bastion.store.database import Database
 from bastion.store.schema import AuditRecord, GoldenItem, Job, JobReport
 from tests.cli.conftest import Bastion, run_bastion  # noqa: F401 (a fixture)
-from tests.conftest import api_key, bearer
+from tests.conftest import LiveServer, api_key, bearer, make_context
 from tests.quality.golden_seed import POLICY, QUEUE, add_golden, drain, people, post_reported
+from tests.web.people import add_user, log_in
 
 
 def _items(client: TestClient, qa: dict[str, str], name: str, items: list[dict[str, str]]) -> dict[str, object]:
@@ -213,3 +216,26 @@ def test_only_a_confirmed_decision_is_promoted(client: TestClient, database: Dat
     assert promoted.json() == {"golden_set": "confirmed", "added": 1}
     (item,) = client.get("/api/v1/golden-sets/confirmed", headers=who["quinn"]).json()["items"]
     assert (item["content_id"], item["answer"], item["queue"]) == ("p1", POLICY, QUEUE)
+
+
+@pytest.mark.browser
+def test_in_a_browser_a_qa_lead_finds_a_set_and_its_reviewers(
+    page: Page, live_server: LiveServer, sqlite_database: Database, clock: FrozenClock, tmp_path: Path
+) -> None:
+    with TestClient(create_app(make_context(sqlite_database, clock)), base_url="http://127.0.0.1") as client:
+        who = people(client, sqlite_database, clock)
+        for i in range(3):
+            post_reported(client, who["platform"], author=f"a{i}", post=f"old-{i}", reporter=f"r{i}")
+        drain(client, who["olga"])
+        add_golden(client, who["quinn"], "hate-basics", ["old-0", "old-1"], answer=POLICY)
+        add_golden(client, who["quinn"], "hate-basics", ["old-2"], answer="none")
+        client.post("/api/v1/golden-serving", headers=who["quinn"]).raise_for_status()
+        drain(client, who["rita"])
+    add_user(live_server, "lena", Role.QA)
+    log_in(page, live_server, "lena", "/quality/golden")
+    expect(page.locator("#golden-sets tbody tr")).to_have_count(1)
+    page.get_by_role("link", name="hate-basics").click()
+    expect(page.locator("h1")).to_have_text("Golden set hate-basics")
+    expect(page.locator("#golden-reviewers tbody tr")).to_contain_text("rita")
+    expect(page.locator("#golden-items tbody tr")).to_have_count(3)
+    page.screenshot(path=str(tmp_path / "golden_set.png"), full_page=True)
