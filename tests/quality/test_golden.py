@@ -4,6 +4,7 @@ a golden job; scores per reviewer with Wilson intervals; the API, the pages and 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.errors import InvalidInput
 from bastion.quality.golden import read_items_file, score
+from bastion.quality.golden_serving import GoldenServingThread
 from bastion.store.database import Database
 from bastion.store.schema import AuditRecord, GoldenItem, Job, JobReport
 from tests.cli.conftest import Bastion, run_bastion  # noqa: F401 (a fixture)
@@ -239,3 +241,29 @@ def test_in_a_browser_a_qa_lead_finds_a_set_and_its_reviewers(
     expect(page.locator("#golden-reviewers tbody tr")).to_contain_text("rita")
     expect(page.locator("#golden-items tbody tr")).to_have_count(3)
     page.screenshot(path=str(tmp_path / "golden_set.png"), full_page=True)
+
+
+def test_the_server_background_step_serves_with_the_inflow(
+    client: TestClient, database: Database, clock: FrozenClock
+) -> None:
+    who = people(client, database, clock)
+    for i in range(2):
+        post_reported(client, who["platform"], author=f"a{i}", post=f"old-{i}", reporter=f"r{i}")
+    drain(client, who["olga"])
+    add_golden(client, who["quinn"], "basics", ["old-0", "old-1"], share=1.0)
+    clock.advance(timedelta(hours=25))
+    serving = GoldenServingThread(database, clock, interval_seconds=0.05)
+    assert serving.step() == 0
+    post_reported(client, who["platform"], author="b", post="new", reporter="s")
+    serving.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with database.transaction() as session:
+                if session.scalar(select(func.count()).select_from(Job).where(Job.golden_pk.is_not(None))):
+                    break
+            time.sleep(0.05)
+    finally:
+        serving.stop()
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Job).where(Job.golden_pk.is_not(None))) == 1

@@ -1,8 +1,8 @@
 """Serving golden items as jobs that look like every other job of their queue, and answering their decisions
 the way a real decision is answered, without enforcing anything.
 
-Rate: a set's `share` is a share of each queue's inflow. Every serving step (`bastion quality golden serve`,
-once or `--every` N seconds beside the server) counts the real jobs opened in the queue over the last 24
+Rate: a set's `share` is a share of each queue's inflow. Every serving step (each minute in `bastion serve`,
+or `bastion quality golden serve`, once or `--every` N seconds) counts the real jobs opened in the queue over the last 24
 hours and opens golden jobs until the set's golden jobs of that window reach `share` of them. Golden jobs
 therefore arrive with the inflow: a quiet queue gets few, a busy one more, and none when nothing comes in.
 
@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -41,12 +44,15 @@ from bastion.review.facts import subject_facts
 from bastion.review.intake import reporter_trust_of
 from bastion.review.jobs import OPEN_STATES, NewJob, create_job
 from bastion.review.priority import UNKNOWN_REPORTER_TRUST, PriorityInputs
+from bastion.store.database import Database
 from bastion.store.events import append_events
 from bastion.store.schema import Decision, EnforcementAction, Job, JobReport, Report
 from bastion.store.schema.golden import GoldenItem, GoldenSet
 
 WINDOW = timedelta(hours=24)
 NO_ACTION = "no_action"
+SERVING_PRINCIPAL = "system:bastion"
+log = structlog.get_logger(__name__)
 
 
 def serve_golden_jobs(
@@ -212,3 +218,39 @@ def _reserve_action_pk(session: Session) -> int:
     if session.get_bind().dialect.name == "postgresql":
         return int(session.scalar(text("SELECT nextval(pg_get_serial_sequence('enforcement_actions', 'pk'))")) or 0)
     return int(session.scalar(select(func.coalesce(func.max(EnforcementAction.pk), 0) + 1)) or 1)
+
+
+class GoldenServingThread:
+    """The serving step every `interval_seconds` in a background thread of this process (what `bastion serve`
+    runs beside the API), until stopped. A failed step is logged by its error's type and tried again."""
+
+    def __init__(self, database: Database, clock: Callable[[], datetime], *, interval_seconds: float = 60.0) -> None:
+        self.database = database
+        self.clock = clock
+        self.interval_seconds = interval_seconds
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rng = random.SystemRandom()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="bastion-golden-serving", daemon=True)
+        self._thread.start()
+
+    def step(self) -> int:
+        """One serving step; the number of golden jobs opened."""
+        with self.database.transaction() as session:
+            opened = serve_golden_jobs(session, now=self.clock(), rng=self._rng, principal=SERVING_PRINCIPAL)
+        return len(opened)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.step()
+            except Exception as error:  # the store is down: try again at the next step
+                log.error("golden_serving_failed", error_type=type(error).__name__)
+            self._stopping.wait(self.interval_seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
