@@ -2,9 +2,10 @@
 the way a real decision is answered, without enforcing anything.
 
 Rate: a set's `share` is a share of each queue's inflow. Every serving step (each minute in `bastion serve`,
-or `bastion quality golden serve`, once or `--every` N seconds) counts the real jobs opened in the queue over the last 24
-hours and opens golden jobs until the set's golden jobs of that window reach `share` of them. Golden jobs
-therefore arrive with the inflow: a quiet queue gets few, a busy one more, and none when nothing comes in.
+or `bastion quality golden serve`, once or `--every` N seconds) counts the real jobs opened in the queue
+over the last 24 hours and opens golden jobs until the set's golden jobs of that window reach `share` of
+them. Golden jobs therefore arrive with the inflow: a quiet queue gets few, a busy one more, and none
+when nothing comes in.
 
 Look: a golden job is opened by the one job constructor (`review.jobs.create_job`) in the item's queue,
 of the queue's kind. Its priority inputs mirror the item's original job (the newest real job on the same
