@@ -53,6 +53,7 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
 
     from bastion.assembly import create_app
     from bastion.http.context import AppContext
+    from bastion.quality.golden_serving import GoldenServingThread
 
     worker = None
     if config.webhook_url:
@@ -66,6 +67,9 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
         # One detection thread, in this process, however many API workers there are.
         detection = DetectionThread(database, system_clock)
         detection.start()
+    # Golden jobs are served with the inflow, in this process (quality/golden_serving.py).
+    golden = GoldenServingThread(database, system_clock)
+    golden.start()
     processes = f" with {workers} worker processes" if workers > 1 else ""
     console.print(f"Bastion is serving at [bold]http://{host}:{port}[/]{processes} (Ctrl+C to stop)")
     try:
@@ -88,6 +92,7 @@ def _serve(database: Database, config: Settings, host: str, port: int, workers: 
             worker.stop()
         if detection is not None:
             detection.stop()
+        golden.stop()
 
 
 def demo(

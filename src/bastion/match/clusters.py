@@ -187,7 +187,12 @@ def cluster_detail(session: Session, cluster_id: int, *, now: datetime, sample: 
     open_jobs = dict(
         session.execute(
             select(Job.subject_pk, func.min(Job.pk))
-            .where(Job.subject_type == "content", Job.subject_pk.in_(in_cluster), Job.status.in_(OPEN_STATES))
+            .where(
+                Job.subject_type == "content",
+                Job.subject_pk.in_(in_cluster),
+                Job.status.in_(OPEN_STATES),
+                Job.golden_pk.is_(None),  # golden jobs are never shown
+            )
             .group_by(Job.subject_pk)
         ).all()
     )

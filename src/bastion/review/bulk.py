@@ -172,6 +172,7 @@ def _jobs_of(session: Session, member_pks: Sequence[int]) -> dict[int, list[Job]
             Job.subject_pk.in_(member_pks),
             Job.status.in_(OPEN_STATES),
             Job.kind != JobKind.APPEAL.value,
+            Job.golden_pk.is_(None),  # a golden job is decided by the reviewer it is served to, one at a time
         )
         .order_by(Job.pk)
     ):

@@ -43,6 +43,7 @@ from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.plugins import announce
 from bastion.policy.service import PolicyRecord, current_policies
+from bastion.quality.golden_serving import stand_in_actions
 from bastion.review import appeals, undo
 from bastion.review.access import may_work
 from bastion.review.claims import claim_next_job_pk, exclude_reviewer, leased_job
@@ -197,6 +198,8 @@ def _decide(
         chosen = policies.get(verdict.policy_id) if verdict.policy_id else None
         if job.kind == "appeal":
             actions = appeals.resolve(session, session.get_one(Job, job.pk), verdict, now=now, principal=reviewer.name)
+        elif job.golden_pk is not None:  # never enforced; answered like a real decision (quality/golden_serving.py)
+            actions = stand_in_actions(session, job.subject_type, job.subject_pk, verdict, chosen, now=now)
         elif not job.measures_quality:
             actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
             undo.hold_enforcement(session, actions, until=now + timedelta(seconds=config.undo_seconds))

@@ -74,6 +74,7 @@ def reporter_trust_of(session: Session, reporter_ids: set[str]) -> dict[str, flo
         select(Report.reporter_id, func.count(Decision.pk), upheld)
         .join(JobReport, JobReport.report_pk == Report.pk)
         .join(Decision, (Decision.job_pk == JobReport.job_pk) & Decision.final.is_(True))
+        .join(Job, (Job.pk == JobReport.job_pk) & Job.golden_pk.is_(None))  # a golden job's decision judges no report
         .where(Report.reporter_id.in_(reporter_ids))
         .group_by(Report.reporter_id)
     )

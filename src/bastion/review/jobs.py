@@ -42,6 +42,7 @@ class NewJob:
     report_count: int = 0
     rule_id: str | None = None
     rule_version: int | None = None
+    golden_pk: int | None = None  # a golden item served (quality/golden_serving.py); never shown
 
 
 def create_job(
@@ -83,6 +84,7 @@ def create_job(
         rule_id=new.rule_id,
         rule_version=new.rule_version,
         config_version=config_version,
+        golden_pk=new.golden_pk,
     )
     session.add(job)
     session.flush()
@@ -105,12 +107,14 @@ def requeue(job: Job, queue: QueueSpec, *, now: datetime) -> None:
 
 
 def open_job(session: Session, queue: str, subject_type: str, subject_pk: int) -> Job | None:
-    """The subject's open job in the queue, if any: there is at most one (a partial unique index)."""
+    """The subject's open job in the queue, if any: there is at most one (a partial unique index). Golden
+    jobs never count: a report on a golden item's content opens a real job beside the golden one."""
     return session.scalars(
         select(Job).where(
             Job.queue == queue,
             Job.subject_type == subject_type,
             Job.subject_pk == subject_pk,
             Job.status.in_(OPEN_STATES),
+            Job.golden_pk.is_(None),
         )
     ).first()

@@ -31,7 +31,7 @@ from bastion.store.schema.detect import (
     RuleVersion,
     VelocityCount,
 )
-from bastion.store.schema.golden import GoldenItem
+from bastion.store.schema.golden import GoldenItem, GoldenSet
 from bastion.store.schema.match import HashBank, HashBankEntry, HashMatch
 from bastion.store.schema.models import ModelScore, ModelVersion
 from bastion.store.schema.neardup import NearDuplicateCluster, NearDuplicateMember
@@ -75,6 +75,7 @@ __all__ = [
     "EntityLabel",
     "Event",
     "GoldenItem",
+    "GoldenSet",
     "HashBank",
     "HashBankEntry",
     "HashMatch",

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.store.schema.base import Base, Key
+
+
+class GoldenSet(Base):
+    """A named golden set and how often it is served: `share` of each queue's inflow (real jobs opened
+    there in the last 24 hours) is matched by golden jobs of the set's items in that queue."""
+
+    __tablename__ = "golden_sets"
+    __table_args__ = (CheckConstraint("share >= 0 AND share <= 1", name="share"),)
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    share: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(128))
 
 
 class GoldenItem(Base):

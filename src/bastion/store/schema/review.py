@@ -36,6 +36,9 @@ class ReviewConfig(Base):
     loaded_by: Mapped[str] = mapped_column(String(128))
 
 
+OPEN_REAL_JOB = "status IN ('open', 'claimed', 'held') AND golden_pk IS NULL"
+
+
 class Job(Base):
     """A request for a decision on one subject in one queue, with its priority, SLA and lease."""
 
@@ -48,15 +51,16 @@ class Job(Base):
         # The supervisor's inflow and decisions over time read jobs opened or decided since a moment.
         Index("ix_jobs_created_at", "created_at"),
         Index("ix_jobs_decided_at", "decided_at"),
-        # One open job per subject per queue: a new report attaches to it instead.
+        # One open job per subject per queue: a new report attaches to it instead. Golden jobs stand
+        # apart (quality/golden.py): a report never attaches to one, and a real job may open beside it.
         Index(
             "uq_jobs_open_subject",
             "queue",
             "subject_type",
             "subject_pk",
             unique=True,
-            sqlite_where=text("status IN ('open', 'claimed', 'held')"),
-            postgresql_where=text("status IN ('open', 'claimed', 'held')"),
+            sqlite_where=text(OPEN_REAL_JOB),
+            postgresql_where=text(OPEN_REAL_JOB),
         ),
     )
 

@@ -20,6 +20,8 @@ _KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 JOB_KINDS = "kind IN ('review', 'escalation', 'appeal', 'qa')"
 OLD_JOB_KINDS = "kind IN ('review', 'escalation', 'appeal')"
+OPEN_JOB = "status IN ('open', 'claimed', 'held')"
+OPEN_REAL_JOB = "status IN ('open', 'claimed', 'held') AND golden_pk IS NULL"
 
 
 def upgrade() -> None:
@@ -84,6 +86,17 @@ def upgrade() -> None:
     with op.batch_alter_table("calibration_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_calibration_items_exercise_pk"), ["exercise_pk"], unique=False)
 
+    op.create_table(
+        "golden_sets",
+        sa.Column("pk", _KEY, autoincrement=True, nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("share", sa.Float(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.CheckConstraint("share >= 0 AND share <= 1", name=op.f("ck_golden_sets_share")),
+        sa.PrimaryKeyConstraint("pk", name=op.f("pk_golden_sets")),
+        sa.UniqueConstraint("name", name=op.f("uq_golden_sets_name")),
+    )
     op.create_table(
         "golden_items",
         sa.Column("pk", _KEY, autoincrement=True, nullable=False),
@@ -192,10 +205,27 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f("fk_jobs_golden_pk_golden_items"), "golden_items", ["golden_pk"], ["pk"])
         batch_op.drop_constraint(batch_op.f("ck_jobs_kind"), type_="check")
         batch_op.create_check_constraint("kind", JOB_KINDS)
+        # Golden jobs: a real job on the same subject may open beside one, and no report attaches to one.
+        batch_op.drop_index("uq_jobs_open_subject")
+        batch_op.create_index(
+            "uq_jobs_open_subject",
+            ["queue", "subject_type", "subject_pk"],
+            unique=True,
+            sqlite_where=sa.text(OPEN_REAL_JOB),
+            postgresql_where=sa.text(OPEN_REAL_JOB),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index("uq_jobs_open_subject")
+        batch_op.create_index(
+            "uq_jobs_open_subject",
+            ["queue", "subject_type", "subject_pk"],
+            unique=True,
+            sqlite_where=sa.text(OPEN_JOB),
+            postgresql_where=sa.text(OPEN_JOB),
+        )
         batch_op.drop_constraint(batch_op.f("ck_jobs_kind"), type_="check")
         batch_op.create_check_constraint("kind", OLD_JOB_KINDS)
         batch_op.drop_constraint(batch_op.f("fk_jobs_golden_pk_golden_items"), type_="foreignkey")
@@ -224,6 +254,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_golden_items_content_pk"))
 
     op.drop_table("golden_items")
+    op.drop_table("golden_sets")
     with op.batch_alter_table("calibration_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_calibration_items_exercise_pk"))
 
