@@ -15,6 +15,7 @@ from bastion.cli.listing import Column, FormatOption, OutputFormat, print_listin
 from bastion.clock import system_clock
 from bastion.errors import InvalidInput
 from bastion.quality.golden import (
+    MAX_PER_DAY,
     GoldenEntry,
     add_items,
     golden_set,
@@ -34,6 +35,9 @@ SET = typer.Argument(..., metavar="SET", help="The golden set's name (created if
 SHARE = typer.Option(
     None, "--share", metavar="SHARE", min=0.0, max=1.0, help="Golden jobs per real job opened in the queue, 0 to 1."
 )
+PER_DAY = typer.Option(
+    None, "--per-day", metavar="N", min=0, max=MAX_PER_DAY, help="Golden jobs a day in each queue, on top of the share."
+)
 MAX_FILE = 50 * 1024 * 1024
 
 
@@ -45,11 +49,14 @@ def add(
     rationale: str = typer.Option(..., "--rationale", metavar="TEXT", help="Why it is the right answer."),
     queue: str = typer.Option(..., "--queue", metavar="QUEUE", help="The queue its golden jobs are served in."),
     share: float | None = SHARE,
+    per_day: int | None = PER_DAY,
 ) -> None:
     """Add one item with its answer. Recorded in the audit log."""
     with open_database().transaction() as session:
         entry = GoldenEntry(content_id, answer, rationale, queue)
-        add_items(session, golden_set_name, [entry], share=share, now=system_clock(), principal=SYSTEM.name)
+        add_items(
+            session, golden_set_name, [entry], share=share, per_day=per_day, now=system_clock(), principal=SYSTEM.name
+        )
     console.print(f"{escape(content_id)} added to golden set {escape(golden_set_name)}", soft_wrap=True)
 
 
@@ -59,6 +66,7 @@ def import_file(
     file: Path = typer.Argument(..., metavar="FILE", help="JSONL or CSV rows: content_id, answer, rationale, queue."),
     queue: str | None = typer.Option(None, "--queue", metavar="QUEUE", help="The queue of rows that name none."),
     share: float | None = SHARE,
+    per_day: int | None = PER_DAY,
 ) -> None:
     """Add the items of a file; one bad row (reported with its line number) and nothing is added."""
     if not file.is_file():
@@ -67,7 +75,9 @@ def import_file(
         raise InvalidInput(f"{file.name} is larger than {MAX_FILE // (1024 * 1024)} MB")
     entries = read_items_file(file.name, file.read_bytes(), queue=queue)
     with open_database().transaction() as session:
-        added = add_items(session, golden_set_name, entries, share=share, now=system_clock(), principal=SYSTEM.name)
+        added = add_items(
+            session, golden_set_name, entries, share=share, per_day=per_day, now=system_clock(), principal=SYSTEM.name
+        )
     console.print(f"{len(added):,} items added to golden set {escape(golden_set_name)}", soft_wrap=True)
 
 
@@ -97,6 +107,7 @@ def retire_command(
 SET_COLUMNS = (
     Column("golden_set"),
     Column("share", numeric=True),
+    Column("per_day", numeric=True),
     Column("items", numeric=True),
     Column("retired", numeric=True),
     Column("served", numeric=True),
@@ -134,6 +145,7 @@ def list_command(
                 (
                     s.name,
                     s.share,
+                    s.per_day,
                     s.items,
                     s.retired,
                     s.served,

@@ -33,6 +33,7 @@ NO_VIOLATION = "none"
 DEFAULT_SHARE = 0.02  # one golden job per fifty real ones
 MAX_RATIONALE = 5_000
 SET_NAME_LENGTH = 64
+MAX_PER_DAY = 10_000
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class GoldenScore:
 class GoldenSetSummary:
     name: str
     share: float
+    per_day: int
     items: int  # live (not retired)
     retired: int
     served: int  # golden jobs ever opened
@@ -87,26 +89,35 @@ class GoldenSetDetail:
     reviewers: list[GoldenScore]
 
 
-def define_set(session: Session, name: str, *, share: float | None, now: datetime, principal: str) -> GoldenSet:
-    """The set named `name`, created if new (at `DEFAULT_SHARE` unless `share` is given); `share` changes its
-    serving rate. Audited when created or changed."""
+def define_set(
+    session: Session, name: str, *, share: float | None, per_day: int | None = None, now: datetime, principal: str
+) -> GoldenSet:
+    """The set named `name`, created if new (at `DEFAULT_SHARE` and no daily golden jobs unless given);
+    `share` and `per_day` change its serving rate. Audited when created or changed."""
     errors = []
     if not name or len(name) > SET_NAME_LENGTH or not name.replace("_", "").replace("-", "").isalnum():
         errors.append(FieldError("set", "a set name has 1 to 64 letters, digits, - and _"))
     if share is not None and not 0.0 <= share <= 1.0:
         errors.append(FieldError("share", f"a share of the queue's inflow is between 0 and 1, not {share:g}"))
+    if per_day is not None and not 0 <= per_day <= MAX_PER_DAY:
+        errors.append(FieldError("per_day", f"golden jobs a day per queue are 0 to {MAX_PER_DAY:,}, not {per_day}"))
     if errors:
         raise InvalidInput("the golden set is not valid", errors)
     found = session.scalar(select(GoldenSet).where(GoldenSet.name == name))
-    if found is not None and (share is None or share == found.share):
+    if found is not None and share in (None, found.share) and per_day in (None, found.per_day):
         return found
     if found is None:
         found = GoldenSet(
-            name=name, share=DEFAULT_SHARE if share is None else share, created_at=now, created_by=principal
+            name=name,
+            share=DEFAULT_SHARE if share is None else share,
+            per_day=per_day or 0,
+            created_at=now,
+            created_by=principal,
         )
         session.add(found)
     else:
         found.share = float(share) if share is not None else found.share
+        found.per_day = per_day if per_day is not None else found.per_day
     session.flush()
     audit_log.record(
         session,
@@ -114,7 +125,7 @@ def define_set(session: Session, name: str, *, share: float | None, now: datetim
         action="golden.set",
         target=f"golden_set:{name}",
         at=now,
-        details={"share": found.share},
+        details={"share": found.share, "per_day": found.per_day},
     )
     return found
 
@@ -125,12 +136,13 @@ def add_items(
     entries: Sequence[GoldenEntry],
     *,
     share: float | None = None,
+    per_day: int | None = None,
     now: datetime,
     principal: str,
 ) -> list[GoldenItem]:
     """Add items to a set (created if new). Every entry is checked first: one bad entry and nothing is written,
     and the error names each bad field (with its line, when read from a file)."""
-    golden_set = define_set(session, set_name, share=share, now=now, principal=principal)
+    golden_set = define_set(session, set_name, share=share, per_day=per_day, now=now, principal=principal)
     policies = current_policies(session)
     queues = current_review_config(session).config.by_name
     ids = {e.content_id for e in entries}
@@ -358,7 +370,14 @@ def _summary(session: Session, found: GoldenSet, scores: dict[str, tuple[int, in
     decided = sum(n for n, _ in scores.values())
     correct = sum(c for _, c in scores.values())
     return GoldenSetSummary(
-        found.name, found.share, int(live), int(retired), int(served), int(waiting), score("", decided, correct)
+        found.name,
+        found.share,
+        found.per_day,
+        int(live),
+        int(retired),
+        int(served),
+        int(waiting),
+        score("", decided, correct),
     )
 
 

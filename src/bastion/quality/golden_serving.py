@@ -1,11 +1,13 @@
 """Serving golden items as jobs that look like every other job of their queue, and answering their decisions
 the way a real decision is answered, without enforcing anything.
 
-Rate: a set's `share` is a share of each queue's inflow. Every serving step (each minute in `bastion serve`,
-or `bastion quality golden serve`, once or `--every` N seconds) counts the real jobs opened in the queue
-over the last 24 hours and opens golden jobs until the set's golden jobs of that window reach `share` of
-them. Golden jobs therefore arrive with the inflow: a quiet queue gets few, a busy one more, and none
-when nothing comes in.
+Rate: a set's `share` is a share of each queue's inflow, and `per_day` a number of golden jobs a day in
+each queue it has items for. Every serving step (each minute in `bastion serve`, or `bastion quality
+golden serve`, once or `--every` N seconds) counts the real jobs opened in the queue over the last 24
+hours and opens golden jobs until the set's golden jobs of that window reach `share` of them plus
+`per_day`. With `share` alone golden jobs arrive with the inflow: a quiet queue gets few, a busy one
+more, none when nothing comes in; `per_day` keeps a steady dose (a team whose reviewers have time to
+spare measures them sooner).
 
 Look: a golden job is opened by the one job constructor (`review.jobs.create_job`) in the item's queue,
 of the queue's kind. Its priority inputs mirror the item's original job (the newest real job on the same
@@ -101,7 +103,7 @@ def _due(session: Session, golden_set: GoldenSet, queue: str, since: datetime) -
         .join(GoldenItem, GoldenItem.pk == Job.golden_pk)
         .where(Job.queue == queue, GoldenItem.golden_set == golden_set.name, Job.created_at >= since)
     )
-    return math.floor(golden_set.share * int(real or 0)) - int(served or 0)
+    return math.floor(golden_set.share * int(real or 0)) + golden_set.per_day - int(served or 0)
 
 
 def _servable(session: Session, items: list[GoldenItem], queue: str) -> list[GoldenItem]:

@@ -17,6 +17,7 @@ from bastion.http.context import AppContext, app_context
 from bastion.http.params import RowId
 from bastion.http.security import requires
 from bastion.quality.golden import (
+    MAX_PER_DAY,
     GoldenEntry,
     GoldenItemView,
     GoldenSetDetail,
@@ -54,6 +55,9 @@ class GoldenItemIn(Body):
 class GoldenItemsIn(Body):
     items: list[GoldenItemIn] = Field(min_length=1, max_length=1_000)
     share: Share | None = None
+    per_day: int | None = Field(
+        default=None, ge=0, le=MAX_PER_DAY, description="Golden jobs a day in each queue, on top of the share"
+    )
 
 
 class PromoteIn(Body):
@@ -105,7 +109,15 @@ def add_golden_items(
 ) -> Response:
     entries = [GoldenEntry(i.content_id, i.answer, i.rationale, i.queue) for i in body.items]
     with context.database.transaction() as session:
-        added = add_items(session, name, entries, share=body.share, now=context.clock(), principal=principal.name)
+        added = add_items(
+            session,
+            name,
+            entries,
+            share=body.share,
+            per_day=body.per_day,
+            now=context.clock(),
+            principal=principal.name,
+        )
         return json_response(ItemsAdded(golden_set=name, added=len(added)))
 
 

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.store.schema.base import Base, Key
 
 
 class GoldenSet(Base):
-    """A named golden set and how often it is served: `share` of each queue's inflow (real jobs opened
-    there in the last 24 hours) is matched by golden jobs of the set's items in that queue."""
+    """A named golden set and how often it is served: in each queue it has items for, golden jobs of the
+    last 24 hours match `share` of the real jobs opened there in that time, plus `per_day`."""
 
     __tablename__ = "golden_sets"
-    __table_args__ = (CheckConstraint("share >= 0 AND share <= 1", name="share"),)
+    __table_args__ = (
+        CheckConstraint("share >= 0 AND share <= 1", name="share"),
+        CheckConstraint("per_day >= 0", name="per_day"),
+    )
 
     pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     share: Mapped[float] = mapped_column(Float)
+    per_day: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(128))
 

@@ -91,9 +91,11 @@ def upgrade() -> None:
         sa.Column("pk", _KEY, autoincrement=True, nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("share", sa.Float(), nullable=False),
+        sa.Column("per_day", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
         sa.CheckConstraint("share >= 0 AND share <= 1", name=op.f("ck_golden_sets_share")),
+        sa.CheckConstraint("per_day >= 0", name=op.f("ck_golden_sets_per_day")),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_golden_sets")),
         sa.UniqueConstraint("name", name=op.f("uq_golden_sets_name")),
     )
