@@ -127,6 +127,28 @@ def test_golden_jobs_follow_the_share_of_the_inflow_and_reports_never_land_on_th
     assert client.post(f"/api/v1/golden-sets/basics/items/{external}/retire", headers=qa).status_code == 409
 
 
+def test_a_daily_dose_is_served_without_inflow_and_counts_what_is_served_already(
+    client: TestClient, database: Database, clock: FrozenClock
+) -> None:
+    who = people(client, database, clock)
+    platform, qa = who["platform"], who["quinn"]
+    for i in range(5):
+        post_reported(client, platform, author=f"a{i}", post=f"dose-{i}", reporter=f"r{i}")
+    drain(client, who["olga"])
+    add_golden(client, qa, "dose", [f"dose-{i}" for i in range(4)], share=0.0)
+    last = [{"content_id": "dose-4", "answer": POLICY, "rationale": "dehumanising", "queue": QUEUE}]
+    bad = client.post("/api/v1/golden-sets/dose/items", json={"items": last, "per_day": -1}, headers=qa)
+    assert bad.status_code == 422 and "per_day" in bad.text
+    clock.advance(timedelta(hours=25))
+    assert client.post("/api/v1/golden-serving", headers=qa).json() == {"opened": 0}  # share 0, no dose yet
+    client.post("/api/v1/golden-sets/dose/items", json={"items": last, "per_day": 3}, headers=qa).raise_for_status()
+    assert client.get("/api/v1/golden-sets/dose", headers=qa).json()["summary"]["per_day"] == 3
+    assert client.post("/api/v1/golden-serving", headers=qa).json() == {"opened": 3}  # no inflow at all
+    assert client.post("/api/v1/golden-serving", headers=qa).json() == {"opened": 0}  # three in the last 24 h
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Job).where(Job.golden_pk.is_not(None))) == 3
+
+
 def test_scores_per_reviewer_with_wilson_intervals_on_the_api_pages_and_command_line(
     client: TestClient,
     database: Database,

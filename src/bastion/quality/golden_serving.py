@@ -34,7 +34,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from bastion.domain.events import NewEvent
@@ -64,7 +64,7 @@ def serve_golden_jobs(
     """Open the golden jobs due now (see the module notes); returns their pks."""
     since = now - WINDOW
     loaded = current_review_config(session)
-    query = select(GoldenSet).where(GoldenSet.share > 0).order_by(GoldenSet.name)
+    query = select(GoldenSet).where(or_(GoldenSet.share > 0, GoldenSet.per_day > 0)).order_by(GoldenSet.name)
     if set_name is not None:
         query = query.where(GoldenSet.name == set_name)
     opened: list[int] = []
