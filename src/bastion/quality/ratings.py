@@ -104,9 +104,9 @@ WHERE {calibration} {since_a}
 
 
 def ratings_sql(dialect: str, *, since: bool, queue: bool) -> str:
-    """The ratings query for `dialect` ("duckdb" or "postgresql"), filtered by time and queue when asked."""
-    mark = "$" if dialect == "duckdb" else "%("
-    end = "" if dialect == "duckdb" else ")s"
+    """The ratings query for `dialect` ("duckdb", "postgresql", or "sqlite" itself), filtered by time and
+    queue when asked."""
+    mark, end = {"duckdb": ("$", ""), "sqlite": (":", ""), "postgresql": ("%(", ")s")}[dialect]
 
     def at_least(column: str) -> str:
         return f"AND {column} >= {mark}since{end}" if since else ""
@@ -158,7 +158,13 @@ def duckdb_with_sqlite_scanner() -> duckdb.DuckDBPyConnection:
     if package is None or package.origin is None:
         raise BastionError("the package duckdb-extension-sqlite-scanner is not installed")
     folder = Path(package.origin).parent / "extensions" / f"v{duckdb.__version__}"
-    connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    connection = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "enable_progress_bar": False,  # a library call prints nothing on the caller's terminal
+        }
+    )
     connection.load_extension(str(folder / "sqlite_scanner.duckdb_extension"))
     return connection
 
