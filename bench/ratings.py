@@ -233,6 +233,7 @@ def timed(way: str, url: str) -> tuple[float, int, float, str]:
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_run, args=(way, url, sender))
     process.start()
+    sender.close()  # the child holds the only writing end: its death ends the wait
     result: tuple[float, int, float, str] = receiver.recv()
     process.join()
     return result

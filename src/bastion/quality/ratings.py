@@ -158,13 +158,8 @@ def duckdb_with_sqlite_scanner() -> duckdb.DuckDBPyConnection:
     if package is None or package.origin is None:
         raise BastionError("the package duckdb-extension-sqlite-scanner is not installed")
     folder = Path(package.origin).parent / "extensions" / f"v{duckdb.__version__}"
-    connection = duckdb.connect(
-        config={
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "enable_progress_bar": False,  # a library call prints nothing on the caller's terminal
-        }
-    )
+    connection = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    connection.execute("SET enable_progress_bar = false")  # a library call prints nothing on the caller's terminal
     connection.load_extension(str(folder / "sqlite_scanner.duckdb_extension"))
     return connection
 
