@@ -66,6 +66,11 @@ from bastion.history import HistoryLine, history_line
         (EventKind.CONTENT_CREATED, {"type": "post", "surface": "feed"}, HistoryLine("Post created on feed")),
         (EventKind.STRIKE_ADDED, {"weight": 2, "total": 4}, HistoryLine("Strike added: 2 points, 4 in the window")),
         (EventKind.STRIKE_ADDED, {"weight": 1, "total": 1}, HistoryLine("Strike added: 1 point, 1 in the window")),
+        (
+            EventKind.DECISION_IMPORTED,
+            {"label": "spam", "rater": "vendor-17", "queue": "general"},
+            HistoryLine("Decision made elsewhere imported: spam", "In queue general"),
+        ),
         ("job.something_new", {}, HistoryLine("Job something new")),
     ],
 )

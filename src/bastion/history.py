@@ -74,6 +74,9 @@ _LINES: dict[str, Callable[[Mapping[str, Any]], HistoryLine]] = {
     ),
     EventKind.DECISION_MADE: _decision,
     EventKind.DECISION_WITHDRAWN: _withdrawn,
+    EventKind.DECISION_IMPORTED: lambda d: HistoryLine(
+        f"Decision made elsewhere imported: {d.get('label')}", f"In queue {d['queue']}" if d.get("queue") else ""
+    ),
     EventKind.ACTION_TAKEN: lambda d: HistoryLine(f"{action_label(d.get('action'))}: action {d.get('id')} recorded"),
     EventKind.ACTION_DELIVERED: _delivered,
     EventKind.ACTION_DEAD_LETTERED: _dead,

@@ -56,7 +56,8 @@ def import_command(
         "queued for `bastion worker` or the server's detection thread).",
     ),
 ) -> None:
-    """Import a file of actors, content, reports or views. Safe to run again: known ids are skipped."""
+    """Import a file of actors, content, reports, views or decisions made elsewhere. Safe to run again:
+    what is known already is skipped."""
     database = open_database()
     with Progress(
         TextColumn("[bold]importing[/] {task.description}"),

@@ -25,6 +25,7 @@ class EventKind(StrEnum):
     JOB_REOPENED = "job.reopened"
     DECISION_MADE = "decision.made"
     DECISION_WITHDRAWN = "decision.withdrawn"
+    DECISION_IMPORTED = "decision.imported"  # a decision made elsewhere (`bastion import --kind decisions`)
     ACTION_TAKEN = "action.taken"
     ACTION_REVERSED = "action.reversed"
     ACTION_CANCELLED = "action.cancelled"

@@ -27,6 +27,7 @@ class IngestKind(StrEnum):
     CONTENT = "content"
     REPORTS = "reports"
     VIEWS = "views"
+    DECISIONS = "decisions"  # decisions made elsewhere, for quality analysis (see `bastion.quality`)
 
 
 class ItemStatus(StrEnum):

@@ -319,3 +319,20 @@ class ViewPayload(Payload):
     viewer_id: ExternalId | None = None
     viewed_at: Moment
     weight: PositiveCount = 1
+
+
+Label = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+
+
+class DecisionPayload(Payload):
+    """A decision made elsewhere, for quality analysis: `reviewer_id` gave `label` to a stored content item.
+
+    `label` is a policy id, "none", or any category name used consistently; `reviewer_id` is a Bastion
+    user's name or anyone else's (an external rater, who can never log in).
+    """
+
+    content_id: ExternalId
+    reviewer_id: Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+    label: Label
+    decided_at: Moment | None = None
+    queue: Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)] | None = None

@@ -1,4 +1,5 @@
-"""Idempotent ingestion of actors, content, reports and views: the one path every writer uses.
+"""Idempotent ingestion of actors, content, reports, views and decisions made elsewhere: the one path
+every writer uses.
 
 The API, the batch importer and the simulator all come through `ingest`, so they validate, resolve
 references, deduplicate and log events the same way. The caller owns the transaction.
@@ -20,9 +21,10 @@ from bastion.domain.events import EventKind, NewEvent
 from bastion.domain.happened import ContentIngested, ReportFiled
 from bastion.domain.subjects import IngestKind, ItemStatus, SubjectType
 from bastion.errors import FieldError
+from bastion.ingest.decisions import store_decisions
 from bastion.ingest.language import detect_language
 from bastion.ingest.outcome import IngestResult, ItemOutcome
-from bastion.ingest.payloads import ActorPayload, ContentPayload, ReportPayload, ViewPayload
+from bastion.ingest.payloads import ActorPayload, ContentPayload, DecisionPayload, ReportPayload, ViewPayload
 from bastion.ingest.validation import field_errors, json_path
 from bastion.plugins import announce, plugin_manager
 from bastion.policy.service import current_policies
@@ -38,6 +40,7 @@ PAYLOADS: dict[IngestKind, type[BaseModel]] = {
     IngestKind.CONTENT: ContentPayload,
     IngestKind.REPORTS: ReportPayload,
     IngestKind.VIEWS: ViewPayload,
+    IngestKind.DECISIONS: DecisionPayload,
 }
 
 
@@ -171,7 +174,7 @@ def validate_batch(
             try:
                 payload = model.model_validate(raw)
             except ValidationError as exc:
-                ident = raw.get("id")
+                ident = raw.get("content_id" if kind is IngestKind.DECISIONS else "id")
                 errors[index] = ItemOutcome(
                     index,
                     str(ident) if ident is not None else None,
@@ -214,6 +217,9 @@ def store_batch(
     kind = batch.kind
     if kind is IngestKind.CONTENT:
         return _store_content(session, batch, principal=principal, now=now)
+    if kind is IngestKind.DECISIONS:
+        valid = [(item.index, item.payload) for item in batch.valid]
+        return store_decisions(session, valid, batch.errors, batch.item_path, principal=principal, now=now)
     outcomes = dict(batch.errors)
     accepted = _resolve(session, batch, outcomes, policy_ids, now)
     fresh: list[_Accepted] = []

@@ -1,4 +1,4 @@
-"""POST /actors, /content, /reports, /views: one object or {"items": [...]} of up to 1,000."""
+"""POST /actors, /content, /reports, /views, /imported-decisions: one object or {"items": [...]} of up to 1,000."""
 
 from __future__ import annotations
 
@@ -120,8 +120,15 @@ WAIT = Query(
 )
 
 
+# Decisions made elsewhere feed reviewers' and vendors' quality scores: those who manage quality send
+# them, not the platform's clients (whose keys hold ingest.write).
+PERMISSIONS = {IngestKind.DECISIONS: Permission.QUALITY_MANAGE}
+# GET /decisions lists Bastion's own decisions; those made elsewhere have a path of their own.
+PATHS = {IngestKind.DECISIONS: "imported-decisions"}
+
+
 def _register(kind: IngestKind) -> None:
-    permission = requires(Permission.INGEST_WRITE)
+    permission = requires(PERMISSIONS.get(kind, Permission.INGEST_WRITE))
 
     async def endpoint(request: Request, principal: Principal = Depends(permission), wait: bool = WAIT) -> Response:
         context = app_context(request)
@@ -146,7 +153,7 @@ def _register(kind: IngestKind) -> None:
         return json_response(body)
 
     router.add_api_route(
-        f"/{kind.value}",
+        f"/{PATHS.get(kind, kind.value)}",
         endpoint,
         methods=["POST"],
         summary=f"Send {kind.value}: one object or a batch of up to {MAX_BATCH}",
