@@ -172,17 +172,21 @@ def _duckdb(selected: pa.Table) -> Aggregates:
         span = con.sql("SELECT max(epoch_us(decided_at)) - min(epoch_us(decided_at)) FROM selected").fetchone()
         daily = span is None or span[0] is None or span[0] < 14 * _DAY_US
         con.execute(_DUCKDB_SCORED, {"daily": daily})
-        tallies = con.sql(_DUCKDB_TALLIES).df()
+        tallies = con.sql(_DUCKDB_TALLIES).to_arrow_table().to_pandas()
         vendors = dict(con.sql("SELECT rater, max(vendor) FROM selected GROUP BY rater").fetchall())
-        confusion = con.sql("SELECT answer, label, count(*) AS n FROM scored WHERE s = 1 GROUP BY answer, label").df()
-        disagreements = con.execute(_DUCKDB_DISAGREEMENTS, {"evidence": EVIDENCE}).df()
+        confusion = (
+            con.sql("SELECT answer, label, count(*) AS n FROM scored WHERE s = 1 GROUP BY answer, label")
+            .to_arrow_table()
+            .to_pandas()
+        )
+        disagreements = con.execute(_DUCKDB_DISAGREEMENTS, {"evidence": EVIDENCE}).to_arrow_table().to_pandas()
         labels = tuple(sorted(row[0] for row in con.sql("SELECT DISTINCT label FROM item_labels").fetchall()))
         patterns, pattern_items = _patterns_of(con.sql(_DUCKDB_PATTERNS).fetchall(), labels)
         top = con.execute(_DUCKDB_PAIRS, {"least": PAIR_MIN_ITEMS, "pairs": PAIRS}).fetchall()
         chosen = sorted({r for a, b, _ in top for r in (a, b)})
         newest = pd.DataFrame(columns=["item", "rater", "label"])
         if chosen:
-            newest = con.execute(_DUCKDB_NEWEST, [chosen]).df()
+            newest = con.execute(_DUCKDB_NEWEST, [chosen]).to_arrow_table().to_pandas()
     return Aggregates(
         labels=labels,
         patterns=patterns,

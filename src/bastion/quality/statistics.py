@@ -18,6 +18,7 @@ Two choices are ours and documented in docs/quality.md:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -201,9 +202,11 @@ def confusion(answers: Sequence[str], labels: Sequence[str], counts: Sequence[in
     domain = sorted(set(answers) | set(labels))
     if not domain:
         return Confusion(labels=(), matrix=())
-    matrix = confusion_matrix(
-        list(answers), list(labels), labels=domain, sample_weight=np.asarray(counts, dtype=np.int64)
-    )
+    with warnings.catch_warnings():  # one label only: the labels given make the shape right
+        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
+        matrix = confusion_matrix(
+            list(answers), list(labels), labels=domain, sample_weight=np.asarray(counts, dtype=np.int64)
+        )
     return Confusion(labels=tuple(domain), matrix=tuple(tuple(int(v) for v in row) for row in matrix))
 
 
