@@ -97,40 +97,43 @@ def _selected(ratings: pa.Table, *, as_of: datetime, since: datetime | None, que
 # --- DuckDB -----------------------------------------------------------------------------------------
 
 _DUCKDB_SCORED = """
-CREATE TEMP TABLE item_labels AS SELECT item, label, count(*) AS c FROM selected GROUP BY item, label;
+CREATE TEMP TABLE item_labels AS SELECT item, label_code AS code, count(*) AS c FROM coded GROUP BY item, label_code;
 CREATE TEMP TABLE item_totals AS SELECT item, sum(c)::BIGINT AS n FROM item_labels GROUP BY item;
 CREATE TEMP TABLE majority AS
-    SELECT l.item, l.label, m.label AS answer
+    SELECT l.item, l.code, m.code AS answer
     FROM item_labels l JOIN item_totals t ON t.item = l.item JOIN item_labels m ON m.item = l.item
-    WHERE t.n >= 2 AND 2 * (m.c - CASE WHEN m.label = l.label THEN 1 ELSE 0 END) > t.n - 1;
+    WHERE t.n >= 2 AND 2 * (m.c - CASE WHEN m.code = l.code THEN 1 ELSE 0 END) > t.n - 1;
 CREATE TEMP TABLE scored AS
-    SELECT s.item, s.rater, s.vendor, s.queue, s.label, s.decided_at, s.source, s.decision_pk,
-           coalesce(s.reference, m.answer) AS answer,
-           split_part(s.label, '.', 1) AS label_policy,
-           split_part(coalesce(s.reference, m.answer), '.', 1) AS answer_policy,
-           CASE WHEN coalesce(s.reference, m.answer) IS NULL THEN 0 ELSE 1 END AS s,
-           CASE WHEN coalesce(s.reference, m.answer) = s.label THEN 1 ELSE 0 END AS c,
+    SELECT s.item, s.rater_code AS rater, s.vendor_code AS vendor, s.queue_code AS queue, s.label_code AS label,
+           s.decided_at, s.source_code AS source, s.decision_pk,
+           coalesce(s.reference_code, m.answer) AS answer,
+           s.label_family, f.family AS answer_family,
+           CASE WHEN coalesce(s.reference_code, m.answer) IS NULL THEN 0 ELSE 1 END AS s,
+           CASE WHEN coalesce(s.reference_code, m.answer) = s.label_code THEN 1 ELSE 0 END AS c,
            CASE WHEN s.overturned IS NULL THEN 0 ELSE 1 END AS a,
            CASE WHEN s.overturned THEN 1 ELSE 0 END AS o,
            CASE WHEN $daily THEN epoch_us(s.decided_at) // 86400000000
                 ELSE (epoch_us(s.decided_at) // 86400000000 + 3) // 7 * 7 - 3 END AS period
-    FROM selected s LEFT JOIN majority m ON m.item = s.item AND m.label = s.label;
+    FROM coded s LEFT JOIN majority m ON m.item = s.item AND m.code = s.label_code
+    LEFT JOIN families f ON f.code = coalesce(s.reference_code, m.answer);
 """
 
 _DUCKDB_TALLIES = """
-SELECT 'rater' AS dim, rater AS key, '' AS sub, count(*) AS decisions, sum(s) AS scored, sum(c) AS correct,
+SELECT 'rater' AS dim, CAST(rater AS VARCHAR) AS key, '' AS sub, count(*) AS decisions, sum(s) AS scored,
+       sum(c) AS correct,
        sum(a) AS appeals, sum(o) AS overturned FROM scored GROUP BY rater
-UNION ALL SELECT 'vendor', vendor, '', count(*), sum(s), sum(c), sum(a), sum(o)
+UNION ALL SELECT 'vendor', CAST(vendor AS VARCHAR), '', count(*), sum(s), sum(c), sum(a), sum(o)
     FROM scored WHERE vendor IS NOT NULL GROUP BY vendor
-UNION ALL SELECT 'queue', queue, '', count(*), sum(s), sum(c), sum(a), sum(o)
+UNION ALL SELECT 'queue', CAST(queue AS VARCHAR), '', count(*), sum(s), sum(c), sum(a), sum(o)
     FROM scored WHERE queue IS NOT NULL GROUP BY queue
-UNION ALL SELECT 'policy', label_policy, '', count(*), 0, 0, sum(a), sum(o) FROM scored GROUP BY label_policy
-UNION ALL SELECT 'policy', answer_policy, '', 0, count(*), sum(c), 0, 0
-    FROM scored WHERE s = 1 GROUP BY answer_policy
-UNION ALL SELECT 'rater_policy', rater, label_policy, count(*), 0, 0, sum(a), sum(o)
-    FROM scored GROUP BY rater, label_policy
-UNION ALL SELECT 'rater_policy', rater, answer_policy, 0, count(*), sum(c), 0, 0
-    FROM scored WHERE s = 1 GROUP BY rater, answer_policy
+UNION ALL SELECT 'policy', CAST(label_family AS VARCHAR), '', count(*), 0, 0, sum(a), sum(o)
+    FROM scored GROUP BY label_family
+UNION ALL SELECT 'policy', CAST(answer_family AS VARCHAR), '', 0, count(*), sum(c), 0, 0
+    FROM scored WHERE s = 1 GROUP BY answer_family
+UNION ALL SELECT 'rater_policy', CAST(rater AS VARCHAR), CAST(label_family AS VARCHAR), count(*), 0, 0, sum(a), sum(o)
+    FROM scored GROUP BY rater, label_family
+UNION ALL SELECT 'rater_policy', CAST(rater AS VARCHAR), CAST(answer_family AS VARCHAR), 0, count(*), sum(c), 0, 0
+    FROM scored WHERE s = 1 GROUP BY rater, answer_family
 UNION ALL SELECT 'period', CAST(period AS VARCHAR), '', count(*), sum(s), sum(c), 0, 0 FROM scored GROUP BY period
 """
 
@@ -144,69 +147,113 @@ SELECT rater, decision_pk, item, label, answer, decided_at, source FROM (
 """
 
 _DUCKDB_PATTERNS = """
-SELECT pattern, count(*) AS items FROM (
-    SELECT l.item, list(struct_pack(label := l.label, c := l.c) ORDER BY l.label) AS pattern
-    FROM item_labels l JOIN item_totals t ON t.item = l.item WHERE t.n >= 2 GROUP BY l.item
-) GROUP BY pattern
+SELECT {columns}, count(*) AS items FROM (
+    SELECT {counts} FROM coded GROUP BY item HAVING count(*) >= 2
+) GROUP BY ALL
 """
 
 _DUCKDB_PAIRS = """
 WITH raters AS (
-    SELECT DISTINCT s.item, s.rater FROM selected s JOIN item_totals t ON t.item = s.item WHERE t.n >= 2
+    SELECT DISTINCT s.item, s.rater_code FROM coded s JOIN item_totals t ON t.item = s.item WHERE t.n >= 2
 )
-SELECT a.rater AS a, b.rater AS b, count(*) AS shared
-FROM raters a JOIN raters b ON a.item = b.item AND a.rater < b.rater
-GROUP BY a.rater, b.rater HAVING count(*) >= $least
+SELECT a.rater_code AS a, b.rater_code AS b, count(*) AS shared
+FROM raters a JOIN raters b ON a.item = b.item AND a.rater_code < b.rater_code
+GROUP BY a.rater_code, b.rater_code HAVING count(*) >= $least
 ORDER BY shared DESC, a, b LIMIT $pairs
 """
 
 _DUCKDB_NEWEST = """
 SELECT item, rater, arg_max(label, struct_pack(at := decided_at, label := label)) AS label
-FROM selected WHERE list_contains(?, rater) GROUP BY item, rater
+FROM coded WHERE list_contains(?, rater_code) GROUP BY item, rater
 """
 
 
+def _coded(selected: pa.Table) -> tuple[pa.Table, dict[str, list[str]]]:
+    """The ratings with integer codes beside their strings (each column's values sorted, code = position):
+    joins and groupings run on integers, and the strings come back only in the small results."""
+    labels = set(pc.unique(selected["label"]).to_pylist())
+    labels |= {x for x in pc.unique(selected["reference"]).to_pylist() if x is not None}
+    values = {"label": sorted(labels)}
+    for column in ("rater", "vendor", "queue", "source"):
+        values[column] = sorted(x for x in pc.unique(selected[column]).to_pylist() if x is not None)
+    values["family"] = sorted({label.split(".", 1)[0] for label in values["label"]})
+    family_of = pa.array([values["family"].index(x.split(".", 1)[0]) for x in values["label"]], pa.int32())
+    domain = pa.array(values["label"], pa.string())
+    label_code = pc.index_in(selected["label"], value_set=domain)
+    coded = (
+        selected.append_column("label_code", label_code)
+        .append_column("reference_code", pc.index_in(selected["reference"], value_set=domain))
+        .append_column("label_family", pc.take(family_of, label_code))
+    )
+    for column in ("rater", "vendor", "queue", "source"):
+        codes = pc.index_in(selected[column], value_set=pa.array(values[column], pa.string()))
+        coded = coded.append_column(f"{column}_code", codes)
+    return coded, values
+
+
 def _duckdb(selected: pa.Table) -> Aggregates:
+    coded, values = _coded(selected)
+    domain, families = values["label"], values["family"]
+    family_table = pa.table(
+        {
+            "code": pa.array(range(len(domain)), pa.int32()),
+            "family": pa.array([families.index(x.split(".", 1)[0]) for x in domain], pa.int32()),
+        }
+    )
     with duckdb.connect(":memory:") as con:
-        con.register("selected", selected)
-        span = con.sql("SELECT max(epoch_us(decided_at)) - min(epoch_us(decided_at)) FROM selected").fetchone()
+        con.register("coded", coded)
+        con.register("families", family_table)
+        span = con.sql("SELECT max(epoch_us(decided_at)) - min(epoch_us(decided_at)) FROM coded").fetchone()
         daily = span is None or span[0] is None or span[0] < 14 * _DAY_US
         con.execute(_DUCKDB_SCORED, {"daily": daily})
         tallies = con.sql(_DUCKDB_TALLIES).to_arrow_table().to_pandas()
-        vendors = dict(con.sql("SELECT rater, max(vendor) FROM selected GROUP BY rater").fetchall())
+        vendors = dict(con.sql("SELECT rater, max(vendor) FROM coded GROUP BY rater").fetchall())
         confusion = (
             con.sql("SELECT answer, label, count(*) AS n FROM scored WHERE s = 1 GROUP BY answer, label")
             .to_arrow_table()
             .to_pandas()
         )
         disagreements = con.execute(_DUCKDB_DISAGREEMENTS, {"evidence": EVIDENCE}).to_arrow_table().to_pandas()
-        labels = tuple(sorted(row[0] for row in con.sql("SELECT DISTINCT label FROM item_labels").fetchall()))
-        patterns, pattern_items = _patterns_of(con.sql(_DUCKDB_PATTERNS).fetchall(), labels)
+        # the columns are numbered, never named after data: the labels stay out of the statement
+        columns = ", ".join(f"c{code}" for code in range(len(domain))) or "0 AS c"
+        counts = ", ".join(f"count(*) FILTER (WHERE label_code = {code}) AS c{code}" for code in range(len(domain)))
+        found = con.sql(_DUCKDB_PATTERNS.format(columns=columns, counts=counts or "0 AS c")).fetchall()
         top = con.execute(_DUCKDB_PAIRS, {"least": PAIR_MIN_ITEMS, "pairs": PAIRS}).fetchall()
-        chosen = sorted({r for a, b, _ in top for r in (a, b)})
+        raters = values["rater"]
+        pairs = [(raters[a], raters[b]) for a, b, _ in top]
+        chosen = sorted({code for a, b, _ in top for code in (a, b)})
         newest = pd.DataFrame(columns=["item", "rater", "label"])
         if chosen:
             newest = con.execute(_DUCKDB_NEWEST, [chosen]).to_arrow_table().to_pandas()
+
+    def names(column: str) -> dict[str, str]:
+        return {str(code): value for code, value in enumerate(values[column])}
+
+    for dim, column in (("rater", "rater"), ("vendor", "vendor"), ("queue", "queue"), ("policy", "family")):
+        chosen_rows = tallies["dim"] == dim
+        tallies.loc[chosen_rows, "key"] = tallies.loc[chosen_rows, "key"].map(names(column))
+    rater_policy = tallies["dim"] == "rater_policy"
+    tallies.loc[rater_policy, "key"] = tallies.loc[rater_policy, "key"].map(names("rater"))
+    tallies.loc[rater_policy, "sub"] = tallies.loc[rater_policy, "sub"].map(names("family"))
+    labels = np.asarray(domain, dtype=object)
+    for frame in (confusion, disagreements):
+        for column in ("answer", "label"):
+            frame[column] = labels[frame[column].to_numpy(dtype=np.int64)]
+    disagreements["rater"] = np.asarray(raters, dtype=object)[disagreements["rater"].to_numpy(dtype=np.int64)]
+    sources = np.asarray(values["source"], dtype=object)
+    disagreements["source"] = sources[disagreements["source"].to_numpy(dtype=np.int64)]
+    rows = np.asarray([row[:-1] for row in found], dtype=np.int64).reshape(len(found), -1)
     return Aggregates(
-        labels=labels,
-        patterns=patterns,
-        pattern_items=pattern_items,
+        labels=tuple(domain),
+        patterns=rows if len(domain) else np.zeros((len(found), 0), dtype=np.int64),
+        pattern_items=np.asarray([row[-1] for row in found], dtype=np.int64),
         tallies=tallies,
         vendors=vendors,
         confusion=confusion,
         disagreements=disagreements,
-        pairs=_pair_labels([(a, b) for a, b, _ in top], newest),
+        pairs=_pair_labels(pairs, newest),
         daily=daily,
     )
-
-
-def _patterns_of(rows: list[tuple[list[dict[str, object]], int]], labels: tuple[str, ...]) -> tuple[IntArray, IntArray]:
-    column = {label: i for i, label in enumerate(labels)}
-    patterns = np.zeros((len(rows), len(labels)), dtype=np.int64)
-    for i, (pattern, _) in enumerate(rows):
-        for cell in pattern:
-            patterns[i, column[str(cell["label"])]] = int(str(cell["c"]))
-    return patterns, np.asarray([items for _, items in rows], dtype=np.int64)
 
 
 def _pair_labels(
@@ -473,6 +520,7 @@ def _newest_first(found: Disagreement) -> tuple[float, int, str, str, int]:
 
 def _in_order(patterns: IntArray, items: IntArray) -> tuple[IntArray, IntArray]:
     """The patterns sorted, so that sums over them add up in the same order whichever engine found them."""
+    patterns = patterns[:, patterns.sum(axis=0) > 0] if len(patterns) else patterns
     if len(patterns) == 0:
         return patterns, items
     order = np.lexsort(patterns.T[::-1])
