@@ -242,7 +242,8 @@ def _duckdb(selected: pa.Table) -> Aggregates:
     disagreements["rater"] = np.asarray(raters, dtype=object)[disagreements["rater"].to_numpy(dtype=np.int64)]
     sources = np.asarray(values["source"], dtype=object)
     disagreements["source"] = sources[disagreements["source"].to_numpy(dtype=np.int64)]
-    rows = np.asarray([row[:-1] for row in found], dtype=np.int64).reshape(len(found), -1)
+    width = len(domain) if domain else 1
+    rows = np.asarray([row[:-1] for row in found], dtype=np.int64).reshape(len(found), width)
     return Aggregates(
         labels=tuple(domain),
         patterns=rows if len(domain) else np.zeros((len(found), 0), dtype=np.int64),
