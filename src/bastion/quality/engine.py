@@ -215,9 +215,9 @@ def _duckdb(selected: pa.Table) -> Aggregates:
         )
         disagreements = con.execute(_DUCKDB_DISAGREEMENTS, {"evidence": EVIDENCE}).to_arrow_table().to_pandas()
         # the columns are numbered, never named after data: the labels stay out of the statement
-        columns = ", ".join(f"c{code}" for code in range(len(domain))) or "0 AS c"
+        columns = ", ".join(f"c{code}" for code in range(len(domain)))
         counts = ", ".join(f"count(*) FILTER (WHERE label_code = {code}) AS c{code}" for code in range(len(domain)))
-        found = con.sql(_DUCKDB_PATTERNS.format(columns=columns, counts=counts or "0 AS c")).fetchall()
+        found = con.sql(_DUCKDB_PATTERNS.format(columns=columns, counts=counts)).fetchall() if domain else []
         top = con.execute(_DUCKDB_PAIRS, {"least": PAIR_MIN_ITEMS, "pairs": PAIRS}).fetchall()
         raters = values["rater"]
         pairs = [(raters[a], raters[b]) for a, b, _ in top]
@@ -522,7 +522,7 @@ def _newest_first(found: Disagreement) -> tuple[float, int, str, str, int]:
 def _in_order(patterns: IntArray, items: IntArray) -> tuple[IntArray, IntArray]:
     """The patterns sorted, so that sums over them add up in the same order whichever engine found them."""
     patterns = patterns[:, patterns.sum(axis=0) > 0] if len(patterns) else patterns
-    if len(patterns) == 0:
-        return patterns, items
+    if len(patterns) == 0 or patterns.shape[1] == 0:
+        return np.zeros((0, 0), dtype=np.int64), np.zeros(0, dtype=np.int64)
     order = np.lexsort(patterns.T[::-1])
     return patterns[order], items[order]
