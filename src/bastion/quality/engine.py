@@ -33,6 +33,7 @@ from bastion.quality import statistics
 from bastion.quality.ratings import RATINGS_SCHEMA
 from bastion.quality.report import Disagreement, DriftPoint, QualityReport, ReviewerScore, Score, Thresholds
 from bastion.quality.statistics import IntArray, Tally
+from bastion.store.database import Database
 
 Engine = Literal["duckdb", "pandas"]
 ENGINES: tuple[Engine, ...] = ("duckdb", "pandas")
@@ -75,6 +76,25 @@ def compute_report(
     selected = _selected(ratings, as_of=as_of, since=since, queue=queue)
     aggregate: Callable[[pa.Table], Aggregates] = _duckdb if engine == "duckdb" else _pandas
     return _report(aggregate(selected), as_of=as_of, since=since, queue=queue, thresholds=thresholds)
+
+
+def quality_report(
+    database: Database,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    queue: str | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> QualityReport:
+    """The quality report of the store's ratings (`load_ratings`), as of `now`."""
+    from bastion.quality.ratings import load_ratings
+
+    if since is not None and since.tzinfo is None:
+        raise InvalidInput("since: a time with its time zone is needed")
+    if since is not None and since > now:
+        raise InvalidInput("since: must not be in the future")
+    ratings = load_ratings(database, since=since, queue=queue)
+    return compute_report(ratings, as_of=now, since=since, queue=queue, thresholds=thresholds)
 
 
 def _selected(ratings: pa.Table, *, as_of: datetime, since: datetime | None, queue: str | None) -> pa.Table:
@@ -201,6 +221,7 @@ def _duckdb(selected: pa.Table) -> Aggregates:
         }
     )
     with duckdb.connect(":memory:") as con:
+        con.execute("SET enable_progress_bar = false")
         con.register("coded", coded)
         con.register("families", family_table)
         span = con.sql("SELECT max(epoch_us(decided_at)) - min(epoch_us(decided_at)) FROM coded").fetchone()
