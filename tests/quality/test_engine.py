@@ -326,6 +326,17 @@ def test_drift_is_weekly_from_monday_or_daily_under_two_weeks() -> None:
     weekly = report(ratings).drift
     weeks = Counter((r.at - timedelta(days=r.at.weekday())).replace(hour=0, minute=0) for r in ratings)
     assert [(p.period_start, p.decisions) for p in weekly] == sorted(weeks.items())
+    truth = answers(ratings)
+    for point in weekly:
+        week = [
+            (r, a)
+            for r, a in zip(ratings, truth, strict=True)
+            if a is not None and timedelta(0) <= r.at - point.period_start < timedelta(days=7)
+        ]
+        correct = sum(r.label == a for r, a in week)
+        assert (point.scored, point.accuracy) == (len(week), pytest.approx(correct / len(week)))
+        interval = proportion_confint(correct, len(week), alpha=0.05, method="wilson")
+        assert (point.accuracy_low, point.accuracy_high) == pytest.approx(interval)
     short = [
         Rating(item=n, rater="a", label="none", reference="none", at=START + timedelta(days=n % 3, hours=5))
         for n in range(9)
