@@ -127,3 +127,25 @@ def test_in_a_browser_a_reviewer_sees_only_their_own_scorecard(page: Page, live_
     page.screenshot(path="test-results/quality-me.png", full_page=True)
     response = page.goto(live_server.url + "/quality/reviewers/bo")
     assert response is not None and response.status == 403
+
+
+def test_the_scorecards_json_twins(client: TestClient, database: Database, clock: FrozenClock) -> None:
+    report = serve_hand_report(_app_state(client), database, clock)
+    analyst = bearer(api_key(database, clock, role=Role.ANALYST))
+    card = client.get("/api/v1/quality/reviewers/bo", headers=analyst)
+    assert card.status_code == 200, card.text
+    body = card.json()
+    assert body["reviewer"]["key"] == "bo" and body["reviewer"]["flagged"] is True
+    assert body["reviewer"]["accuracy_low"] == report.reviewers[1].accuracy_low
+    assert body["examples"][0]["text"] == HOSTILE  # JSON carries the text as data; pages escape it
+    assert len(body["drift"]) == 8
+    vendor = client.get("/api/v1/quality/vendors/acme", headers=analyst).json()
+    assert [r["key"] for r in vendor["reviewers"]] == ["bo", "cy"]
+    spam = next(p for p in vendor["policies"] if p["key"] == "spam")
+    assert (spam["scored"], spam["correct"]) == (28, 7)  # bo's 4/22 and cy's 3/6 together
+    make_user(database, clock, "cy", Role.REVIEWER)
+    cy = bearer(api_key(database, clock, user="cy"))
+    assert client.get("/api/v1/quality/reviewers/bo", headers=cy).status_code == 403
+    assert client.get("/api/v1/quality/vendors/acme", headers=cy).status_code == 403
+    mine = client.get("/api/v1/quality/me", headers=cy)
+    assert mine.status_code == 200 and mine.json()["reviewer"]["needed"] == 30
