@@ -39,6 +39,7 @@ __all__ = [
     "QualityReports",
     "ReviewerScorecard",
     "VendorScorecard",
+    "accuracy_by_reviewer",
     "can_see_scorecard",
     "parse_since",
     "reports_of",
@@ -161,6 +162,13 @@ def scorecard_of(
         raise NotFound(f"no ratings by the reviewer {name!r} in this period")
     drift = reports.drift(since, queue, reviewer=name)
     return reviewer_scorecard(report, name, drift, examples_of(database, found.disagreements))
+
+
+def accuracy_by_reviewer(reports: QualityReports, since: datetime) -> dict[str, ReviewerScore]:
+    """Each reviewer's score over the ratings since `since` (the day it falls in, so the kept report serves
+    every request of that day), for the supervisor's table beside decisions per reviewer."""
+    report = reports.report(utc_midnight(as_utc(since)), None)
+    return {r.key: r for r in report.reviewers}
 
 
 def can_see_scorecard(principal: Principal, name: str) -> None:
