@@ -267,14 +267,18 @@ class QualityReports:
     def drift(
         self, since: datetime | None, queue: str | None, *, reviewer: str | None = None, vendor: str | None = None
     ) -> tuple[DriftPoint, ...]:
-        """Accuracy per week of one reviewer or vendor: the report of each week's ratings, its score picked."""
+        """Accuracy per week of one reviewer or vendor: the report of each week's ratings, its score picked.
+
+        Each week's report reads only the ratings of the items the reviewer (or the vendor's reviewers)
+        rated that week: a score depends on nothing else (its references and the others' majority are
+        on those items), and a scorecard then costs a fraction of the whole report."""
+        column, wanted = ("rater", reviewer) if reviewer is not None else ("vendor", vendor)
         points = []
         for start, end in drift_periods(self.clock()):
             if since is not None and end <= since:
                 continue
-            report = self._report_of(since, queue, (start, end))
+            report = self._report_of(since, queue, (start, end), (column, wanted))
             scores: Sequence[Score] = report.reviewers if reviewer is not None else report.vendors
-            wanted = reviewer if reviewer is not None else vendor
             score = next((s for s in scores if s.key == wanted), None)
             if score is None:
                 points.append(DriftPoint(start, 0, 0, None, None, None))
@@ -287,10 +291,14 @@ class QualityReports:
         return tuple(points)
 
     def _report_of(
-        self, since: datetime | None, queue: str | None, period: tuple[datetime, datetime] | None
+        self,
+        since: datetime | None,
+        queue: str | None,
+        period: tuple[datetime, datetime] | None,
+        around: tuple[str, str | None] | None = None,
     ) -> QualityReport:
         now = self.clock()
-        key: tuple[object, ...] = (since, queue, period)
+        key: tuple[object, ...] = (since, queue, period, around)
         with self._lock:
             kept = self._reports.get(key)
             if kept is not None and now - kept[0] < self.ttl:
@@ -298,10 +306,20 @@ class QualityReports:
         ratings = self.ratings(since, queue)
         if period is not None:
             ratings = _between(ratings, *period)
+        if around is not None:
+            ratings = _items_rated_by(ratings, *around)
         report = self._compute(ratings, now, since, queue)
         with self._lock:
             self._reports[key] = (now, report)
         return report
+
+
+def _items_rated_by(ratings: pa.Table, column: str, value: str | None) -> pa.Table:
+    """Every rating of the items that the rater (or a rater of the vendor) `value` rated."""
+    import pyarrow.compute as pc
+
+    theirs = ratings.filter(pc.equal(ratings.column(column), value))
+    return ratings.filter(pc.is_in(ratings.column("item"), value_set=pc.unique(theirs.column("item"))))
 
 
 def _between(ratings: pa.Table, start: datetime, end: datetime) -> pa.Table:
