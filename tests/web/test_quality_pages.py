@@ -6,8 +6,14 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
+from bastion.auth.users import find_user, principal_of
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
+from bastion.domain.subjects import IngestKind
+from bastion.ingest.service import ingest
+from bastion.policy.service import current_policies
+from bastion.review import claims
+from bastion.review.decisions import Choice, decide
 from bastion.store.database import Database
 from tests.conftest import LiveServer, api_key, bearer, make_user
 from tests.quality.reports import HOSTILE, serve_hand_report
@@ -149,3 +155,38 @@ def test_the_scorecards_json_twins(client: TestClient, database: Database, clock
     assert client.get("/api/v1/quality/vendors/acme", headers=cy).status_code == 403
     mine = client.get("/api/v1/quality/me", headers=cy)
     assert mine.status_code == 200 and mine.json()["reviewer"]["needed"] == 30
+
+
+def test_the_supervisor_sees_accuracy_beside_decisions_per_reviewer(
+    client: TestClient, database: Database, clock: FrozenClock
+) -> None:
+    now = clock()
+    with database.transaction() as session:
+        policy_ids = frozenset(current_policies(session))
+        ingest(session, IngestKind.ACTORS, [{"id": "au", "created_at": "2025-01-01T00:00:00Z"}], principal="t", now=now)
+        posts = [
+            {"id": f"s-{i}", "actor_id": "au", "type": "post", "text": "x", "created_at": now.isoformat()}
+            for i in range(3)
+        ]
+        ingest(session, IngestKind.CONTENT, posts, principal="t", now=now)
+        reports = [
+            {"id": f"r-{i}", "target": {"content_id": f"s-{i}"}, "reason": "spam", "created_at": now.isoformat()}
+            for i in range(3)
+        ]
+        ingest(session, IngestKind.REPORTS, reports, principal="t", now=now, policy_ids=policy_ids)
+    for name in ("ana", "bo", "dan"):
+        make_user(database, clock, name, Role.REVIEWER)
+        with database.transaction() as session:
+            reviewer = principal_of(find_user(session, name), via="session")
+            job = claims.claim_next_job(session, "scams-spam", reviewer, now=now)
+            assert job is not None
+            decide(session, job.pk, reviewer, Choice("spam", "remove"), now=now)
+    serve_hand_report(_app_state(client), database, clock)
+    analyst = bearer(api_key(database, clock, role=Role.ANALYST))
+    page = client.get("/review/supervisor", headers=analyst)
+    assert page.status_code == 200, page.text
+    table = page.text.split('id="supervisor-reviewers"')[1].split("</table>")[0]
+    rows = {row.split("<td>")[1].split("</td>")[0]: row for row in table.split("<tr>")[2:]}
+    assert 'href="/quality/reviewers/ana"' in rows["ana"] and ">90%</a>" in rows["ana"]
+    assert ">25%</a>" in rows["bo"] and "flagged" in rows["bo"] and "a number bad" not in rows["ana"]
+    assert "none of their decisions is scored" in rows["dan"]  # decided, but not in the report
