@@ -17,7 +17,9 @@ from bastion.auth.users import principal_of
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.domain.quality import ExerciseStatus
+from bastion.domain.subjects import IngestKind
 from bastion.errors import Conflict, Forbidden, InvalidInput
+from bastion.ingest.service import ingest
 from bastion.policy.service import current_policies
 from bastion.quality.calibration import (
     add_note,
@@ -28,6 +30,8 @@ from bastion.quality.calibration import (
     exercise_view,
     list_exercises,
 )
+from bastion.review import claims
+from bastion.review.decisions import Choice, decide
 from bastion.store.database import Database
 from bastion.store.schema import Actor, ContentItem, User
 from tests.conftest import make_user
@@ -154,3 +158,53 @@ def test_agreement_is_what_krippendorff_and_statsmodels_compute(items: list[list
     assert ours.fleiss_kappa == pytest.approx(fleiss_kappa(table, method="fleiss"), nan_ok=True)
     agreeing = sum(sum(item.count(c) * (item.count(c) - 1) for c in set(item)) for item in items)
     assert ours.percent_agreement == pytest.approx(agreeing / (len(items) * 6))
+
+
+def test_a_queue_group_samples_its_recently_decided_items(database: Database, clock: FrozenClock) -> None:
+    now = clock()
+    with database.transaction() as session:
+        policy_ids = frozenset(current_policies(session))
+        ingest(session, IngestKind.ACTORS, [{"id": "au", "created_at": "2025-01-01T00:00:00Z"}], principal="t", now=now)
+        posts = [
+            {"id": f"s-{i}", "actor_id": "au", "type": "post", "text": "x", "created_at": now.isoformat()}
+            for i in range(6)
+        ]
+        ingest(session, IngestKind.CONTENT, posts, principal="t", now=now)
+        reports = [
+            {"id": f"r-{i}", "target": {"content_id": f"s-{i}"}, "reason": "spam", "created_at": now.isoformat()}
+            for i in range(6)
+        ]
+        ingest(session, IngestKind.REPORTS, reports, principal="t", now=now, policy_ids=policy_ids)
+    make_user(database, clock, "ana", Role.REVIEWER)
+    ana = person(database, "ana")
+    with database.transaction() as session:
+        for _ in range(4):
+            job = claims.claim_next_job(session, "scams-spam", ana, now=now)
+            assert job is not None
+            decide(session, job.pk, ana, Choice("spam", "remove"), now=now)
+    with database.transaction() as session:
+        pk = create_exercise(
+            session,
+            name="Spam queue",
+            group="queue:scams-spam",
+            sample_queue="scams-spam",
+            sample_size=3,
+            rng=random.Random(5),
+            now=now,
+            by="user:lead",
+        )
+        view = exercise_view(session, pk, ana)
+        assert view.exercise.reviewers == ("ana",) and view.may_answer
+        decided = {i.content_id for i in view.items}
+        assert len(decided) == 3 and decided <= {f"s-{i}" for i in range(6)}
+        with pytest.raises(InvalidInput) as bad:
+            create_exercise(
+                session,
+                name="x",
+                group="queue:scams-spam",
+                sample_queue="nowhere",
+                rng=random.Random(5),
+                now=now,
+                by="t",
+            )
+        assert [e.path for e in bad.value.errors] == ["sample_queue"]
