@@ -71,7 +71,10 @@ def hostile_item(database: Database, now: datetime) -> int:
 
 
 def hand_report(now: datetime, item: int) -> QualityReport:
-    bo_disagrees = (Disagreement(None, item, "none", "spam", now - timedelta(days=1), "qa"),)
+    bo_disagrees = (
+        Disagreement(None, item, "none", "spam", now - timedelta(days=1), "qa"),
+        Disagreement(None, item, "spam", "none", now - timedelta(days=2), "calibration"),  # never shown
+    )
     reviewers = (
         reviewer("ana", None, 60, 50, 45, policies=(score("spam", 30, 25, 23), score("hate", 30, 25, 22))),
         reviewer(

@@ -34,6 +34,9 @@ def test_the_api_creates_answers_and_compares(client: TestClient, database: Data
         client.post("/api/v1/quality/calibration", json={"name": "x", "group": "users:ana"}, headers=ana).status_code
         == 403
     )
+    platform = bearer(api_key(database, clock, role=Role.PLATFORM))
+    assert client.get("/api/v1/quality/calibration", headers=platform).status_code == 403
+    assert client.get(f"/api/v1/quality/calibration/{exercise}", headers=platform).status_code == 403
     first = client.post(
         f"/api/v1/quality/calibration/{exercise}/answers", json={"answers": {"1": "none", "2": "none"}}, headers=ana
     )

@@ -144,6 +144,7 @@ def test_the_scorecards_json_twins(client: TestClient, database: Database, clock
     assert body["reviewer"]["key"] == "bo" and body["reviewer"]["flagged"] is True
     assert body["reviewer"]["accuracy_low"] == report.reviewers[1].accuracy_low
     assert body["examples"][0]["text"] == HOSTILE  # JSON carries the text as data; pages escape it
+    assert [e["source"] for e in body["examples"]] == ["qa"]  # calibration answers are compared elsewhere
     assert len(body["drift"]) == 8
     vendor = client.get("/api/v1/quality/vendors/acme", headers=analyst).json()
     assert [r["key"] for r in vendor["reviewers"]] == ["bo", "cy"]

@@ -184,6 +184,8 @@ def create_exercise(
 
 def list_exercises(session: Session, viewer: Principal) -> list[ExerciseSummary]:
     """Every exercise for those who read quality; the exercises one is a member of, for a reviewer."""
+    if not (viewer.can(Permission.QUALITY_READ) or viewer.can(Permission.REVIEW_WORK)):
+        raise Forbidden("calibration exercises are for reviewers and quality readers")
     exercises = session.scalars(select(CalibrationExercise).order_by(CalibrationExercise.pk.desc())).all()
     summaries = [_summary(session, e) for e in exercises]
     if viewer.can(Permission.QUALITY_READ):

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bastion.auth.principal import Principal
 from bastion.clock import Clock, as_utc, utc_midnight
 from bastion.domain.access import Permission
+from bastion.domain.quality import RatingSource
 from bastion.errors import FieldError, Forbidden, InvalidInput, NotFound
 from bastion.quality.report import Disagreement, DriftPoint, QualityReport, ReviewerScore, Score, Thresholds
 from bastion.store.schema import ContentItem
@@ -209,7 +210,10 @@ def drift_periods(as_of: datetime, periods: int = DRIFT_PERIODS) -> list[tuple[d
 
 
 def examples_of(database: Database, disagreements: Sequence[Disagreement]) -> list[Example]:
-    """The disagreements with their items' external ids and the start of their texts."""
+    """The disagreements with their items' external ids and the start of their texts. Calibration answers
+    are left out: an open exercise's answers are hidden from its reviewers, and the others' majority on an
+    item would tell them; the exercise's own page compares them once it closes."""
+    disagreements = [d for d in disagreements if d.source != RatingSource.CALIBRATION]
     pks = {d.item for d in disagreements if d.item > 0}
     items: dict[int, tuple[str, str | None]] = {}
     if pks:
