@@ -63,10 +63,6 @@ class NewExercise(Body):
     sample_size: int = Field(20, ge=1, le=200)
 
 
-class Created(BaseModel):
-    id: int
-
-
 class Answers(Body):
     answers: dict[int, Annotated[str, StringConstraints(max_length=128)]] = Field(
         description="Item position: a policy id or `none`"
@@ -139,9 +135,8 @@ def get_vendor_scorecard(
 
 @router.post(
     "/quality/calibration",
-    summary="Create a calibration exercise",
-    response_model=Created,
-    status_code=201,
+    summary="Create a calibration exercise; answers with the new exercise",
+    response_model=ExerciseView,
 )
 def post_exercise(
     body: NewExercise, principal: Principal = Depends(can_manage), context: AppContext = Depends(app_context)
@@ -158,7 +153,7 @@ def post_exercise(
             now=context.clock(),
             by=principal.name,
         )
-        return json_response(Created(id=pk), status_code=201)
+        return json_response(exercise_view(session, pk, principal))
 
 
 @router.get(
