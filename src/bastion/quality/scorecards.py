@@ -262,6 +262,7 @@ class QualityReports:
                 return kept[1]
         table = self._load(self.database, since, queue)
         with self._lock:
+            self._prune(now)
             self._ratings[key] = (now, table)
         return table
 
@@ -314,8 +315,16 @@ class QualityReports:
             ratings = _items_rated_by(ratings, *around)
         report = self._compute(ratings, now, since, queue)
         with self._lock:
+            self._prune(now)
             self._reports[key] = (now, report)
         return report
+
+    def _prune(self, now: datetime) -> None:
+        """Forget what is past its time: the ratings of a large store are big, and filters are many."""
+        for key in [k for k, (at, _) in self._ratings.items() if now - at >= self.ttl]:
+            del self._ratings[key]
+        for old in [k for k, (at, _) in self._reports.items() if now - at >= self.ttl]:
+            del self._reports[old]
 
 
 def _items_rated_by(ratings: pa.Table, column: str, value: str | None) -> pa.Table:
