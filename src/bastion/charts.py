@@ -289,3 +289,107 @@ def sparkline(values: Sequence[int], *, label: str, width: int = 120, height: in
         f'<polyline fill="none" stroke="#2455c3" stroke-width="1.5" points="{points}"/></svg>'
     )
     return Chart(svg)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a matrix chart: its row, its column and its count."""
+
+    row: str
+    column: str
+    value: int
+
+
+def matrix(
+    cells: Sequence[Cell], *, order: Sequence[str], row_title: str, column_title: str, width: int = 420
+) -> Chart | None:
+    """A heat map of counts (rows and columns in `order`), each cell labelled. None when all are 0."""
+    if not any(c.value > 0 for c in cells):
+        return None
+    import altair as alt
+
+    names = [label(n) for n in order]
+    rows = [
+        {"row": label(c.row), "column": label(c.column), "value": c.value, "key": f"{label(c.row)} → {label(c.column)}"}
+        for c in cells
+    ]
+    top = max(c.value for c in cells)
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
+        y=alt.Y("row:N", title=row_title, sort=names, axis=alt.Axis(labelLimit=170)),
+        x=alt.X("column:N", title=column_title, sort=names, axis=alt.Axis(labelAngle=-40, labelLimit=170)),
+    )
+    squares = base.mark_rect().encode(
+        # No legend: each cell says its count (and a gradient legend would need markup the check refuses).
+        color=alt.Color("value:Q", scale=alt.Scale(scheme="blues", domain=[0, top]), legend=None),
+        description="key:N",
+    )
+    counts = base.mark_text(fontSize=10).encode(
+        text=alt.Text("value:Q", format=","),
+        color=alt.condition(alt.datum.value > top / 2, alt.value("white"), alt.value(INK)),
+    )
+    step = max(22, min(40, 480 // max(1, len(names))))
+    layered = (squares + counts).properties(width=alt.Step(step), height=alt.Step(step))
+    spec: dict[str, Any] = (
+        layered.configure(font=FONT, background="white", padding=8)
+        .configure_axis(labelColor=INK, titleColor=MUTED, domainColor="#c9ced6", labelFontSize=11, titleFontSize=11)
+        .configure_legend(labelColor=INK, titleColor=MUTED, labelFontSize=11, titleFontSize=11, orient="bottom")
+        .configure_view(stroke=None)
+        .to_dict()
+    )
+    return _drawn(render_svg(spec))
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One point of a rate over time: the period's label, the rate and its interval (0 to 1), or None."""
+
+    period: str
+    value: float | None
+    low: float | None
+    high: float | None
+
+
+def rate_over_time(
+    points: Sequence[Rate], *, value_title: str, floor: float | None = None, width: int = 520, height: int = 150
+) -> Chart | None:
+    """A line of a rate per period with its interval as a band (and `floor` as a dashed rule). None when
+    no period has a value."""
+    shown = [p for p in points if p.value is not None]
+    if not shown:
+        return None
+    import altair as alt
+
+    rows = [
+        {"period": label(p.period), "value": p.value, "low": p.low, "high": p.high, "order": i}
+        for i, p in enumerate(points)
+        if p.value is not None
+    ]
+    periods = [label(p.period) for p in points]
+    x = alt.X("period:N", title=None, sort=periods, scale=alt.Scale(domain=periods), axis=alt.Axis(labelAngle=0))
+    scale = alt.Scale(domain=[0, 1])
+    base = alt.Chart(alt.InlineData(values=rows))
+    band = base.mark_area(opacity=0.18, color="#2455c3").encode(
+        x=x, y=alt.Y("low:Q", title=value_title, scale=scale, axis=alt.Axis(format="%")), y2="high:Q"
+    )
+    line = base.mark_line(point=True, color="#2455c3").encode(x=x, y=alt.Y("value:Q", scale=scale))
+    layers: list[Any] = [band, line]
+    if floor is not None:
+        rule = alt.Chart(alt.InlineData(values=[{"floor": floor}])).mark_rule(color="#b42318", strokeDash=[4, 3])
+        layers.append(rule.encode(y=alt.Y("floor:Q", scale=scale)))
+    chart = alt.layer(*layers).properties(width=width, height=height)
+    spec: dict[str, Any] = (
+        chart.configure(font=FONT, background="white", padding=8)
+        .configure_axis(
+            labelColor=INK, titleColor=MUTED, gridColor=GRID, domainColor="#c9ced6", labelFontSize=11, titleFontSize=11
+        )
+        .configure_view(stroke=None)
+        .to_dict()
+    )
+    return _drawn(render_svg(spec))
+
+
+def _drawn(svg: str) -> Chart:
+    """A chart without links: checked like the linked ones."""
+    root = ElementTree.fromstring(svg)  # noqa: S314 - vl-convert's own output, not a user's document
+    root.set("class", "chart")
+    return Chart(_checked(root))

@@ -33,7 +33,13 @@ def routers() -> Sequence[APIRouter]:
 
 @hookimpl
 def navigation() -> Sequence[NavItem]:
-    return []
+    from bastion.domain.access import Permission
+    from bastion.web.navigation import NavItem
+
+    return [
+        NavItem("Quality", "/quality", Permission.QUALITY_READ, order=25),
+        NavItem("My quality", "/quality/me", Permission.REVIEW_WORK, order=12),
+    ]
 
 
 @hookimpl

@@ -19,6 +19,7 @@ from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
 from bastion.metrics.listing import described, list_jobs, page_from
 from bastion.metrics.selection import AGE_BUCKETS, SLA_STATE_LABELS, STATUSES, selection_from
+from bastion.quality.scorecards import accuracy_by_reviewer, reports_of
 from bastion.review.config_store import current_review_config
 from bastion.review.supervisor import DEFAULT_WINDOW, OverviewFilters, filter_options, overview
 from bastion.review.supervisor_charts import supervisor_charts
@@ -57,6 +58,11 @@ def supervisor_page(
         "age_buckets": AGE_BUCKETS,
         "sla_labels": SLA_STATE_LABELS,
         "refresh_seconds": REFRESH_SECONDS,
+        # Quality beside volume: decisions per reviewer alone rewards speed.
+        "accuracy": accuracy_by_reviewer(
+            reports_of(request.app.state, context.database, context.clock), data.window_start
+        ),
+        "can_read_quality": principal.can(Permission.QUALITY_READ),
     }
     return render_page(request, "review_supervisor.html", values)
 
