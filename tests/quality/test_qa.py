@@ -59,7 +59,7 @@ def test_a_bad_plan_names_each_field_and_why(client: TestClient, database: Datab
     assert answer.status_code == 422
     problems = {d["path"]: d["message"] for d in answer.json()["error"]["details"]}
     assert problems == {
-        "qa_queue": "'general' is a review queue, not a QA queue (kind: qa)",
+        "qa_queue": "'general' is a queue of kind review, not a QA queue (kind: qa)",
         "rate": "a rate is a number from 0 to 1, got 1.5",
         "strata.language": "unknown stratum: use decision, policy_family, reviewer, vendor",
         "strata.decision.no_such.policy": "no policy 'no_such.policy': name a policy id or 'none'",

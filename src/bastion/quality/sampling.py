@@ -225,7 +225,9 @@ def parse_plan(
     if not isinstance(qa_queue, str) or qa_queue not in queues:
         errors.append(FieldError("qa_queue", f"no queue named {qa_queue!r} in the review configuration"))
     elif queues[qa_queue] != "qa":
-        errors.append(FieldError("qa_queue", f"{qa_queue!r} is a {queues[qa_queue]} queue, not a QA queue (kind: qa)"))
+        errors.append(
+            FieldError("qa_queue", f"{qa_queue!r} is a queue of kind {queues[qa_queue]}, not a QA queue (kind: qa)")
+        )
     rate = _rate(document.get("rate"), "rate", errors)
     active = document.get("active", True)
     if not isinstance(active, bool):
