@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import yaml
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
@@ -18,8 +17,17 @@ from bastion.cli.console import console, open_database
 from bastion.cli.listing import Column, FormatOption, OutputFormat, print_listing
 from bastion.clock import system_clock
 from bastion.detect.durations import parse_duration
-from bastion.errors import FieldError, InvalidInput, NotFound
-from bastion.quality.qa import MAX_PREVIEW_DAYS, PlanView, catch_up, get_plan, list_plans, preview_plan, set_plan
+from bastion.errors import NotFound
+from bastion.quality.qa import (
+    MAX_PREVIEW_DAYS,
+    PlanView,
+    catch_up,
+    get_plan,
+    list_plans,
+    preview_plan,
+    read_plan_text,
+    set_plan,
+)
 
 plans_app = typer.Typer(
     help="QA sampling plans: which decisions of a queue are re-reviewed blind.", no_args_is_help=True
@@ -45,15 +53,7 @@ def _document(
     """The plan written: the plan in force (`base`), then the file, then the options."""
     document = dict(base)
     if file is not None:
-        try:
-            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise InvalidInput(f"{file.name} is not YAML or JSON", [FieldError("", "cannot be read", line)]) from None
-        if not isinstance(loaded, dict):
-            raise InvalidInput(f"{file.name} is not a plan", [FieldError("", "a plan is a mapping of fields")])
-        document |= loaded
+        document |= read_plan_text(file.read_text(encoding="utf-8"), file.name)
     if rate is not None:
         document["rate"] = rate
     if qa_queue is not None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+import yaml
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -173,6 +174,49 @@ def set_plan(session: Session, document: dict[str, Any], *, principal: str, now:
         details={"version": new.version, "qa_queue": spec.qa_queue, "rate": spec.rate, "active": spec.active},
     )
     return _view(session, new)
+
+
+def plan_text(view: PlanView | None, *, qa_queue: str = "qa") -> str:
+    """The plan as YAML, as a person edits it: the plan in force, or a starting point for a queue without one."""
+    document: dict[str, Any] = (
+        {"qa_queue": qa_queue, "rate": 0.02, "strata": {}, "targets": {}}
+        if view is None
+        else {"qa_queue": view.qa_queue, "rate": view.rate, "strata": view.strata, "targets": view.targets}
+    )
+    if view is not None and not view.active:
+        document["active"] = False
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+
+
+def read_plan_text(text: str, source: str) -> dict[str, Any]:
+    """A plan written in YAML (or JSON); a text that is not one says where."""
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InvalidInput(f"{source} is not YAML or JSON", [FieldError("", "cannot be read here", line)]) from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise InvalidInput(f"{source} is not a plan", [FieldError("", "a plan is a mapping of fields: rate, strata…")])
+    return loaded
+
+
+@dataclass(frozen=True)
+class QueueChoice:
+    name: str
+    title: str
+    kind: str
+    plan: PlanView | None
+
+
+def plans_overview(session: Session) -> tuple[list[QueueChoice], list[str]]:
+    """Every queue that may have a plan, with its plan if any; and the QA queues plans may send to."""
+    plans = {view.queue: view for view in list_plans(session)}
+    queues = current_review_config(session).config.queues
+    sampled = [QueueChoice(q.name, q.title, q.kind.value, plans.get(q.name)) for q in queues if q.kind in SAMPLED_KINDS]
+    return sampled, [q.name for q in queues if q.kind == JobKind.QA]
 
 
 # --- the decisions a plan looks at ------------------------------------------------------------------
