@@ -197,3 +197,19 @@ def test_the_preview_counts_what_the_plan_would_pull_per_day(
     assert client.get("/api/v1/quality/plans", headers=lead).json() == []  # a preview saves nothing
     bad = client.post("/api/v1/quality/plans/general/preview?days=0", json=body, headers=lead)
     assert bad.status_code == 422
+
+
+def test_a_new_reviewer_is_sampled_until_their_bar_and_the_preview_agrees(
+    client: TestClient, database: Database, clock: FrozenClock
+) -> None:
+    platform = bearer(api_key(database, clock, role=Role.PLATFORM))
+    lead = person(database, clock, "lena", Role.QA)
+    rita = person(database, clock, "rita", Role.REVIEWER)
+    body = {"rate": 0.0, "targets": {"new_reviewer": {"fewer_than": 2, "rate": 1.0}}}
+    put_plan(client, lead, **body)
+    for n in range(4):
+        seed_post(client, platform, n)
+        decide_next(client, rita)
+    assert [s.reason for s in _samples(database)] == ["new_reviewer", "new_reviewer"]
+    preview = client.post("/api/v1/quality/plans/general/preview?days=1", json={"qa_queue": "qa"} | body, headers=lead)
+    assert (preview.json()["decisions"], preview.json()["by_reason"]["new_reviewer"]) == (4, 2)

@@ -24,7 +24,7 @@ import structlog
 import yaml
 from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bastion import audit_log
 from bastion.clock import as_utc
@@ -222,27 +222,35 @@ def plans_overview(session: Session) -> tuple[list[QueueChoice], list[str]]:
 # --- the decisions a plan looks at ------------------------------------------------------------------
 
 
-def _facts_query(*conditions: Any) -> Any:
+def _facts_query(*conditions: Any, one: bool = False) -> Any:
     """Sampleable decisions with what a plan needs of them. The reviewer's decisions before each one are
-    counted over all of their decisions (every queue), in decision order."""
-    ranked = (
-        select(
-            Decision.pk.label("pk"),
-            (
-                func.row_number().over(partition_by=Decision.reviewer_pk, order_by=(Decision.decided_at, Decision.pk))
-                - 1
-            ).label("before"),
+    counted over all of their decisions (every queue), in decision order: for `one` decision by a count on
+    the reviewer's index, for many by one window over every decision."""
+    ranked: Any = None
+    if one:
+        earlier = aliased(Decision)
+        before: Any = (
+            select(func.count())
+            .select_from(earlier)
+            .where(
+                earlier.reviewer_pk == Decision.reviewer_pk,
+                earlier.withdrawn_at.is_(None),
+                tuple_(earlier.decided_at, earlier.pk) < tuple_(Decision.decided_at, Decision.pk),
+            )
+            .scalar_subquery()
         )
-        .where(Decision.withdrawn_at.is_(None))
-        .subquery()
-    )
+    else:
+        order = (Decision.decided_at, Decision.pk)
+        place = func.row_number().over(partition_by=Decision.reviewer_pk, order_by=order)
+        ranked = select(Decision.pk.label("pk"), place.label("place")).where(Decision.withdrawn_at.is_(None)).subquery()
+        before = ranked.c.place - 1
     overturned = (
         select(Appeal.pk)
         .join(EnforcementAction, EnforcementAction.pk == Appeal.action_pk)
         .where(EnforcementAction.decision_pk == Decision.pk, Appeal.status == AppealStatus.OVERTURNED.value)
         .exists()
     )
-    return (
+    query = (
         select(
             Decision.pk,
             Decision.decided_at,
@@ -252,16 +260,18 @@ def _facts_query(*conditions: Any) -> Any:
             Job.severity,
             Job.rule_id,
             Job.priority_terms,
-            ranked.c.before,
+            before,
             overturned,
             Job.queue,
         )
         .join(Job, Job.pk == Decision.job_pk)
         .join(User, User.pk == Decision.reviewer_pk)
-        .join(ranked, ranked.c.pk == Decision.pk)
-        .where(Job.kind.in_(SAMPLED_KINDS), Job.golden_pk.is_(None), Decision.withdrawn_at.is_(None), *conditions)
-        .order_by(Decision.decided_at, Decision.pk)
     )
+    if ranked is not None:
+        query = query.join(ranked, ranked.c.pk == Decision.pk)
+    return query.where(
+        Job.kind.in_(SAMPLED_KINDS), Job.golden_pk.is_(None), Decision.withdrawn_at.is_(None), *conditions
+    ).order_by(Decision.decided_at, Decision.pk)
 
 
 def _facts(row: Any) -> DecisionFacts:
@@ -301,12 +311,15 @@ def sample_decision(session: Session, decision_pk: int, *, now: datetime) -> QaS
     when the plan does not pick it (or it has no plan, was sampled already, or cannot be sampled)."""
     if session.scalar(select(QaSample.pk).where(QaSample.decision_pk == decision_pk)) is not None:
         return None
-    row = session.execute(_facts_query(Decision.pk == decision_pk)).first()
+    queue = session.scalar(
+        select(Job.queue).join(Decision, Decision.job_pk == Job.pk).where(Decision.pk == decision_pk)
+    )
+    plan = None if queue is None else _current_row(session, queue)
+    if plan is None or not plan.active:
+        return None  # the cheap way out, taken on every decision of a queue without a plan
+    row = session.execute(_facts_query(Decision.pk == decision_pk, one=True)).first()
     if row is None:
         return None  # withdrawn, or a decision on a QA job, an appeal or a golden job
-    plan = _current_row(session, row.queue)
-    if plan is None:
-        return None
     reason = sample_reason(_spec(plan), _facts(row))
     if reason is None:
         return None

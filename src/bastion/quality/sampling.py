@@ -294,7 +294,7 @@ def _bar(value: object, path: str, kind: str, errors: list[FieldError]) -> float
         errors.append(FieldError(path, f"a confidence from 0 to 1 (above 0), got {value!r}"))
     elif kind == "severity" and (number is None or number not in (1, 2, 3, 4)):
         errors.append(FieldError(path, f"a severity from 1 to 4, got {value!r}"))
-    elif kind == "count" and (not isinstance(number, int) or number < 1):
+    elif kind == "count" and (number is None or not float(number).is_integer() or number < 1):
         errors.append(FieldError(path, f"a whole number of decisions, 1 or more, got {value!r}"))
     else:
         return float(number) if number is not None else None
