@@ -54,7 +54,7 @@ def decision_made(fact: DecisionMade) -> None:
     samples what a crash in between left out)."""
     from bastion.quality.qa import sample_in_own_transaction
 
-    sample_in_own_transaction(fact.decision_pk, now=fact.at)
+    sample_in_own_transaction(fact.decision_pk, fact.queue, now=fact.at)
 
 
 @hookimpl

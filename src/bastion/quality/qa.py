@@ -51,6 +51,7 @@ from bastion.review.facts import subject_facts
 from bastion.review.jobs import NewJob, create_job, open_job
 from bastion.review.priority import PriorityInputs
 from bastion.store.events import append_events
+from bastion.store.newest import NewestVersion
 from bastion.store.schema import Appeal, Decision, EnforcementAction, Job, JobReport, QaPlan, QaSample, User
 
 log = structlog.get_logger(__name__)
@@ -95,6 +96,13 @@ def _current_rows(session: Session) -> list[QaPlan]:
     return list(
         session.scalars(select(QaPlan).where(tuple_(QaPlan.queue, QaPlan.version).in_(newest)).order_by(QaPlan.queue))
     )
+
+
+def _planned_queues(session: Session) -> frozenset[str]:
+    return frozenset(row.queue for row in _current_rows(session) if row.active)
+
+
+_planned: NewestVersion[frozenset[str]] = NewestVersion()  # the queues with an active plan, per store
 
 
 def _current_row(session: Session, queue: str) -> QaPlan | None:
@@ -165,6 +173,7 @@ def set_plan(session: Session, document: dict[str, Any], *, principal: str, now:
     )
     session.add(new)
     session.flush()
+    _planned.forget(session)
     audit_log.record(
         session,
         principal=principal,
@@ -396,11 +405,20 @@ def catch_up(session: Session, *, since: datetime, now: datetime) -> int:
     return sum(sample_decision(session, pk, now=now) is not None for pk in pks)
 
 
-def sample_in_own_transaction(decision_pk: int, *, now: datetime) -> bool:
+def sample_in_own_transaction(decision_pk: int, queue: str, *, now: datetime) -> bool:
     """From the `decision_made` hook: sample the decision in a transaction of its own on the store that
     committed it. Another process sampling the same decision at the same moment (a catch-up) loses to
-    the unique key and changes nothing. True when it was sampled here."""
-    return _in_own_transaction(lambda session: sample_decision(session, decision_pk, now=now))
+    the unique key and changes nothing. True when it was sampled here.
+
+    A decision of a queue without an active plan (as this process last looked, at most a couple of
+    seconds ago) costs no statement at all."""
+
+    def work(session: Session) -> QaSample | None:
+        if queue not in _planned.get(session, _planned_queues):
+            return None
+        return sample_decision(session, decision_pk, now=now)
+
+    return _in_own_transaction(work)
 
 
 def sample_overturned_in_own_transaction(appeal_id: str, *, now: datetime) -> bool:
