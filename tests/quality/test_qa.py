@@ -97,6 +97,8 @@ def test_a_sampled_decision_opens_a_blind_qa_job_that_its_reviewer_never_gets(
         assert session.scalar(select(JobExclusion.user_pk).where(JobExclusion.job_pk == job.pk)) is not None
 
     assert client.post("/api/v1/queues/qa/claim", headers=ada).status_code == 204  # never their own
+    queues = {q["name"]: q for q in client.get("/api/v1/queues", headers=lead).json()}
+    assert (queues["qa"]["kind"], queues["qa"]["open"]) == ("qa", 1)
     rita = person(database, clock, "rita", Role.REVIEWER)
     assert client.post("/api/v1/queues/qa/claim", headers=rita).status_code == 403  # the QA team's queue
     verdict = decide_next(client, lead, "qa", policy="none", action="no_action")
