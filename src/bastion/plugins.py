@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 import structlog
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from bastion.config import settings
@@ -161,6 +162,16 @@ HOOK_OF: dict[type[Any], str] = {
     AppealDecided: "appeal_decided",
 }
 _PENDING = "bastion.announce_after_commit"
+_ANNOUNCING: ContextVar[Engine | None] = ContextVar("bastion_announcing_store", default=None)
+
+
+def announcing_store() -> Engine:
+    """In an after-commit hook: the store whose commit is being announced, for an implementation that opens
+    its own transaction there (a process may work on several stores, e.g. tests)."""
+    engine = _ANNOUNCING.get()
+    if engine is None:
+        raise ConfigurationError("announcing_store() is only known inside an after-commit hook")
+    return engine
 
 
 def announce(session: Session, fact: Fact) -> None:
@@ -174,15 +185,22 @@ def _deliver(session: Session) -> None:
     if not facts:
         return
     manager = plugin_manager()
-    for fact in facts:
-        name = HOOK_OF[type(fact)]
-        for implementation in getattr(manager.hook, name).get_hookimpls():
-            try:
-                implementation.function(fact=fact)
-            except Exception as error:
-                log.error(
-                    "plugin_hook_failed", hook=name, plugin=implementation.plugin_name, error_type=type(error).__name__
-                )
+    token = _ANNOUNCING.set(session.get_bind().engine)
+    try:
+        for fact in facts:
+            name = HOOK_OF[type(fact)]
+            for implementation in getattr(manager.hook, name).get_hookimpls():
+                try:
+                    implementation.function(fact=fact)
+                except Exception as error:
+                    log.error(
+                        "plugin_hook_failed",
+                        hook=name,
+                        plugin=implementation.plugin_name,
+                        error_type=type(error).__name__,
+                    )
+    finally:
+        _ANNOUNCING.reset(token)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -187,7 +187,7 @@ class Actor(Shape):
 
 # --- queues and jobs --------------------------------------------------------------------------------
 
-QueueKind = Literal["review", "escalation", "appeal"]
+QueueKind = Literal["review", "escalation", "appeal", "qa"]
 
 
 class QueueSummary(Shape):

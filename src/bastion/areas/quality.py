@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bastion.domain.happened import AppealDecided, DecisionMade
+from bastion.domain.review import AppealStatus
 from bastion.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -50,3 +52,22 @@ def cli_commands(cli: typer.Typer) -> None:
     quality.quality_app.add_typer(golden.golden_app, name="golden")
     quality.quality_app.add_typer(calibration.calibration_app, name="calibration")
     cli.add_typer(quality.quality_app, name="quality")
+
+
+@hookimpl
+def decision_made(fact: DecisionMade) -> None:
+    """Sample the decision under its queue's QA plan (after its commit; `bastion quality plans catch-up`
+    samples what a crash in between left out)."""
+    from bastion.quality.qa import sample_in_own_transaction
+
+    sample_in_own_transaction(fact.decision_pk, fact.queue, now=fact.at)
+
+
+@hookimpl
+def appeal_decided(fact: AppealDecided) -> None:
+    """An overturned appeal: its decision may be sampled under the plan's `overturned` target."""
+    if fact.outcome != AppealStatus.OVERTURNED:
+        return
+    from bastion.quality.qa import sample_overturned_in_own_transaction
+
+    sample_overturned_in_own_transaction(fact.appeal_id, now=fact.at)

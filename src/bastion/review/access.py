@@ -19,6 +19,8 @@ def may_work(queue: QueueSpec, principal: Principal) -> bool:
         return False
     if queue.kind == "appeal" and not principal.can(Permission.APPEAL_DECIDE):
         return False
+    if queue.kind == "qa" and not principal.can(Permission.QUALITY_MANAGE):
+        return False  # QA re-review is the QA team's
     if is_vendor_only(principal):
         return principal.vendor is not None and principal.vendor in queue.vendors
     return True

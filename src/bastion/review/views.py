@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.auth.principal import Principal
 from bastion.clock import as_utc
 from bastion.domain.policy import harm_type as harm_type_of
+from bastion.domain.review import JobKind
 from bastion.domain.subjects import SubjectType
 from bastion.policy.service import PolicyRecord, current_policies
 from bastion.review.access import is_vendor_only
@@ -169,7 +170,9 @@ def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) 
     else:
         actor = session.get_one(Actor, job.subject_pk)
         view["subject"] = {"type": "actor", "id": actor.external_id}
-    view["author"] = _author(session, actor, hidden)
+    # A QA job is a blind re-review: nothing done on account of decisions about its subject may show.
+    blind = (job.subject_type, job.subject_pk) if job.kind == JobKind.QA else None
+    view["author"] = _author(session, actor, hidden, blind=blind)
     view["reports"] = _reports(session, job)
     policies = current_policies(session)
     hint = policies.get(job.policy_hint) if job.policy_hint else None
@@ -204,8 +207,19 @@ def job_view(session: Session, job: Job, reviewer: Principal, *, now: datetime) 
     return view
 
 
-def _author(session: Session, actor: Actor, hidden: set[str]) -> dict[str, Any]:
+def _author(
+    session: Session, actor: Actor, hidden: set[str], *, blind: tuple[str, int] | None = None
+) -> dict[str, Any]:
     attributes = without_private_fields(actor.attributes or {}, hidden)
+    unseen: ColumnElement[bool] = true()
+    if blind is not None:
+        subject_type, subject_pk = blind
+        about_subject = select(Decision.pk).join(Job, Job.pk == Decision.job_pk)
+        about_subject = about_subject.where(Job.subject_type == subject_type, Job.subject_pk == subject_pk)
+        unseen = ~(
+            ((EnforcementAction.subject_type == subject_type) & (EnforcementAction.subject_pk == subject_pk))
+            | EnforcementAction.decision_pk.in_(about_subject)
+        )
     recent = session.scalars(
         select(ContentItem)
         .where(ContentItem.actor_pk == actor.pk)
@@ -216,6 +230,7 @@ def _author(session: Session, actor: Actor, hidden: set[str]) -> dict[str, Any]:
         select(EnforcementAction)
         .where(
             EnforcementAction.cancelled_at.is_(None),  # taken back with its decision, never sent
+            unseen,
             ((EnforcementAction.subject_type == "actor") & (EnforcementAction.subject_pk == actor.pk))
             | (
                 (EnforcementAction.subject_type == "content")
