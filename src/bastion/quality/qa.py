@@ -433,5 +433,5 @@ def _in_own_transaction(work: Callable[[Session], QaSample | None]) -> bool:
     except IntegrityError:
         return False
     if sampled is not None:
-        log.info("qa_sampled", decision=sampled.decision_pk, job=sampled.job_pk, reason=sampled.reason)
+        log.debug("qa_sampled", decision=sampled.decision_pk, job=sampled.job_pk, reason=sampled.reason)
     return sampled is not None

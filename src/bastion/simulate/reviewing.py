@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
@@ -52,6 +52,7 @@ from bastion.simulate.deciding import (
     review_choice,
     shift_bounds,
 )
+from bastion.simulate.quality_lead import QualityLead
 from bastion.simulate.randomness import substream
 from bastion.simulate.records import LabelledRecord, Payload, Record, RecordKind
 from bastion.simulate.workforce import SimulatedReviewer
@@ -114,7 +115,7 @@ def enlist(session: Session, workforce: Sequence[SimulatedReviewer], *, now: dat
         user = session.scalar(select(User).where(User.name == reviewer.id))
         if user is None:
             vendor = config_vendor(reviewer.vendor) if reviewer.vendor else None
-            role = Role.VENDOR_REVIEWER if vendor else Role.REVIEWER
+            role = Role.QA if reviewer.qa else Role.VENDOR_REVIEWER if vendor else Role.REVIEWER
             user = add_user(
                 session,
                 reviewer.id,
@@ -218,7 +219,12 @@ class ReviewFloor:
                 reviewer,
                 principal,
                 substream(seed, f"reviewing/{reviewer.id}"),
-                tuple(queue.name for queue in ordered if may_work(queue, principal)),
+                # The QA team re-reviews and does nothing else.
+                tuple(
+                    queue.name
+                    for queue in ordered
+                    if may_work(queue, principal) and (queue.kind == "qa" or not reviewer.qa)
+                ),
             )
             for reviewer, principal in zip(roster, principals, strict=True)
         ]
@@ -382,7 +388,12 @@ class ReviewFloor:
                 outcome = decide(session, plan.job_pk, duty.principal, plan.choice, now=now)
                 self.summary.decisions += 1
                 new_work = not outcome.final
-                taken = [(action.pk, action.action, action.policy_id) for action in outcome.actions]
+                # What the platform will receive: a golden job's answer lists stand-ins, never stored or sent.
+                taken = [
+                    (action.pk, action.action, action.policy_id)
+                    for action in outcome.actions
+                    if not inspect(action).transient
+                ]
         if plan.kind == "appeal" and plan.choice is not None and not new_work:
             if plan.choice.action == "overturn":
                 self.summary.appeals_overturned += 1
@@ -446,9 +457,16 @@ class _LiveWriter:
     """
 
     def __init__(
-        self, database: Database, floor: ReviewFloor, clock: FrozenClock, batch_size: int, detection: bool
+        self,
+        database: Database,
+        floor: ReviewFloor,
+        clock: FrozenClock,
+        batch_size: int,
+        detection: bool,
+        lead: QualityLead,
     ) -> None:
         self.database, self.floor, self.clock, self.batch_size = database, floor, clock, batch_size
+        self.lead = lead
         self.detection = _detection_worker(database, clock) if detection else None
         self.written = WriteSummary()
         self.pending: list[Record] = []
@@ -478,6 +496,7 @@ class _LiveWriter:
         if self.detection is not None:
             # Detection runs on what was just posted before the reviewers see the hour's work.
             self.detection.run(threading.Event(), once=True)
+        self.lead.hour_passed(moment)
         if self.window is not None:
             self.floor.arrived(moment)
         self.pending, self.window = [], None
@@ -519,12 +538,18 @@ def write_and_review(
         )
     clock = FrozenClock(spec.start)
     labels: dict[str, str] = {}  # only violating items: memory stays small at any scale
-    floor = ReviewFloor(database, world.workforce, labels, clock=clock, seed=spec.seed, until=review_until or end)
-    writer = _LiveWriter(database, floor, clock, batch_size, detection)
+    staff = (*world.workforce, *world.qa_team)
+    floor = ReviewFloor(database, staff, labels, clock=clock, seed=spec.seed, until=review_until or end)
+    lead = QualityLead(database, spec.seed)
+    lead.plan_qa(now=clock())
+    writer = _LiveWriter(database, floor, clock, batch_size, detection, lead)
     seen = 0
     for kind, payload, truth in world.labelled_records() if records is None else records:
-        if kind is RecordKind.CONTENT and truth is not None and truth.policy is not None:
-            labels[payload["id"]] = truth.policy
+        if kind is RecordKind.CONTENT:
+            policy = truth.policy if truth is not None else None
+            if policy is not None:
+                labels[payload["id"]] = policy
+            lead.posted(str(payload["id"]), policy)
         writer.add(kind, payload)
         seen += 1
         if progress is not None and seen % PROGRESS_EVERY == 0:

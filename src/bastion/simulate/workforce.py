@@ -79,6 +79,7 @@ class SimulatedReviewer:
     shift: Shift
     handle_time: HandleTime
     accuracy: tuple[tuple[str, float], ...]
+    qa: bool = False  # a QA specialist: works the QA queue only (blind re-review of sampled decisions)
 
     def accuracy_for(self, policy: str) -> float:
         """The chance this reviewer decides an item of `policy` correctly (its family's, for a sub-policy)."""
@@ -98,6 +99,7 @@ class SimulatedReviewer:
             "shift": {"start_hour": self.shift.start_hour, "hours": self.shift.hours},
             "handle_time": {"median_seconds": self.handle_time.median_seconds, "spread": self.handle_time.spread},
             "accuracy": dict(self.accuracy),
+            "qa": self.qa,
         }
 
 
@@ -163,6 +165,37 @@ def _plant_low_accuracy(rng: random.Random, reviewers: list[SimulatedReviewer]) 
             accuracy,
         )
     return tuple(changed)
+
+
+# The QA team: in-house specialists chosen for their accuracy, one per language group, on shifts that
+# together cover most of the day, so that sampled decisions in every language find a QA reviewer.
+QA_ACCURACY = (0.96, 0.99)
+QA_TEAM: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("Dublin", ("en", "fr", "de", "tr"), 0),
+    ("Singapore", ("en", "id", "hi", "ar"), 8),
+    ("Dublin", ("es", "pt", "en", "fr"), 15),
+)
+
+
+def build_qa_team(rng: random.Random) -> tuple[SimulatedReviewer, ...]:
+    """The simulated QA team (ids qa-01, …): accurate, in-house, each reading one group of languages."""
+    team = []
+    for number, (site_name, languages, start_hour) in enumerate(QA_TEAM, start=1):
+        site = next(s for s in SITES if s.name == site_name)
+        team.append(
+            SimulatedReviewer(
+                id=f"qa-{number:02d}",
+                name=f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+                vendor=None,
+                site=site.name,
+                languages=languages,
+                shift=Shift(start_hour, FULL_SHIFT_HOURS),
+                handle_time=HandleTime(round(rng.uniform(60, 90), 1), round(rng.uniform(0.35, 0.6), 2)),
+                accuracy=tuple((policy_id(h), round(rng.uniform(*QA_ACCURACY), 3)) for h in FAMILIES),
+                qa=True,
+            )
+        )
+    return tuple(team)
 
 
 def low_accuracy(reviewers: tuple[SimulatedReviewer, ...]) -> list[dict[str, Any]]:

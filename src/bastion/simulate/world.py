@@ -19,7 +19,7 @@ from bastion.simulate.records import LabelledRecord, Record
 from bastion.simulate.run import Run
 from bastion.simulate.spec import SimulationSpec
 from bastion.simulate.truths import Plan, plan_truths
-from bastion.simulate.workforce import SimulatedReviewer, build_workforce
+from bastion.simulate.workforce import SimulatedReviewer, build_qa_team, build_workforce
 
 
 class World:
@@ -33,6 +33,7 @@ class World:
         self.workforce: tuple[SimulatedReviewer, ...] = build_workforce(
             substream(spec.seed, "workforce"), spec.profile.reviewers
         )
+        self.qa_team: tuple[SimulatedReviewer, ...] = build_qa_team(substream(spec.seed, "workforce/qa"))
         self._truth: dict[str, Any] | None = None
 
     def labelled_records(self) -> Iterator[LabelledRecord]:
@@ -42,7 +43,7 @@ class World:
         """
         run = Run(self.spec, self.corpus, self.population, self.plan)
         yield from run.generate()
-        self._truth = run.truth(self.workforce)
+        self._truth = run.truth(self.workforce) | {"qa_reviewers": [r.as_truth() for r in self.qa_team]}
 
     def records(self) -> Iterator[Record]:
         """Every record in time order as `(kind, payload)`: actors before their content, content
