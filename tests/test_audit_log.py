@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -194,6 +195,25 @@ def test_the_database_itself_holds_only_what_verify_reads(database: Database) ->
 
 
 # --- unsealed rows (PostgreSQL: what claims and decisions append) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {},
+        {"policy": None, "action": "no_action", "round": 1, "final": True},  # a decision's: kept as it is
+        {"subject": 'content:"quoted" \\ \u00e9', "queue": "general"},
+        {"at": datetime(2026, 12, 3, 12, 0, tzinfo=UTC)},  # not JSON: stored as its text
+        {"share": 0.1, "nested": {"a": [1, None]}},
+        {1: "a key that is not text"},
+    ],
+)
+def test_staged_details_are_what_json_gives_back(details: dict[Any, Any]) -> None:
+    row = audit_log.staged_row(
+        principal="p", action="a", target="t", at=datetime(2026, 12, 3, tzinfo=UTC), details=details
+    )
+    assert row["details"] == json.loads(json.dumps(details, default=str))
+    assert row["details"] is not details  # a copy: the caller's dict may change after
 
 
 def _append_unsealed(session: Session, principal: str, target: str, at: datetime, details: dict[str, Any]) -> None:

@@ -107,11 +107,25 @@ def staged_row(
 ) -> dict[str, Any]:
     """The values of one `audit_pending` row (PostgreSQL): `at`, `principal`, `action`, `target`, `details`
     and `middle`, for a statement that writes its own audit row (staged, or unsealed: `append_unsealed`)."""
-    clean = json.loads(json.dumps(dict(details or {}), default=str))
+    clean = _as_stored(details)
     # Hash exactly what is stored: the same bounds as the columns, the time in UTC.
     principal, target, at = principal[:PRINCIPAL_CHARS], target[:TARGET_CHARS], as_utc(at)
     middle = _canonical([_canonical_time(at), principal, action, target, clean])[1:-1]
     return {"at": at, "principal": principal, "action": action, "target": target, "details": clean, "middle": middle}
+
+
+def _as_stored(details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The details as JSON gives them back. Claims and decisions give only text, whole numbers, booleans and
+    nulls under text keys, which come back as they are: those skip the round trip through JSON."""
+    if details is None:
+        return {}
+    if all(type(key) is str and type(value) in _AS_THEY_ARE for key, value in details.items()):
+        return dict(details)
+    clean: dict[str, Any] = json.loads(json.dumps(dict(details), default=str))
+    return clean
+
+
+_AS_THEY_ARE = frozenset({str, int, bool, type(None)})
 
 
 def append_unsealed(values: Mapping[str, ColumnElement[Any]], source: FromClause | None = None) -> Insert:

@@ -92,3 +92,17 @@ def test_after_commit_hooks_see_the_committed_statement(database: Database, cloc
         event.listen(session, "after_commit", count_from_elsewhere)
         execute_prepared(session, _RECORD, values)
     assert seen == [1]
+
+
+def test_a_failed_transaction_of_prepared_statements_announces_nothing(database: Database, clock: FrozenClock) -> None:
+    """Hooks are announced only after a commit: a transaction that ran only prepared statements and then
+    failed writes nothing and announces nothing."""
+    values = {"subject_pk": 7, "occurred_at": clock(), "recorded_at": clock(), "principal": "user:a", "data": {}}
+    announced: list[str] = []
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        event.listen(session, "after_commit", lambda _session: announced.append("after_commit"))
+        execute_prepared(session, _RECORD, values)
+        raise RuntimeError("the work failed")
+    assert announced == []
+    with database.transaction() as session:
+        assert session.scalars(select(Event.pk).where(Event.kind == "test.kind")).all() == []

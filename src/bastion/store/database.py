@@ -138,9 +138,14 @@ class Database:
         try:
             yield session
             session.flush()
-            if not session.in_transaction():
+            if session.in_transaction():
+                session.commit()
+            else:
+                # Only prepared statements ran, or nothing: the driver commits, and the session's
+                # after-commit hooks are announced as its own commit would, without beginning and
+                # committing an empty transaction of the session's for them.
                 _on_driver(connection, lambda driver: driver.commit())
-            session.commit()  # the session's transaction, or none: then it only announces its hooks
+                session.dispatch.after_commit(session)
         except BaseException:
             session.rollback()
             raise
