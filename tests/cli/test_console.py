@@ -40,7 +40,8 @@ USAGE_ERRORS = [
     (["--frob"], "no such option: --frob"),
     (
         ["import", "FILE"],
-        "missing option '--kind'; choose from: actors, content, reports, views (see 'bastion import --help')",
+        "missing option '--kind'; choose from: actors, content, reports, views, decisions "
+        "(see 'bastion import --help')",
     ),
     (["import", "no-such-file.jsonl", "--kind", "actors"], "'no-such-file.jsonl' does not exist"),
     (["import", "FILE", "--kind", "posts"], "'posts' is not one of 'actors', 'content', 'reports', 'views'"),

@@ -270,7 +270,7 @@ def test_flags_need_enough_decisions_and_an_upper_bound_below_the_threshold() ->
     assert found["thin"].needed == 21  # 0.5 over 20: the upper bound is 0.701
 
 
-def test_a_reviewer_weak_on_one_policy_is_flagged_with_a_bonferroni_widened_interval() -> None:
+def test_a_reviewer_weak_on_one_policy_is_flagged_on_that_policy_with_a_one_sided_bound() -> None:
     thresholds = Thresholds(accuracy=0.7, confidence=0.95, min_decisions=20)
     ratings = golden("r", right=190, wrong=10, policy="spam.scam") + golden(
         "r", right=30, wrong=30, policy="hate_speech.slur", start=1000
@@ -279,9 +279,10 @@ def test_a_reviewer_weak_on_one_policy_is_flagged_with_a_bonferroni_widened_inte
     policies = {p.key: p for p in reviewer.policies}
     weak = policies["hate_speech"]
     assert weak.flagged and reviewer.flagged
-    # two policies tested: each interval at 1 - 0.05 / 2
-    low, high = proportion_confint(30, 60, alpha=0.025, method="wilson")
+    # the interval shown is two-sided at 95 %; the flag's bound is one-sided at 95 % (the 90 % interval's top)
+    low, high = proportion_confint(30, 60, alpha=0.05, method="wilson")
     assert (weak.accuracy_low, weak.accuracy_high) == pytest.approx((low, high))
+    assert proportion_confint(30, 60, alpha=0.10, method="wilson")[1] < thresholds.accuracy
     assert reviewer.accuracy == pytest.approx(220 / 260) and not policies["spam"].flagged
 
 

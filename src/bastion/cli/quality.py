@@ -119,9 +119,9 @@ def _print_summary(found: QualityReport, console: Console) -> None:
     t = found.thresholds
     console.print(
         Text(
-            f"Flagged: at least {t.min_decisions} scored decisions and the upper bound of the "
-            f"{t.confidence:.0%} Wilson interval below {t.accuracy:.0%} accuracy "
-            "(a reviewer: overall or on one policy)."
+            f"Flagged: at least {t.min_decisions} scored decisions and accuracy below {t.accuracy:.0%} "
+            f"with {t.confidence:.0%} confidence (the one-sided Wilson bound; a reviewer: overall or on one "
+            f"policy). Intervals shown: {t.confidence:.0%} Wilson."
         )
     )
     if not found.reviewers:

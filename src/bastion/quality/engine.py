@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bastion.domain.quality import RatingSource
 from bastion.errors import InvalidInput
 from bastion.quality import statistics
 from bastion.quality.ratings import RATINGS_SCHEMA
@@ -124,18 +125,22 @@ CREATE TEMP TABLE majority AS
     FROM item_labels l JOIN item_totals t ON t.item = l.item JOIN item_labels m ON m.item = l.item
     WHERE t.n >= 2 AND 2 * (m.c - CASE WHEN m.code = l.code THEN 1 ELSE 0 END) > t.n - 1;
 CREATE TEMP TABLE scored AS
+    WITH answered AS (
+        SELECT s.*, coalesce(s.reference_code, CASE WHEN s.majority_ok THEN m.answer END) AS answer
+        FROM coded s LEFT JOIN majority m ON m.item = s.item AND m.code = s.label_code
+    )
     SELECT s.item, s.rater_code AS rater, s.vendor_code AS vendor, s.queue_code AS queue, s.label_code AS label,
            s.decided_at, s.source_code AS source, s.decision_pk,
-           coalesce(s.reference_code, m.answer) AS answer,
+           s.answer,
            s.label_family, f.family AS answer_family,
-           CASE WHEN coalesce(s.reference_code, m.answer) IS NULL THEN 0 ELSE 1 END AS s,
-           CASE WHEN coalesce(s.reference_code, m.answer) = s.label_code THEN 1 ELSE 0 END AS c,
+           CASE WHEN s.answer IS NULL THEN 0 ELSE 1 END AS s,
+           CASE WHEN s.answer = s.label_code THEN 1 ELSE 0 END AS c,
            CASE WHEN s.overturned IS NULL THEN 0 ELSE 1 END AS a,
            CASE WHEN s.overturned THEN 1 ELSE 0 END AS o,
            CASE WHEN $daily THEN epoch_us(s.decided_at) // 86400000000
                 ELSE (epoch_us(s.decided_at) // 86400000000 + 3) // 7 * 7 - 3 END AS period
-    FROM coded s LEFT JOIN majority m ON m.item = s.item AND m.code = s.label_code
-    LEFT JOIN families f ON f.code = coalesce(s.reference_code, m.answer);
+    FROM answered s
+    LEFT JOIN families f ON f.code = s.answer;
 """
 
 _DUCKDB_TALLIES = """
@@ -188,6 +193,12 @@ FROM coded WHERE list_contains(?, rater_code) GROUP BY item, rater
 """
 
 
+def _majority_ok(selected: pa.Table) -> pa.ChunkedArray:
+    """Whether a rating without a reference may be scored against the others' majority: not a QA
+    re-review, which is the reference of the decision it checks and never judged by it."""
+    return pc.fill_null(pc.not_equal(selected["source"], RatingSource.QA.value), True)
+
+
 def _coded(selected: pa.Table) -> tuple[pa.Table, dict[str, list[str]]]:
     """The ratings with integer codes beside their strings (each column's values sorted, code = position):
     joins and groupings run on integers, and the strings come back only in the small results."""
@@ -204,6 +215,7 @@ def _coded(selected: pa.Table) -> tuple[pa.Table, dict[str, list[str]]]:
         selected.append_column("label_code", label_code)
         .append_column("reference_code", pc.index_in(selected["reference"], value_set=domain))
         .append_column("label_family", pc.take(family_of, label_code))
+        .append_column("majority_ok", _majority_ok(selected))
     )
     for column in ("rater", "vendor", "queue", "source"):
         codes = pc.index_in(selected[column], value_set=pa.array(values[column], pa.string()))
@@ -308,7 +320,11 @@ def _pandas(selected: pa.Table) -> Aggregates:
     others = candidates["c"] - (candidates["label"] == candidates["answer"])
     majority = candidates.loc[2 * others > candidates["n"] - 1, ["item", "label", "answer"]]
     joined = pd.DataFrame({"item": item, "label": label}).merge(majority, on=["item", "label"], how="left")
-    answer = np.where(reference >= 0, reference, joined["answer"].fillna(-1).to_numpy(dtype=np.int64))
+    majority_answer = joined["answer"].fillna(-1).to_numpy(dtype=np.int64)
+    by_majority = np.where(
+        np.asarray(_majority_ok(selected).to_numpy(zero_copy_only=False), dtype=bool), majority_answer, -1
+    )
+    answer: Any = np.where(reference >= 0, reference, by_majority)
 
     family_code = np.asarray([sorted(set(families)).index(f) for f in families], dtype=np.int64)
     family_names = sorted(set(families))
@@ -468,16 +484,7 @@ def _report(
     for (rater, policy), tally in sorted(by_dim["rater_policy"].items()):
         policies_of.setdefault(rater, []).append((policy, tally))
     cells = [(rater, policy, tally) for rater, found_ in policies_of.items() for policy, tally in found_]
-    tested = {
-        rater: sum(1 for _, t in found_ if t.scored >= thresholds.min_decisions)
-        for rater, found_ in policies_of.items()
-    }
-    cell_scores = statistics.scores(
-        [policy for _, policy, _ in cells],
-        [tally for _, _, tally in cells],
-        thresholds,
-        [statistics.policy_confidence(thresholds, tested[rater]) for rater, _, _ in cells],
-    )
+    cell_scores = statistics.scores([policy for _, policy, _ in cells], [tally for _, _, tally in cells], thresholds)
     on_policy: dict[str, list[Score]] = {}
     for (rater, _, _), cell in zip(cells, cell_scores, strict=True):
         on_policy.setdefault(rater, []).append(cell)

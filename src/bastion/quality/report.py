@@ -14,9 +14,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a score is flagged: its accuracy's upper bound (at `confidence`) is below `accuracy`."""
+    """When a score is flagged: with `confidence` (one-sided), its accuracy is below `accuracy`; the
+    intervals shown are two-sided at `confidence`. See docs/quality.md."""
 
-    accuracy: float = 0.7  # measured against fallible QA reviewers and majorities: see docs/quality.md
+    accuracy: float = 0.8
     confidence: float = 0.95
     min_decisions: int = 20  # never flag on fewer scored decisions, whatever the interval says
 

@@ -116,12 +116,19 @@ def wilson(correct: int, scored: int, confidence: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def below_bound_alpha(confidence: float) -> float:
+    """The two-sided `alpha` whose Wilson interval's upper end is the one-sided upper bound at `confidence`:
+    a flag says "below the bar, with this confidence", a one-sided claim."""
+    return 2 * (1 - confidence)
+
+
 def needed(accuracy: float, thresholds: Thresholds, confidence: float) -> int:
-    """How many scored ratings at this accuracy it takes for the interval's upper bound to fall below the
+    """How many scored ratings at this accuracy it takes for the one-sided upper bound to fall below the
     threshold: the smallest such count, found by doubling then halving (the bound falls as counts grow)."""
 
     def flags(count: int) -> bool:
-        _, high = proportion_confint(accuracy * count, count, alpha=1 - confidence, method="wilson")
+        alpha = below_bound_alpha(confidence)
+        _, high = proportion_confint(accuracy * count, count, alpha=alpha, method="wilson")
         return count >= thresholds.min_decisions and float(high) < thresholds.accuracy
 
     low, high = 0, max(1, thresholds.min_decisions)
@@ -146,21 +153,26 @@ def score(key: str, tally: Tally, thresholds: Thresholds, confidence: float | No
 def scores(
     keys: Sequence[str], tallies: Sequence[Tally], thresholds: Thresholds, confidences: Sequence[float] | None = None
 ) -> list[Score]:
-    """Each group's accuracy with its Wilson interval (statsmodels, all at once), whether it is flagged
-    (enough scored ratings, and the upper bound below the threshold) and, if not but below the threshold,
-    how many scored ratings it would take.
+    """Each group's accuracy with its Wilson interval (statsmodels, all at once; two-sided at the
+    thresholds' confidence), whether it is flagged (enough scored ratings, and the one-sided upper bound
+    at its confidence below the threshold) and, if not but below the threshold, how many scored ratings
+    it would take.
 
-    `confidences`: each interval's, when a correction for several comparisons widens it (a reviewer's
+    `confidences`: each flag's, when a correction for several comparisons raises it (a reviewer's
     policies); by default the thresholds'."""
     levels = np.asarray(confidences if confidences is not None else [thresholds.confidence] * len(keys), dtype=float)
     scored = np.asarray([t.scored for t in tallies], dtype=np.int64)
     correct = np.asarray([t.correct for t in tallies], dtype=np.int64)
     lows = np.full(len(keys), np.nan)
     highs = np.full(len(keys), np.nan)
+    bounds = np.full(len(keys), np.nan)
     some = scored > 0
     if some.any():
-        low, high = proportion_confint(correct[some], scored[some], alpha=1 - levels[some], method="wilson")
+        shown = 1 - thresholds.confidence
+        low, high = proportion_confint(correct[some], scored[some], alpha=shown, method="wilson")
         lows[some], highs[some] = low, high
+        _, bound = proportion_confint(correct[some], scored[some], alpha=2 * (1 - levels[some]), method="wilson")
+        bounds[some] = bound
     found = []
     for i, (key, tally) in enumerate(zip(keys, tallies, strict=True)):
         accuracy = low_bound = high_bound = None
@@ -169,7 +181,7 @@ def scores(
         if tally.scored:
             accuracy = tally.correct / tally.scored
             low_bound, high_bound = float(lows[i]), float(highs[i])
-            flagged = tally.scored >= thresholds.min_decisions and high_bound < thresholds.accuracy
+            flagged = tally.scored >= thresholds.min_decisions and float(bounds[i]) < thresholds.accuracy
             if not flagged and accuracy < thresholds.accuracy:
                 missing = needed(accuracy, thresholds, float(levels[i]))
         found.append(
@@ -189,12 +201,6 @@ def scores(
             )
         )
     return found
-
-
-def policy_confidence(thresholds: Thresholds, tested: int) -> float:
-    """The confidence of each of one reviewer's `tested` policy scores (Bonferroni): together they
-    risk no more false flags than the reviewer's overall score alone."""
-    return 1 - (1 - thresholds.confidence) / max(1, tested)
 
 
 def confusion(answers: Sequence[str], labels: Sequence[str], counts: Sequence[int]) -> Confusion:

@@ -6,7 +6,8 @@ is known, and serves it as the platform runs, through the same services a QA lea
   (`workforce.build_qa_team`), whose own accuracy is planted high.
 - **Golden set** (`GOLDEN_SET`): at the end of every simulated day the lead adds some of the day's posts
   whose truth the simulation knows (`GOLDEN_VIOLATING` of the violating ones, `GOLDEN_BENIGN` of the others),
-  with that truth as the answer, in the queue a report of it would be routed to. The set serves
+  with that truth as the answer, in the queue a report of it would be routed to or (`GENERAL_SHARE` of
+  them) the default queue, which takes every policy and most reviewers work. The set serves
   `GOLDEN_PER_DAY` golden jobs a day in each of its queues, on top of `GOLDEN_SHARE` of their inflow.
   The simulated platform is small for its workforce (a few hundred reports in two weeks for two dozen
   reviewers), so the steady daily dose is what gives each reviewer enough scored decisions to be judged.
@@ -37,10 +38,11 @@ QA_RATE = 0.15
 QA_QUEUE = "qa"
 NEW_REVIEWER_BAR = 20
 GOLDEN_SET = "simulated-golden"
-GOLDEN_VIOLATING = 0.35
+GOLDEN_VIOLATING = 1.0
 GOLDEN_BENIGN = 0.01
-GOLDEN_PER_DAY = 30
+GOLDEN_PER_DAY = 80
 GOLDEN_SHARE = 0.1
+GENERAL_SHARE = 0.5  # of golden items served in the default queue rather than where reports would route them
 
 
 @dataclass
@@ -104,6 +106,8 @@ class QualityLead:
                 record = policies.get(truth) if truth else None
                 severity = record.policy.severity if record else 1
                 queue = route(config, JobFacts(truth, language, country, surface, severity))
+                if self._rng.random() < GENERAL_SHARE:
+                    queue = config.default_queue  # seen by every reviewer who reads its language
                 answer = truth if truth is not None else "none"
                 why = (
                     f"the simulation planted it as {harm_type(truth)}" if truth else "the simulation planted it benign"

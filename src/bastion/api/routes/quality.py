@@ -69,7 +69,7 @@ class DisagreementBody(Shape):
 class ReviewerScoreBody(ScoreFields):
     reviewer_id: str
     vendor: str | None
-    policies: list[PolicyScoreBody] = Field(description="The reviewer on each policy (Bonferroni-widened)")
+    policies: list[PolicyScoreBody] = Field(description="The reviewer on each policy")
     disagreements: list[DisagreementBody] = Field(description="Up to 5 newest, as evidence")
 
 
