@@ -24,7 +24,7 @@ def test_the_report_is_the_same_json_as_the_command(client: TestClient, database
         "ana": (10, 8),
         "ben": (10, 8),
     }
-    assert body["thresholds"] == {"accuracy": 0.8, "confidence": 0.95, "min_decisions": 20}
+    assert body["thresholds"] == {"accuracy": 0.8, "confidence": 0.95, "min_decisions": 30}
     queued = client.get(
         "/api/v1/quality/report", params={"queue": "hate"}, headers=bearer(api_key(database, clock, Role.QA))
     )

@@ -19,7 +19,7 @@ class Thresholds:
 
     accuracy: float = 0.8
     confidence: float = 0.95
-    min_decisions: int = 20  # never flag on fewer scored decisions, whatever the interval says
+    min_decisions: int = 30  # never flag on fewer scored decisions, whatever the bound says
 
 
 @dataclass(frozen=True)
