@@ -79,7 +79,7 @@ def hand_report(now: datetime, item: int) -> QualityReport:
         reviewer("ana", None, 60, 50, 45, policies=(score("spam", 30, 25, 23), score("hate", 30, 25, 22))),
         reviewer(
             "bo", "acme", 45, 40, 10,
-            policies=(score("spam", 25, 22, 4), score("hate", 20, 18, 6)), disagreements=bo_disagrees,
+            policies=(score("spam", 35, 32, 6), score("hate", 10, 8, 4)), disagreements=bo_disagrees,
         ),
         reviewer("cy", "acme", 8, 6, 3, needed=30, policies=(score("spam", 8, 6, 3),)),
     )  # fmt: skip
