@@ -120,6 +120,12 @@ class BastionHooks:
     def reports_stored(self, session: Session, report_pks: Sequence[int], now: datetime, principal: str) -> None:
         """New reports were stored in `session`'s transaction (not yet committed); e.g. open review jobs."""
 
+    @hookspec
+    def decision_stored(self, session: Session, fact: DecisionMade) -> None:
+        """A decision was recorded in `session`'s transaction (not yet committed); e.g. sample it for QA in
+        the same transaction, so that no decision is ever left out and no second connection is needed.
+        On the hottest path: an implementation with nothing to do must return without a statement."""
+
     # After commit.
 
     @hookspec

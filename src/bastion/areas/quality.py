@@ -13,6 +13,7 @@ from bastion.plugins import hookimpl
 if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
+    from sqlalchemy.orm import Session
 
     from bastion.web.navigation import NavItem
 
@@ -55,12 +56,11 @@ def cli_commands(cli: typer.Typer) -> None:
 
 
 @hookimpl
-def decision_made(fact: DecisionMade) -> None:
-    """Sample the decision under its queue's QA plan (after its commit; `bastion quality plans catch-up`
-    samples what a crash in between left out)."""
-    from bastion.quality.qa import sample_in_own_transaction
+def decision_stored(session: Session, fact: DecisionMade) -> None:
+    """Sample the decision under its queue's QA plan, in the decision's own transaction."""
+    from bastion.quality.qa import sample_in_transaction
 
-    sample_in_own_transaction(fact.decision_pk, fact.queue, now=fact.at)
+    sample_in_transaction(session, fact.decision_pk, fact.queue, now=fact.at)
 
 
 @hookimpl

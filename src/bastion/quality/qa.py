@@ -405,24 +405,25 @@ def catch_up(session: Session, *, since: datetime, now: datetime) -> int:
     return sum(sample_decision(session, pk, now=now) is not None for pk in pks)
 
 
-def sample_in_own_transaction(decision_pk: int, queue: str, *, now: datetime) -> bool:
-    """From the `decision_made` hook: sample the decision in a transaction of its own on the store that
-    committed it. Another process sampling the same decision at the same moment (a catch-up) loses to
-    the unique key and changes nothing. True when it was sampled here.
+def sample_in_transaction(session: Session, decision_pk: int, queue: str, *, now: datetime) -> QaSample | None:
+    """From the `decision_stored` hook: sample the decision in its own transaction, so that it is sampled
+    (or not) exactly when it is recorded, and a crash loses neither. A catch-up never sees a decision
+    before it is committed, so the two never race.
 
     A decision of a queue without an active plan (as this process last looked, at most a couple of
-    seconds ago) costs no statement at all."""
-
-    def work(session: Session) -> QaSample | None:
-        if queue not in _planned.get(session, _planned_queues):
-            return None
-        return sample_decision(session, decision_pk, now=now)
-
-    return _in_own_transaction(work)
+    seconds ago) costs no statement beyond that look."""
+    if queue not in _planned.get(session, _planned_queues):
+        return None
+    sampled = sample_decision(session, decision_pk, now=now)
+    if sampled is not None:
+        log.debug("qa_sampled", decision=sampled.decision_pk, job=sampled.job_pk, reason=sampled.reason)
+    return sampled
 
 
 def sample_overturned_in_own_transaction(appeal_id: str, *, now: datetime) -> bool:
-    """From the `appeal_decided` hook, as `sample_in_own_transaction`."""
+    """From the `appeal_decided` hook, after the appeal's commit: sample the overturned decision in a
+    transaction of its own on the store that committed it (a concurrent catch-up loses to the unique
+    key and changes nothing). True when it was sampled here."""
     return _in_own_transaction(lambda session: sample_overturned(session, appeal_id, now=now))
 
 

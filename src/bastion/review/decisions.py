@@ -41,7 +41,7 @@ from bastion.domain.policy import Action, harm_type
 from bastion.domain.review import AppealVerdict, DecisionNeed, JobKind
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
-from bastion.plugins import announce
+from bastion.plugins import announce, plugin_manager
 from bastion.policy.service import PolicyRecord, current_policies
 from bastion.quality.golden_serving import stand_in_actions
 from bastion.review import appeals, undo
@@ -213,6 +213,7 @@ def _decide(
     made = DecisionMade(
         decision.pk, job.pk, queue.name, reviewer.name, settled, decision.policy_id, decision.action, now
     )
+    plugin_manager().hook.decision_stored(session=session, fact=made)
     announce(session, made)
     return DecisionOutcome(decision, verdict is not None, actions, needs), job
 
