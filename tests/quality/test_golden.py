@@ -18,7 +18,7 @@ from bastion.assembly import create_app
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.errors import InvalidInput
-from bastion.quality.golden import read_items_file, score
+from bastion.quality.golden import GoldenEntry, read_items_file, score
 from bastion.quality.golden_serving import GoldenServingThread
 from bastion.store.database import Database
 from bastion.store.schema import AuditRecord, GoldenItem, Job, JobReport
@@ -62,7 +62,12 @@ def test_bad_items_are_refused_field_by_field_and_nothing_is_added(
     assert sorted(audited) == ["golden.add", "golden.set"]
 
 
-def test_a_file_with_bad_rows_names_each_line() -> None:
+def test_a_file_with_bad_rows_names_each_line(tmp_path: Path) -> None:
+    def read(name: str, data: bytes, queue: str | None = None) -> list[GoldenEntry]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        return read_items_file(path, queue=queue)
+
     jsonl = (
         b'{"content_id": "p1", "answer": "none", "rationale": "fine", "queue": "general"}\n'
         b"\n"
@@ -70,22 +75,22 @@ def test_a_file_with_bad_rows_names_each_line() -> None:
         b'{"content_id": "p2", "rationale": "no answer", "queue": "general"}\n'
     )
     with pytest.raises(InvalidInput) as refused:
-        read_items_file("gold.jsonl", jsonl)
+        read("gold.jsonl", jsonl)
     assert [(e.line, e.path) for e in refused.value.errors] == [(3, ""), (4, "answer")]
     csv_text = b"content_id,answer,rationale\np1,none,fine\np2,hate_speech,slur\n"
-    entries = read_items_file("gold.csv", csv_text, queue="general")
+    entries = read("gold.csv", csv_text, queue="general")
     assert [(e.line, e.content_id, e.answer, e.queue) for e in entries] == [
         (2, "p1", "none", "general"),
         (3, "p2", "hate_speech", "general"),
     ]
     with pytest.raises(InvalidInput) as no_queue:
-        read_items_file("gold.csv", csv_text)
+        read("gold.csv", csv_text)
     assert [(e.line, e.path, e.message) for e in no_queue.value.errors] == [
         (2, "queue", "missing"),
         (3, "queue", "missing"),
     ]
-    with pytest.raises(InvalidInput, match=r"\.jsonl or \.csv"):
-        read_items_file("gold.txt", b"")
+    with pytest.raises(InvalidInput, match=r"cannot tell the format of gold\.txt"):
+        read("gold.txt", b"")
 
 
 def test_golden_jobs_follow_the_share_of_the_inflow_and_reports_never_land_on_them(

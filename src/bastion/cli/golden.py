@@ -63,7 +63,9 @@ def add(
 @golden_app.command("import")
 def import_file(
     golden_set_name: str = SET,
-    file: Path = typer.Argument(..., metavar="FILE", help="JSONL or CSV rows: content_id, answer, rationale, queue."),
+    file: Path = typer.Argument(
+        ..., metavar="FILE", help="JSONL, CSV or Parquet rows: content_id, answer, rationale, queue."
+    ),
     queue: str | None = typer.Option(None, "--queue", metavar="QUEUE", help="The queue of rows that name none."),
     share: float | None = SHARE,
     per_day: int | None = PER_DAY,
@@ -73,7 +75,7 @@ def import_file(
         raise InvalidInput(f"no file {file}")
     if file.stat().st_size > MAX_FILE:
         raise InvalidInput(f"{file.name} is larger than {MAX_FILE // (1024 * 1024)} MB")
-    entries = read_items_file(file.name, file.read_bytes(), queue=queue)
+    entries = read_items_file(file, queue=queue)
     with open_database().transaction() as session:
         added = add_items(
             session, golden_set_name, entries, share=share, per_day=per_day, now=system_clock(), principal=SYSTEM.name

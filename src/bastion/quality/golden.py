@@ -9,21 +9,19 @@ A set's `share` is its serving rate: golden jobs per real job opened in the queu
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from statsmodels.stats.proportion import proportion_confint
 
 from bastion import audit_log
 from bastion.domain.review import AppealStatus
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
+from bastion.ingest.readers import format_of, read_records
 from bastion.policy.service import current_policies
 from bastion.review.config_store import current_review_config
 from bastion.store.schema import Appeal, ContentItem, Decision, EnforcementAction, Job, QaSample, User
@@ -202,28 +200,16 @@ def add_items(
     return items
 
 
-def read_items_file(name: str, data: bytes, *, queue: str | None = None) -> list[GoldenEntry]:
-    """Golden entries from a JSONL or CSV file (by its name's extension), each with its line number.
-    Rows: content_id, answer, rationale, queue (the `queue` argument fills a missing one)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(f"{name} is not UTF-8 text (byte {error.start})") from None
+def read_items_file(path: Path, *, queue: str | None = None) -> list[GoldenEntry]:
+    """Golden entries from a JSONL, CSV or Parquet file (read as every import reads: `ingest.readers`), each
+    with its line number. Rows: content_id, answer, rationale, queue (the `queue` argument fills a missing one)."""
     rows: list[tuple[int, object]] = []
     errors: list[FieldError] = []
-    if name.lower().endswith((".jsonl", ".ndjson", ".json")):
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append((number, json.loads(line)))
-                except json.JSONDecodeError as error:
-                    errors.append(FieldError("", f"not JSON: {error.msg}", number))
-    elif name.lower().endswith(".csv"):
-        reader = csv.DictReader(io.StringIO(text))
-        for record in reader:
-            rows.append((reader.line_num, record))
-    else:
-        raise InvalidInput(f"{name}: a golden set file is .jsonl or .csv")
+    for record in read_records(path, format_of(path)):
+        if record.error is not None:
+            errors.append(record.error)
+        else:
+            rows.append((record.line, record.value))
     entries: list[GoldenEntry] = []
     for number, row in rows:
         if not isinstance(row, dict):
@@ -248,7 +234,7 @@ def read_items_file(name: str, data: bytes, *, queue: str | None = None) -> list
                 )
             )
     if errors:
-        raise InvalidInput(f"{name} has bad rows; nothing was added", errors)
+        raise InvalidInput(f"{path.name} has bad rows; nothing was added", errors)
     return entries
 
 
@@ -407,5 +393,7 @@ def score(reviewer: str, decided: int, correct: int, *, alpha: float = 0.05) -> 
     """Accuracy with its Wilson interval (statsmodels); None on no decisions."""
     if decided == 0:
         return GoldenScore(reviewer, 0, 0, None, None, None)
-    low, high = proportion_confint(correct, decided, alpha=alpha, method="wilson")
-    return GoldenScore(reviewer, decided, correct, correct / decided, float(low), float(high))
+    from bastion.quality.statistics import wilson  # scikit-learn and statsmodels: slow to import, only when scoring
+
+    low, high = wilson(correct, decided, 1 - alpha)
+    return GoldenScore(reviewer, decided, correct, correct / decided, low, high)
