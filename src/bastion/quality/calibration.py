@@ -334,43 +334,23 @@ def close_exercise(session: Session, exercise_id: int, *, now: datetime, by: str
 
 
 def answer_agreement(labels_per_item: Sequence[Sequence[str]]) -> Agreement:
-    """Agreement of the answers: alpha (krippendorff, nominal, value counts per item), Fleiss' kappa
-    (statsmodels, on the items answered by the most reviewers, since it needs as many raters on each),
-    and the share of pairs of answers to the same item that agree."""
-    rated = [list(labels) for labels in labels_per_item if len(labels) >= 2]
-    answers = sum(len(labels) for labels in rated)
-    if not rated:
-        return Agreement(None, None, None, 0, 0)
-    import krippendorff
+    """Agreement of the answers, as the quality report measures it (`statistics.agreement`: alpha from
+    krippendorff, Fleiss' kappa from statsmodels, the share of agreeing pairs), over the items answered
+    at least twice."""
     import numpy as np
-    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-    categories = sorted({label for labels in rated for label in labels})
+    from bastion.quality import statistics  # scikit-learn and statsmodels: slow to import, only when compared
+
+    categories = sorted({label for labels in labels_per_item for label in labels})
     index = {label: i for i, label in enumerate(categories)}
-    counts = np.zeros((len(rated), len(categories)), dtype=int)
-    for row, labels in enumerate(rated):
+    counts = np.zeros((len(labels_per_item), len(categories)), dtype=np.int64)
+    for row, labels in enumerate(labels_per_item):
         for label in labels:
             counts[row, index[label]] += 1
-    alpha = None
-    if len(categories) > 1:
-        alpha = float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
-    most = max(len(labels) for labels in rated)
-    full = [[index[label] for label in labels] for labels in rated if len(labels) == most]
-    kappa = None
-    if len(categories) > 1:
-        table, _ = aggregate_raters(np.array(full), n_cat=len(categories))
-        kappa = float(fleiss_kappa(table, method="fleiss"))
-    agreeing = sum(int(c) * (int(c) - 1) for c in counts.flatten())
-    pairs = sum(len(labels) * (len(labels) - 1) for labels in rated)
-    percent = agreeing / pairs if pairs else None
-    if len(categories) == 1:  # everyone agreed on everything: agreement is perfect, alpha and kappa undefined
-        percent = 1.0
-    return Agreement(_finite(alpha), _finite(kappa), percent, len(rated), answers)
-
-
-def _finite(value: float | None) -> float | None:
-    """None for an undefined statistic (NaN: e.g. kappa over items all given one label)."""
-    return None if value is None or value != value else value
+    found = statistics.agreement(counts, np.ones(len(labels_per_item), dtype=np.int64))
+    if not found.items:
+        return Agreement(None, None, None, 0, 0)
+    return Agreement(found.krippendorff_alpha, found.fleiss_kappa, found.percent_agreement, found.items, found.ratings)
 
 
 def members(session: Session, group: str) -> list[str]:

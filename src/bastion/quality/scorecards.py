@@ -136,7 +136,7 @@ def vendor_scorecard(report: QualityReport, name: str, drift: Sequence[DriftPoin
 
 def _pooled(scores: Sequence[Score], confidence: float) -> tuple[Score, ...]:
     """Scores of the same key added up, with the Wilson interval of the sums (statsmodels), busiest first."""
-    from statsmodels.stats.proportion import proportion_confint
+    from bastion.quality.statistics import wilson  # slow to import: only when a page is computed
 
     sums: dict[str, list[int]] = {}
     for score in scores:
@@ -147,8 +147,8 @@ def _pooled(scores: Sequence[Score], confidence: float) -> tuple[Score, ...]:
     pooled = []
     for key, (decisions, scored, correct) in sums.items():
         if scored:
-            low, high = proportion_confint(correct, scored, alpha=1 - confidence, method="wilson")
-            pooled.append(Score(key, decisions, scored, correct, correct / scored, float(low), float(high), False))
+            low, high = wilson(correct, scored, confidence)
+            pooled.append(Score(key, decisions, scored, correct, correct / scored, low, high, False))
         else:
             pooled.append(Score(key, decisions, 0, 0, None, None, None, False))
     return tuple(sorted(pooled, key=lambda s: (-s.decisions, s.key)))
