@@ -1,5 +1,6 @@
 """A store with real decisions for the report's command and endpoint tests: jobs reviewed twice (a
-double review), each round a rating, decided through the real claim and decision services."""
+double review), each round a rating, decided through the real claim and decision services; posts reported
+for spam through the real ingest service."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from sqlalchemy import update
 
 from bastion.auth.users import add_user, principal_of
 from bastion.domain.access import Role
+from bastion.domain.subjects import IngestKind
+from bastion.ingest.service import ingest
+from bastion.policy.service import current_policies
 from bastion.review.claims import claim_next_job_pk
 from bastion.review.decisions import Choice, decide
 from bastion.store.database import Database
@@ -41,3 +45,20 @@ def double_reviewed(database: Database, now: datetime, said: list[tuple[str, str
                 index = job_pks.index(job_pk)
                 decide(session, job_pk, people[name], VIOLATES if said[index][round_] == "spam" else FINE, now=at)
     return said
+
+
+def spam_reported(database: Database, now: datetime, count: int) -> None:
+    """`count` posts (s-0, s-1, ...) by one author, each reported for spam: the queue opens a job per post."""
+    with database.transaction() as session:
+        policy_ids = frozenset(current_policies(session))
+        ingest(session, IngestKind.ACTORS, [{"id": "au", "created_at": "2025-01-01T00:00:00Z"}], principal="t", now=now)
+        posts = [
+            {"id": f"s-{i}", "actor_id": "au", "type": "post", "text": "x", "created_at": now.isoformat()}
+            for i in range(count)
+        ]
+        ingest(session, IngestKind.CONTENT, posts, principal="t", now=now)
+        reports = [
+            {"id": f"r-{i}", "target": {"content_id": f"s-{i}"}, "reason": "spam", "created_at": now.isoformat()}
+            for i in range(count)
+        ]
+        ingest(session, IngestKind.REPORTS, reports, principal="t", now=now, policy_ids=policy_ids)

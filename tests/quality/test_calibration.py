@@ -17,9 +17,7 @@ from bastion.auth.users import principal_of
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.domain.quality import ExerciseStatus
-from bastion.domain.subjects import IngestKind
 from bastion.errors import Conflict, Forbidden, InvalidInput
-from bastion.ingest.service import ingest
 from bastion.policy.service import current_policies
 from bastion.quality.calibration import (
     add_note,
@@ -35,6 +33,7 @@ from bastion.review.decisions import Choice, decide
 from bastion.store.database import Database
 from bastion.store.schema import Actor, ContentItem, User
 from tests.conftest import make_user
+from tests.quality.store_ratings import spam_reported
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -162,19 +161,7 @@ def test_agreement_is_what_krippendorff_and_statsmodels_compute(items: list[list
 
 def test_a_queue_group_samples_its_recently_decided_items(database: Database, clock: FrozenClock) -> None:
     now = clock()
-    with database.transaction() as session:
-        policy_ids = frozenset(current_policies(session))
-        ingest(session, IngestKind.ACTORS, [{"id": "au", "created_at": "2025-01-01T00:00:00Z"}], principal="t", now=now)
-        posts = [
-            {"id": f"s-{i}", "actor_id": "au", "type": "post", "text": "x", "created_at": now.isoformat()}
-            for i in range(6)
-        ]
-        ingest(session, IngestKind.CONTENT, posts, principal="t", now=now)
-        reports = [
-            {"id": f"r-{i}", "target": {"content_id": f"s-{i}"}, "reason": "spam", "created_at": now.isoformat()}
-            for i in range(6)
-        ]
-        ingest(session, IngestKind.REPORTS, reports, principal="t", now=now, policy_ids=policy_ids)
+    spam_reported(database, now, 6)
     make_user(database, clock, "ana", Role.REVIEWER)
     ana = person(database, "ana")
     with database.transaction() as session:

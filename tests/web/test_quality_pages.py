@@ -9,14 +9,12 @@ from playwright.sync_api import Page, expect
 from bastion.auth.users import find_user, principal_of
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
-from bastion.domain.subjects import IngestKind
-from bastion.ingest.service import ingest
-from bastion.policy.service import current_policies
 from bastion.review import claims
 from bastion.review.decisions import Choice, decide
 from bastion.store.database import Database
 from tests.conftest import LiveServer, api_key, bearer, make_user
 from tests.quality.reports import HOSTILE, serve_hand_report
+from tests.quality.store_ratings import spam_reported
 from tests.web.people import add_user, log_in
 
 
@@ -162,19 +160,7 @@ def test_the_supervisor_sees_accuracy_beside_decisions_per_reviewer(
     client: TestClient, database: Database, clock: FrozenClock
 ) -> None:
     now = clock()
-    with database.transaction() as session:
-        policy_ids = frozenset(current_policies(session))
-        ingest(session, IngestKind.ACTORS, [{"id": "au", "created_at": "2025-01-01T00:00:00Z"}], principal="t", now=now)
-        posts = [
-            {"id": f"s-{i}", "actor_id": "au", "type": "post", "text": "x", "created_at": now.isoformat()}
-            for i in range(3)
-        ]
-        ingest(session, IngestKind.CONTENT, posts, principal="t", now=now)
-        reports = [
-            {"id": f"r-{i}", "target": {"content_id": f"s-{i}"}, "reason": "spam", "created_at": now.isoformat()}
-            for i in range(3)
-        ]
-        ingest(session, IngestKind.REPORTS, reports, principal="t", now=now, policy_ids=policy_ids)
+    spam_reported(database, now, 3)
     for name in ("ana", "bo", "dan"):
         make_user(database, clock, name, Role.REVIEWER)
         with database.transaction() as session:
