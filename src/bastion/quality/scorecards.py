@@ -11,7 +11,6 @@ that the overview, a scorecard and the supervisor view opened one after the othe
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -347,13 +346,12 @@ def _between(ratings: pa.Table, start: datetime, end: datetime) -> pa.Table:
 
 
 def _load_ratings(database: Database, since: datetime | None, queue: str | None) -> pa.Table:
-    # By name, on first use: the loader pulls in DuckDB, which most requests never need.
-    loader = importlib.import_module("bastion.quality.ratings")
-    table: pa.Table = loader.load_ratings(database, since=since, queue=queue)
-    return table
+    from bastion.quality.ratings import load_ratings  # on first use: it pulls in DuckDB, which most requests never need
+
+    return load_ratings(database, since=since, queue=queue)
 
 
 def _compute_report(ratings: pa.Table, as_of: datetime, since: datetime | None, queue: str | None) -> QualityReport:
-    engine = importlib.import_module("bastion.quality.engine")
-    report: QualityReport = engine.compute_report(ratings, as_of=as_of, since=since, queue=queue)
-    return report
+    from bastion.quality.engine import compute_report
+
+    return compute_report(ratings, as_of=as_of, since=since, queue=queue)
