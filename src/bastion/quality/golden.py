@@ -395,5 +395,5 @@ def score(reviewer: str, decided: int, correct: int, *, alpha: float = 0.05) -> 
         return GoldenScore(reviewer, 0, 0, None, None, None)
     from bastion.quality.statistics import wilson  # scikit-learn and statsmodels: slow to import, only when scoring
 
-    low, high = wilson(correct, decided, 1 - alpha)
+    low, high = wilson(correct, decided, alpha)
     return GoldenScore(reviewer, decided, correct, correct / decided, low, high)

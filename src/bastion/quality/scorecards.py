@@ -146,7 +146,7 @@ def _pooled(scores: Sequence[Score], confidence: float) -> tuple[Score, ...]:
     pooled = []
     for key, (decisions, scored, correct) in sums.items():
         if scored:
-            low, high = wilson(correct, scored, confidence)
+            low, high = wilson(correct, scored, 1 - confidence)
             pooled.append(Score(key, decisions, scored, correct, correct / scored, low, high, False))
         else:
             pooled.append(Score(key, decisions, 0, 0, None, None, None, False))

@@ -110,9 +110,9 @@ def agreement(patterns: IntArray, items: IntArray) -> Agreement:
     )
 
 
-def wilson(correct: int, scored: int, confidence: float) -> tuple[float, float]:
-    """The Wilson score interval of `correct` out of `scored` (statsmodels), at `confidence` two-sided."""
-    low, high = proportion_confint(correct, scored, alpha=1 - confidence, method="wilson")
+def wilson(correct: int, scored: int, alpha: float) -> tuple[float, float]:
+    """The Wilson score interval of `correct` out of `scored` (statsmodels), two-sided at `1 - alpha`."""
+    low, high = proportion_confint(correct, scored, alpha=alpha, method="wilson")
     return float(low), float(high)
 
 
