@@ -11,7 +11,7 @@ Two kinds of hooks:
   work commits or rolls back with the caller's. Used by areas that must stay consistent with the facts
   (a report and the job it opens commit together).
 - **After commit** (`content_ingested`, `report_filed`, `job_created`, `decision_made`,
-  `decision_withdrawn`, `action_taken`, `appeal_decided`): a service calls `announce(session, fact)`
+  `decision_withdrawn`, `action_taken`, `appeal_decided`, `trend_detected`): a service calls `announce(session, fact)`
   while it works; the fact is delivered only once the session's transaction has committed, and dropped
   if it rolls back. An implementation that
   raises is logged (hook, plugin and error type) and the others still run: the fact is already true, and
@@ -44,6 +44,7 @@ from bastion.domain.happened import (
     DecisionWithdrawn,
     JobCreated,
     ReportFiled,
+    TrendDetected,
 )
 from bastion.errors import ConfigurationError
 
@@ -67,6 +68,7 @@ BUILT_IN_AREAS = (
     "bastion.areas.match",
     "bastion.areas.models",
     "bastion.areas.quality",
+    "bastion.areas.insight",
 )
 
 
@@ -156,8 +158,21 @@ class BastionHooks:
     def appeal_decided(self, fact: AppealDecided) -> None:
         """An appeal was upheld or overturned."""
 
+    @hookspec
+    def trend_detected(self, fact: TrendDetected) -> None:
+        """A trend alert was recorded (a spike, a level shift, an emerging term); e.g. open a case from it."""
 
-Fact = ContentIngested | ReportFiled | JobCreated | DecisionMade | DecisionWithdrawn | ActionTaken | AppealDecided
+
+Fact = (
+    ContentIngested
+    | ReportFiled
+    | JobCreated
+    | DecisionMade
+    | DecisionWithdrawn
+    | ActionTaken
+    | AppealDecided
+    | TrendDetected
+)
 HOOK_OF: dict[type[Any], str] = {
     ContentIngested: "content_ingested",
     ReportFiled: "report_filed",
@@ -166,6 +181,7 @@ HOOK_OF: dict[type[Any], str] = {
     DecisionWithdrawn: "decision_withdrawn",
     ActionTaken: "action_taken",
     AppealDecided: "appeal_decided",
+    TrendDetected: "trend_detected",
 }
 _PENDING = "bastion.announce_after_commit"
 _ANNOUNCING: ContextVar[Engine | None] = ContextVar("bastion_announcing_store", default=None)

@@ -34,6 +34,9 @@ class Permission(StrEnum):
     DETECTION_WRITE = "detection.write"
     QUALITY_READ = "quality.read"  # scores, scorecards and calibration of everyone (one's own needs only review.work)
     QUALITY_MANAGE = "quality.manage"  # QA plans, golden sets, calibration exercises
+    INSIGHT_READ = "insight.read"  # metrics, dashboards, trends, recommendations, reports, exports
+    INSIGHT_SQL = "insight.sql"  # the read-only SQL console and its saved queries
+    INSIGHT_MANAGE = "insight.manage"  # act on a recommendation, run a prevalence round
 
 
 _HUMAN_READERS = {Permission.POLICY_READ}
@@ -49,10 +52,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.DETECTION_READ,
             Permission.DETECTION_WRITE,
             Permission.QUALITY_READ,
+            Permission.INSIGHT_READ,
+            Permission.INSIGHT_SQL,
+            Permission.INSIGHT_MANAGE,
         }
     ),
     Role.INVESTIGATOR: frozenset(
-        _HUMAN_READERS | {Permission.SUBJECT_READ, Permission.DECISION_READ, Permission.REVIEW_WORK}
+        _HUMAN_READERS
+        | {Permission.SUBJECT_READ, Permission.DECISION_READ, Permission.REVIEW_WORK, Permission.INSIGHT_READ}
     ),
     Role.QA: frozenset(
         _HUMAN_READERS

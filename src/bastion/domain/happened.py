@@ -85,3 +85,17 @@ class AppealDecided:
     outcome: str  # upheld or overturned
     principal: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class TrendDetected:
+    """A trend alert was recorded: a spike or level shift in a metric's series for one segment, or an
+    emerging term. Investigations may open a case from it."""
+
+    alert_pk: int
+    kind: str  # spike, level_shift or emerging_term
+    metric: str  # the metric's name, or "term"
+    segment: tuple[tuple[str, str], ...]  # (dimension, value) pairs, sorted: (("country", "BR"), ("policy", "hate"))
+    at: datetime  # when the change began
+    score: float  # 0..1
+    detected_at: datetime

@@ -6,13 +6,15 @@ from enum import StrEnum
 
 
 class JobKind(StrEnum):
-    """Why a job exists: a report or rule asked for review, a reviewer escalated it, a user appealed, or
-    a QA plan sampled a decision for blind re-review (see `bastion.quality`)."""
+    """Why a job exists: a report or rule asked for review, a reviewer escalated it, a user appealed,
+    a QA plan sampled a decision for blind re-review (see `bastion.quality`), or a prevalence round sampled
+    a view for labelling (see `bastion.insight`)."""
 
     REVIEW = "review"
     ESCALATION = "escalation"
     APPEAL = "appeal"
     QA = "qa"
+    PREVALENCE = "prevalence"
 
 
 class JobStatus(StrEnum):

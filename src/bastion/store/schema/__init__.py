@@ -32,6 +32,7 @@ from bastion.store.schema.detect import (
     VelocityCount,
 )
 from bastion.store.schema.golden import GoldenItem, GoldenSet
+from bastion.store.schema.insight import PrevalenceRound, PrevalenceSample, RecommendationAction, SavedQuery, TrendAlert
 from bastion.store.schema.match import HashBank, HashBankEntry, HashMatch
 from bastion.store.schema.models import ModelScore, ModelVersion
 from bastion.store.schema.neardup import NearDuplicateCluster, NearDuplicateMember
@@ -90,15 +91,20 @@ __all__ = [
     "NearDuplicateCluster",
     "NearDuplicateMember",
     "PolicyVersion",
+    "PrevalenceRound",
+    "PrevalenceSample",
     "QaPlan",
     "QaSample",
     "Rater",
+    "RecommendationAction",
     "Report",
     "ReviewConfig",
     "ReviewerPreference",
     "RuleHit",
     "RuleVersion",
+    "SavedQuery",
     "Strike",
+    "TrendAlert",
     "User",
     "VelocityCount",
     "View",
