@@ -27,12 +27,12 @@ def check_request(
     for i, name in enumerate(metrics):
         metric = METRICS.get(name)
         if metric is None:
-            errors.append(FieldError(f"metrics[{i}]", f"no metric named {name!r}; known: {', '.join(METRICS)}"))
+            errors.append(FieldError(f"metrics[{i}]", f"no metric named {name!r}"))
         elif metric not in chosen:
             chosen.append(metric)
     for i, dimension in enumerate(by):
         if dimension not in DIMENSIONS:
-            errors.append(FieldError(f"by[{i}]", f"no segment named {dimension!r}; known: {', '.join(DIMENSIONS)}"))
+            errors.append(FieldError(f"by[{i}]", f"no segment named {dimension!r} (segments: {', '.join(DIMENSIONS)})"))
         elif list(by).count(dimension) > 1 and list(by).index(dimension) != i:
             errors.append(FieldError(f"by[{i}]", f"the segment {dimension!r} is named twice"))
         else:
@@ -52,6 +52,8 @@ def check_request(
             ]
     if since is not None and until is not None and since >= until:
         errors.append(FieldError("until", "must be after since"))
+    if any(e.message.startswith("no metric named") for e in errors):
+        errors.append(FieldError("metrics", f"the metrics are: {', '.join(METRICS)}"))
     if errors:
         raise InvalidInput("these metrics cannot be computed as asked", errors)
     return chosen

@@ -1,0 +1,67 @@
+"""Metrics over REST: `GET /api/v1/metrics`, the JSON twin of `bastion metrics --format json`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import Depends, Query
+from fastapi.responses import Response
+from pydantic import Field
+
+from bastion.api.contract import Shape, api_router, json_response
+from bastion.auth.principal import Principal
+from bastion.domain.access import Permission
+from bastion.http.context import AppContext, app_context
+from bastion.http.security import requires
+from bastion.insight.metrics.report import metrics_table
+
+router = api_router("insight")
+
+
+class MetricBody(Shape):
+    name: str
+    title: str
+    description: str
+    unit: str
+    kind: str = Field(description="count (absent is 0), rate (a share, 0 to 1) or quantity")
+    columns: list[str] = Field(description="The columns this metric adds to each row")
+    dimensions: list[str] = Field(description="The segments it can be split by")
+    grains: list[str] = Field(description="The time grains it supports (none: a count at one moment)")
+
+
+class MetricsBody(Shape):
+    metrics: list[MetricBody]
+    by: list[str]
+    grain: str | None
+    since: datetime | None
+    until: datetime | None
+    columns: list[str] = Field(description="`period` (with a grain), the segments of `by`, then the metrics'")
+    rows: list[dict[str, str | int | float | None]] = Field(
+        description='One per segment; a segment without a value is "(none)"; a rate with nothing to measure is null'
+    )
+
+
+def _names(values: list[str]) -> list[str]:
+    """`a,b` and `a&b` alike."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@router.get(
+    "/metrics",
+    summary="Named metrics (the enforcement-report set by default) by segment and time grain",
+    response_model=MetricsBody,
+)
+def get_metrics(
+    names: list[str] = Query([], max_length=40, description="Metric names, comma-separated or repeated"),
+    by: list[str] = Query([], max_length=6, description="Segments: policy, country, language, surface, queue, vendor"),
+    grain: str | None = Query(None, max_length=16, description="hour, day, week or month"),
+    since: datetime | None = Query(None, description="From this time (UTC when it names no zone)"),
+    until: datetime | None = Query(None, description="Before this time (UTC when it names no zone)"),
+    principal: Principal = Depends(requires(Permission.INSIGHT_READ)),
+    context: AppContext = Depends(app_context),
+) -> Response:
+    zone = context.clock().tzinfo
+    since = since.replace(tzinfo=zone) if since is not None and since.tzinfo is None else since
+    until = until.replace(tzinfo=zone) if until is not None and until.tzinfo is None else until
+    found = metrics_table(context.database, _names(names), _names(by), grain or None, since, until)
+    return json_response(MetricsBody.model_validate(found, from_attributes=True))
