@@ -41,9 +41,8 @@ class MetricsBody(Shape):
     )
 
 
-def _names(values: list[str]) -> list[str]:
-    """`a,b` and `a&b` alike."""
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+def _names(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
 @router.get(
@@ -52,8 +51,12 @@ def _names(values: list[str]) -> list[str]:
     response_model=MetricsBody,
 )
 def get_metrics(
-    names: list[str] = Query([], max_length=40, description="Metric names, comma-separated or repeated"),
-    by: list[str] = Query([], max_length=6, description="Segments: policy, country, language, surface, queue, vendor"),
+    names: str | None = Query(
+        None, max_length=1000, description="Metric names, comma-separated (default: the enforcement report)"
+    ),
+    by: str | None = Query(
+        None, max_length=200, description="Segments, comma-separated: policy, country, language, surface, queue, vendor"
+    ),
     grain: str | None = Query(None, max_length=16, description="hour, day, week or month"),
     since: datetime | None = Query(None, description="From this time (UTC when it names no zone)"),
     until: datetime | None = Query(None, description="Before this time (UTC when it names no zone)"),
