@@ -4,12 +4,12 @@ side by side in one run.
     .venv/bin/python bench/metrics.py [--events 10000000] [--seed 12]
 
 NumPy simulates a platform of `--events` rows in all: content items (a tenth), user reports (a
-twentieth), sampled views with weights (the rest, about 83 %), enforcement actions on a twentieth of
-the items (two thirds by a human decision, with its job and reviewer, the rest automated by a rule), appeals of 15 % of the
-actions, a third of them overturned and restored, and a few restores without appeal, over 28 days and
-ten policies. They are written once (not timed) as a `bastion export parquet` folder. Then each engine,
-in a process of its own, computes the enforcement-report set (content actioned, proactive rate,
-appealed, restored with and without appeal, prevalence with its upper limit) by policy and day:
+twentieth), enforcement actions on a twentieth of the items (two thirds by a human decision, with its
+job and reviewer, the rest automated by a rule), appeals of 15 % of the actions (a third overturned and
+restored), a few restores without appeal, and sampled views with weights (the rest, about 83 %), over
+28 days and ten policies. They are written once (not timed) as a `bastion export parquet` folder. Then
+each engine, in a process of its own, computes the enforcement-report set (content actioned, proactive
+rate, appealed, restored with and without appeal, prevalence with its upper limit) by policy and day:
 
 - duckdb: `bastion.insight.metrics.compute` on `open_parquet(folder)`: the Ibis definitions, reading
   the Parquet files as part of the query;
