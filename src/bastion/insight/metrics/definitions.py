@@ -138,22 +138,35 @@ def _restored(with_appeal: bool, name: str) -> Callable[[StoreTables, Slice], Ta
     return build
 
 
+ITEM_SEGMENTS = frozenset({"country", "language", "surface"})
+
+
+def _views(t: StoreTables, s: Slice) -> Table:
+    return s.window(relations.views_sampled(t, segments=bool(ITEM_SEGMENTS & set(s.by))))
+
+
 def _prevalence(t: StoreTables, s: Slice) -> Table:
-    views = s.window(relations.views_sampled(t))
-    weight = views.weight
+    views = _views(t, s)
     others = s.keys(views, skip=("policy",))
+    # One pass over the views: weight by segment and violated policy; the rest adds up that small table.
+    fine = grouped(
+        views,
+        {**others, "violated": views.violated_policy},
+        weight=views.weight.sum(),
+        weight_sq=(views.weight * views.weight).sum(),
+    )
+    names = list(others)
+    whole = grouped(fine, {n: fine[n] for n in names}, weight=fine.weight.sum(), weight_sq=fine.weight_sq.sum())
     if "policy" not in s.by:
-        violating = ibis.ifelse(views.violated_policy.notnull(), weight, 0.0).sum()
-        found = grouped(views, others, violating=violating, weight=weight.sum(), weight_sq=(weight * weight).sum())
+        violating = grouped(
+            fine, {n: fine[n] for n in names}, violating=ibis.ifelse(fine.violated.notnull(), fine.weight, 0.0).sum()
+        )
     else:
         # Prevalence of a policy: views of content violating it, over every view of the segment.
-        seen = views.filter(views.violated_policy.notnull())
-        keys = {**s.keys(seen, skip=("policy",)), "policy": seen.violated_policy}
-        violating = grouped(seen, keys, violating=seen.weight.sum())
-        whole = grouped(views, others, weight=weight.sum(), weight_sq=(weight * weight).sum())
-        names = list(others)
-        joined = violating.join(whole, names) if names else violating.cross_join(whole)
-        found = joined.select(*segment_names(s), "violating", "weight", "weight_sq")
+        seen = fine.filter(fine.violated.notnull())
+        violating = seen.select(*names, policy=seen.violated, violating=seen.weight)
+    found = violating.join(whole, names) if names else violating.cross_join(whole)
+    found = found.select(*segment_names(s), "violating", "weight", "weight_sq")
     share = rate(found.violating, found.weight)
     effective = found.weight * found.weight / found.weight_sq.nullif(0.0)  # Kish's effective sample size
     return found.mutate(prevalence=share, prevalence_upper=wilson_upper(share, effective)).drop(
@@ -197,7 +210,7 @@ def _handle_time(t: StoreTables, s: Slice) -> Table:
 
 def _reports_per_10k_views(t: StoreTables, s: Slice) -> Table:
     reports = s.window(relations.reports_filed(t))
-    views = s.window(relations.views_sampled(t))
+    views = _views(t, s)
     filed = grouped(reports, s.keys(reports), reports=reports.report_pk.count())
     others = s.keys(views, skip=("policy",))
     seen = grouped(views, others, weight=views.weight.sum())

@@ -53,9 +53,13 @@ def _deciders(t: StoreTables) -> Table:
     )
 
 
-def content_actioned(t: StoreTables) -> Table:
+def _taken(t: StoreTables) -> Table:
     a = t.enforcement_actions
-    taken = a.filter(a.subject_type == CONTENT, a.reason.isin(TAKEN_BY), a.cancelled_at.isnull())
+    return a.filter(a.subject_type == CONTENT, a.reason.isin(TAKEN_BY), a.cancelled_at.isnull())
+
+
+def content_actioned(t: StoreTables) -> Table:
+    taken = _taken(t)
     actions = taken.select(
         action_pk=taken.pk,
         content_pk_=taken.subject_pk,
@@ -124,12 +128,17 @@ def content_restored(t: StoreTables) -> Table:
     return joined.select("restore_pk", "at", "with_appeal", *_ACTION_SEGMENTS)
 
 
-def views_sampled(t: StoreTables) -> Table:
+def views_sampled(t: StoreTables, *, segments: bool = True) -> Table:
+    """`segments=False` leaves out the item's country, language and surface (and the join that reads
+    them: every view is of a stored item, so no row is lost)."""
     v = t.views
     views = v.select(viewed_pk=v.content_pk, at=v.viewed_at, weight=v.weight.cast("float64"))
-    actioned = content_actioned(t)
-    standing = actioned.filter(actioned.standing)
-    violations = standing.group_by(violating_pk=standing.content_pk).aggregate(violated_policy=standing.policy.min())
+    taken = _taken(t)
+    standing = taken.filter(taken.reversed_at.isnull())
+    violations = standing.group_by(violating_pk=standing.subject_pk).aggregate(violated_policy=standing.policy_id.min())
+    if not segments:
+        joined = views.left_join(violations, views.viewed_pk == violations.violating_pk)
+        return joined.select("at", "weight", "violated_policy")
     content = _content_segments(t)
     joined = views.join(content, views.viewed_pk == content.content_pk).left_join(
         violations, views.viewed_pk == violations.violating_pk
