@@ -12,7 +12,10 @@ from bastion.insight.metrics import ENFORCEMENT_REPORT, METRICS, compute, open_p
 from bastion.store.database import Database
 from tests.insight.metrics.conftest import SimulatedStore
 
-pytestmark = pytest.mark.xdist_group("simulated-metrics")  # one worker builds the simulated store once
+pytestmark = [
+    pytest.mark.xdist_group("simulated-metrics"),  # one worker builds the simulated store once
+    pytest.mark.timeout(900),  # the first test pays for the simulation (two minutes on a busy machine)
+]
 
 EVERY_METRIC_WITH_A_GRAIN = [name for name, m in METRICS.items() if m.grains]
 
