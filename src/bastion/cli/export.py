@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.text import Text
@@ -12,7 +13,9 @@ from bastion.cli.console import console, open_database
 from bastion.cli.metrics import parse_until
 from bastion.cli.quality import parse_since
 from bastion.clock import system_clock
-from bastion.insight.export import ExportFormat, ExportSummary, export_store
+
+if TYPE_CHECKING:
+    from bastion.insight.export import ExportFormat, ExportSummary
 
 export_app = typer.Typer(help="Export the store for spreadsheets, Tableau or Spark.", no_args_is_help=True)
 
@@ -22,6 +25,8 @@ _UNTIL = typer.Option(None, "--until", metavar="DATE", help="Rows before this da
 
 
 def _export(fmt: ExportFormat, out: Path, since: str | None, until: str | None) -> None:
+    from bastion.insight.export import export_store  # Ibis and Arrow: loaded when asked for
+
     summary = export_store(
         open_database(),
         out,

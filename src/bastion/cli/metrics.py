@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -14,7 +15,9 @@ from rich.table import Table
 from bastion.cli.console import console, open_database
 from bastion.cli.quality import parse_since
 from bastion.errors import FieldError, InvalidInput
-from bastion.insight.metrics.report import MetricsTable, metrics_table
+
+if TYPE_CHECKING:
+    from bastion.insight.metrics.report import MetricsTable
 
 
 class MetricsFormat(StrEnum):
@@ -49,6 +52,8 @@ def metrics(
     ),
 ) -> None:
     """Compute metrics on the store (DuckDB over SQLite, or PostgreSQL); definitions in docs/insight.md."""
+    from bastion.insight.metrics.report import metrics_table  # pandas and Ibis: loaded when asked for
+
     found = metrics_table(
         open_database(),
         [n for name in names or [] for n in name.split(",") if n],

@@ -13,7 +13,6 @@ from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
-from bastion.insight.metrics.report import metrics_table
 
 router = api_router("insight")
 
@@ -63,6 +62,8 @@ def get_metrics(
     principal: Principal = Depends(requires(Permission.INSIGHT_READ)),
     context: AppContext = Depends(app_context),
 ) -> Response:
+    from bastion.insight.metrics.report import metrics_table  # pandas and Ibis: loaded on first use
+
     zone = context.clock().tzinfo
     since = since.replace(tzinfo=zone) if since is not None and since.tzinfo is None else since
     until = until.replace(tzinfo=zone) if until is not None and until.tzinfo is None else until
