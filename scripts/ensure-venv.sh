@@ -3,6 +3,7 @@
 #
 #   bash scripts/ensure-venv.sh          # runtime dependencies only (the demo)
 #   bash scripts/ensure-venv.sh test     # plus the [test] extra (pytest, ruff, mypy, playwright, ...)
+#   bash scripts/ensure-venv.sh test,spark  # extras together: the suite runs the metrics on Spark too
 #
 # Creates .venv with python3.11 (or python3 when it is 3.11 or newer; $PYTHON overrides) when it is
 # missing. pip runs only when pyproject.toml or the interpreter changed since the last install for that

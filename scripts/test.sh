@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that sets everything up and runs the whole suite:
-#   virtualenv (with the test extra) -> Chromium -> ruff check -> ruff format --check -> mypy -> pytest
+#   virtualenv (with the test and spark extras) -> Chromium -> Java -> ruff check -> ruff format --check
+#   -> mypy -> pytest
 # Extra arguments go to pytest, e.g. `scripts/test.sh tests/policy -k cel -x`.
 # BASTION_TEST_WORKERS overrides the number of pytest-xdist workers (default: cores, at most 2).
 set -euo pipefail
@@ -12,11 +13,13 @@ section() {
 }
 
 section "setup: virtualenv"
-bash scripts/ensure-venv.sh test
+bash scripts/ensure-venv.sh test,spark
 section "setup: chromium"
 bash scripts/ensure-chromium.sh
 chromium_path="$(command -v "${BASTION_TEST_CHROMIUM:-chromium}" 2>/dev/null || echo /usr/bin/chromium)"
 printf '%s\n' "$chromium_path"
+section "setup: java (the metrics on Spark)"
+bash scripts/ensure-java.sh
 
 bin=".venv/bin"
 

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    return []
+    from bastion.api.routes import metrics
+
+    return [metrics.router]
 
 
 @hookimpl
@@ -27,4 +29,7 @@ def navigation() -> Sequence[NavItem]:
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    return None
+    from bastion.cli import export, metrics
+
+    cli.command("metrics")(metrics.metrics)
+    cli.add_typer(export.export_app, name="export")

@@ -1,0 +1,83 @@
+"""Each metric's known answer on a store counted by hand (handmade.py), on SQLite (through DuckDB) and
+on PostgreSQL; the definitions are documented in docs/insight.md, and the two lists agree."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from bastion.insight.metrics import DIMENSIONS, ENFORCEMENT_REPORT, METRICS, compute, open_store
+from bastion.store.database import Database
+from tests.insight.metrics.handmade import hours, plant
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "insight.md"
+
+
+def metrics(database: Database, names: list[str], **options: object) -> pd.DataFrame:
+    plant(database)
+    with open_store(database) as backend:
+        return compute(backend, names, **options)  # type: ignore[arg-type]
+
+
+def test_the_enforcement_report_set_counted_by_hand(database: Database) -> None:
+    row = metrics(database, list(ENFORCEMENT_REPORT)).iloc[0]
+    assert row.content_actioned == 3  # c1, c2, c4
+    assert row.proactive_rate == pytest.approx(2 / 3)  # c1 was reported before its action
+    assert row.appealed == 1
+    assert row.restored_with_appeal == 1
+    assert row.restored_without_appeal == 0
+    assert row.prevalence == pytest.approx(0.1)  # c1's 10 of 100 (c2 was restored: not violating)
+    # The Wilson interval over Kish's effective sample size of the weights 10, 30 and 60.
+    effective = 100**2 / (10**2 + 30**2 + 60**2)
+    upper = proportion_confint(0.1 * effective, effective, alpha=0.05, method="wilson")[1]
+    assert row.prevalence_upper == pytest.approx(upper)
+
+
+def test_operations_counted_by_hand(database: Database) -> None:
+    names = [n for n in METRICS if n not in ENFORCEMENT_REPORT]
+    row = metrics(database, names).iloc[0]
+    assert row.inflow == 3
+    assert row.backlog == 1
+    assert row.sla_attainment == pytest.approx(0.5)  # j1 in time, j2 six hours late
+    assert row.time_to_action_p50 == pytest.approx(5)  # 4, 5 and 30 hours after posting
+    assert row.time_to_action_p90 == pytest.approx(25)  # interpolated, as percentile_cont
+    assert row.handle_time == pytest.approx(60)
+    assert row.automated_share == pytest.approx(1 / 3)
+    assert row.reports_per_10k_views == pytest.approx(200)
+    assert row.reporter_precision == pytest.approx(1.0)  # c3's report is not resolved yet
+
+
+def test_segments_split_the_counts(database: Database) -> None:
+    found = metrics(database, ["content_actioned", "prevalence", "reports_per_10k_views"], by=["policy"])
+    by_policy = found.set_index("policy")
+    assert by_policy.content_actioned.to_dict() == {"hate_speech": 1, "spam": 2}
+    # A policy's prevalence: views of content violating it over every view.
+    assert by_policy.prevalence["spam"] == pytest.approx(0.1)
+    assert pd.isna(by_policy.prevalence["hate_speech"])
+    assert by_policy.reports_per_10k_views.to_dict() == pytest.approx({"hate_speech": 100, "spam": 100})
+
+
+def test_vendor_and_queue_segments(database: Database) -> None:
+    found = metrics(database, ["sla_attainment", "handle_time"], by=["vendor"]).set_index("vendor")
+    assert found.sla_attainment.to_dict() == {"(none)": 0.0, "acme": 1.0}  # ben works in-house
+    assert found.handle_time.to_dict() == {"(none)": 90.0, "acme": 30.0}
+
+
+def test_a_grain_and_a_window(database: Database) -> None:
+    found = metrics(database, ["content_actioned", "inflow"], grain="day", since=hours(3), until=hours(48))
+    assert [p.isoformat() for p in found.period] == ["2026-10-05T00:00:00+00:00", "2026-10-06T00:00:00+00:00"]
+    assert found.content_actioned.tolist() == [2, 1]  # c1 and c4 on Monday, c2 on Tuesday
+    assert found.inflow.tolist() == [1, 0]  # only j3 was opened at or after T+3h
+
+
+def test_every_metric_and_segment_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text[text.index("## Metrics") :]
+    documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.M))
+    assert documented == set(METRICS)
+    for dimension in DIMENSIONS:
+        assert f"`{dimension}`" in section
