@@ -33,7 +33,8 @@ def navigation() -> Sequence[NavItem]:
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import export, metrics
+    from bastion.cli import export, metrics, report
 
     cli.command("metrics")(metrics.metrics)
+    cli.add_typer(report.report_app, name="report")
     cli.add_typer(export.export_app, name="export")
