@@ -29,7 +29,7 @@ from bastion.insight.dashboards import dashboard
 from bastion.insight.dashboards.model import HEADLINE
 from bastion.insight.metrics import METRICS, compute, open_store
 from bastion.store.database import Database
-from bastion.store.schema import ContentItem
+from bastion.store.schema import Job
 from tests.conftest import LiveServer, api_key, bearer
 from tests.insight.metrics.handmade import plant
 from tests.web.people import add_user, log_in
@@ -162,10 +162,10 @@ def test_an_empty_window_says_so_and_bad_requests_name_the_field(
 
 def test_hostile_segments_are_escaped(client: TestClient, database: Database, clock: FrozenClock) -> None:
     plant(database)
-    hostile = '<img src=x onerror="alert(1)">'
+    hostile = "<img src=x onerror=alert(1)>"
     with database.transaction() as session:
-        for item in session.query(ContentItem).all():
-            item.country = hostile
+        for job in session.query(Job).all():
+            job.queue = hostile
     headers = bearer(api_key(database, clock, Role.ANALYST))
     page = client.get("/insight", params={"window": 90}, headers=headers)
     assert page.status_code == 200
@@ -209,3 +209,25 @@ def test_an_analyst_opens_the_overview_and_follows_numbers_to_what_is_behind_the
     page.locator("a[data-figure=inflow]").click()
     expect(page).to_have_url(re.compile(r"/review/supervisor/jobs\?created_from="))
     expect(page.locator("#jobs-table tbody tr")).to_have_count(3)
+
+
+@pytest.mark.parametrize(
+    ("value", "previous", "expected"),
+    [(3, 0, 3), (0, 3, -3), (0.25, 0.5, -0.25), (None, 2, None), (2, None, None), (5, 5, 0)],
+)
+def test_a_change_is_in_the_metrics_unit_and_missing_when_either_side_is(
+    value: float | None, previous: float | None, expected: float | None
+) -> None:
+    from bastion.insight.dashboards.model import delta
+
+    assert delta(value, previous) == expected
+    assert isinstance(delta(3, 0), int) and isinstance(delta(0.25, 0.5), float)
+
+
+def test_segments_link_to_their_own_dashboard_escaped_and_the_none_segment_to_nothing() -> None:
+    from bastion.insight.dashboards.model import dashboard_path
+
+    assert dashboard_path("policy", "hate_speech") == "/insight/policy/hate_speech"
+    assert dashboard_path("country", "BR") == "/insight/market/BR"
+    assert dashboard_path("queue", "a/b <c>") == "/insight/queue/a%2Fb%20%3Cc%3E"
+    assert dashboard_path("queue", "(none)") is None

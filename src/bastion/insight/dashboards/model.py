@@ -120,8 +120,9 @@ class Dashboard:
         raise InvalidInput("no such chart", [FieldError("chart", f"no chart named {name!r} here (charts: {known})")])
 
 
-def checked(kind: str, subject: str | None, days: int) -> tuple[str | None, int]:
-    """The segment the kind narrows to and the window, or one error naming every bad field."""
+def checked(kind: str, subject: str | None, days: int | None = None) -> str | None:
+    """The segment the kind narrows to, or one error naming every bad field (and the window of `days`,
+    when the window is given in days)."""
     errors: list[FieldError] = []
     if kind not in KINDS:
         errors.append(FieldError("kind", f"no dashboard {kind!r} (dashboards: {', '.join(KINDS)})"))
@@ -131,11 +132,11 @@ def checked(kind: str, subject: str | None, days: int) -> tuple[str | None, int]
         errors.append(FieldError("subject", f"name the {KINDS[kind][1].lower()} this dashboard is of"))
     if subject is not None and len(subject) > SUBJECT_CHARS:
         errors.append(FieldError("subject", f"at most {SUBJECT_CHARS} characters"))
-    if days not in WINDOWS:
+    if days is not None and days not in WINDOWS:
         errors.append(FieldError("window", f"must be one of {', '.join(map(str, WINDOWS))} (days)"))
     if errors:
         raise InvalidInput("this dashboard cannot be shown as asked", errors)
-    return KINDS[kind][0], days
+    return KINDS[kind][0]
 
 
 def dashboard_path(dimension: str, segment: str) -> str | None:

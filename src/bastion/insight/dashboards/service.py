@@ -70,7 +70,7 @@ def dashboard_between(
     """The dashboard over `since` <= moment < `until`, against the window of the same length before it
     (the weekly report's week; `dashboard` is this over the last 7, 28 or 90 days)."""
     days = (until - since).days
-    dimension, _ = checked(kind, subject, 7)
+    dimension = checked(kind, subject)
     previous_since = since - (until - since)
     with open_store(database) as backend:
         current = _figures(backend, dimension, subject, since, until)
