@@ -156,8 +156,13 @@ def test_an_empty_window_says_so_and_bad_requests_name_the_field(
     }
     answer = client.get(API + "/planet", headers=headers)
     assert answer.status_code == 422 and any(d["path"] == "kind" for d in answer.json()["error"]["details"])
-    answer = client.get(API + "/policy", headers=headers)
-    assert answer.status_code == 422 and any(d["path"] == "subject" for d in answer.json()["error"]["details"])
+    for subject in (None, "", "a\x00b", "x" * 129):
+        answer = client.get(
+            API + "/policy", params={"subject": subject} if subject is not None else {}, headers=headers
+        )
+        assert answer.status_code == 422, subject
+        paths = {d["path"] for d in answer.json()["error"]["details"]}
+        assert paths & {"subject", "query.subject"}, (subject, answer.json())
 
 
 def test_hostile_segments_are_escaped(client: TestClient, database: Database, clock: FrozenClock) -> None:

@@ -132,6 +132,8 @@ def checked(kind: str, subject: str | None, days: int | None = None) -> str | No
         errors.append(FieldError("subject", f"name the {KINDS[kind][1].lower()} this dashboard is of"))
     if subject is not None and len(subject) > SUBJECT_CHARS:
         errors.append(FieldError("subject", f"at most {SUBJECT_CHARS} characters"))
+    elif subject is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in subject):
+        errors.append(FieldError("subject", "has a control character: no policy, country or queue has one"))
     if days is not None and days not in WINDOWS:
         errors.append(FieldError("window", f"must be one of {', '.join(map(str, WINDOWS))} (days)"))
     if errors:
