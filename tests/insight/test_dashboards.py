@@ -25,8 +25,7 @@ from playwright.sync_api import Page, expect
 
 from bastion.clock import FrozenClock
 from bastion.domain.access import Role
-from bastion.insight.dashboards import dashboard
-from bastion.insight.dashboards.model import HEADLINE
+from bastion.insight.dashboards.service import HEADLINE, dashboard
 from bastion.insight.metrics import METRICS, compute, open_store
 from bastion.store.database import Database
 from bastion.store.schema import Job
@@ -230,7 +229,7 @@ def test_a_change_is_in_the_metrics_unit_and_missing_when_either_side_is(
 
 
 def test_segments_link_to_their_own_dashboard_escaped_and_the_none_segment_to_nothing() -> None:
-    from bastion.insight.dashboards.model import dashboard_path
+    from bastion.insight.dashboards.service import dashboard_path
 
     assert dashboard_path("policy", "hate_speech") == "/insight/policy/hate_speech"
     assert dashboard_path("country", "BR") == "/insight/market/BR"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bastion.clock import FrozenClock
-from bastion.insight.dashboards.model import HEADLINE
+from bastion.insight.dashboards.service import HEADLINE
 from bastion.insight.metrics import METRICS, compute, open_store
 from bastion.insight.weekly import RecommendationLine, render, weekly_report
 from bastion.insight.weekly.report import week_of

@@ -10,8 +10,6 @@ import typer
 from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
 from bastion.errors import FieldError, InvalidInput
-from bastion.insight.weekly import weekly_report, write_report
-from bastion.insight.weekly.report import last_full_day
 
 report_app = typer.Typer(help="Reports for an operations review.", no_args_is_help=True)
 
@@ -35,6 +33,8 @@ def weekly(
     ),
 ) -> None:
     """Headline metrics with their change against the week before, trends, recommendations and charts."""
+    from bastion.insight.weekly.report import last_full_day, weekly_report, write_report  # Ibis, pandas: here
+
     now = system_clock()
     ending = _week_ending(week_ending) or last_full_day(now)
     found = weekly_report(open_database(), week_ending=ending, now=now)

@@ -14,10 +14,7 @@ from bastion.domain.access import Permission
 from bastion.errors import FieldError, InvalidInput
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
-from bastion.insight.dashboards import WINDOWS, dashboard
-from bastion.insight.dashboards.charts import as_csv, drawn
-from bastion.insight.dashboards.model import DEFAULT_WINDOW, SEGMENT_KINDS
-from bastion.insight.metrics import METRICS
+from bastion.insight.dashboards.model import DEFAULT_WINDOW, SEGMENT_KINDS, WINDOWS
 from bastion.web.rendering import render_page
 
 router = APIRouter(include_in_schema=False)
@@ -34,6 +31,10 @@ def _page(
     principal: Principal,
     context: AppContext,
 ) -> Response:
+    from bastion.insight.dashboards.charts import as_csv, drawn  # Ibis, pandas, altair: loaded on first use
+    from bastion.insight.dashboards.service import dashboard
+    from bastion.insight.metrics import METRICS
+
     found = dashboard(
         context.database,
         kind,

@@ -13,7 +13,6 @@ from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
-from bastion.insight.dashboards import dashboard
 from bastion.insight.dashboards.model import DEFAULT_WINDOW
 
 router = api_router("insight")
@@ -86,6 +85,8 @@ def get_dashboard(
     principal: Principal = Depends(requires(Permission.INSIGHT_READ)),
     context: AppContext = Depends(app_context),
 ) -> Response:
+    from bastion.insight.dashboards.service import dashboard  # Ibis and pandas: loaded on first use
+
     found = dashboard(
         context.database,
         kind,

@@ -1,5 +1,6 @@
 """What a dashboard shows, as plain data: its figures with their previous period, its breakdowns, and
-the rows behind each chart. One view model serves the page, its CSV and its JSON twin.
+the rows behind each chart. One view model serves the page, its CSV and its JSON twin. Nothing here
+loads the metrics layer (Ibis, pandas): the pages' routes import this at start-up.
 
 A dashboard is the overview (the whole platform) or one segment of it: a policy, a market (country)
 or a queue. Its window is the last 7, 28 or 90 days up to now, and every figure carries the same
@@ -10,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import quote
 
 from bastion.errors import FieldError, InvalidInput
-from bastion.insight.metrics import ENFORCEMENT_REPORT, NONE
 
 # kind -> (the segment it narrows to, its title); the overview narrows to nothing.
 KINDS: dict[str, tuple[str | None, str]] = {
@@ -24,10 +23,6 @@ KINDS: dict[str, tuple[str | None, str]] = {
 }
 WINDOWS = (7, 28, 90)
 DEFAULT_WINDOW = 28
-OPERATIONS = ("inflow", "backlog", "sla_attainment", "time_to_action", "handle_time", "automated_share")
-HEADLINE = (*ENFORCEMENT_REPORT, *OPERATIONS)
-# The columns of a breakdown table, where the metric can be split by the breakdown's segment.
-BREAKDOWN = ("content_actioned", "proactive_rate", "appealed", "prevalence", "inflow", "backlog", "sla_attainment")
 # Each dashboard is split by the other segments.
 BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "overview": ("policy", "country", "queue"),
@@ -139,13 +134,6 @@ def checked(kind: str, subject: str | None, days: int | None = None) -> str | No
     if errors:
         raise InvalidInput("this dashboard cannot be shown as asked", errors)
     return KINDS[kind][0]
-
-
-def dashboard_path(dimension: str, segment: str) -> str | None:
-    """The address of a segment's own dashboard; the rows with no value there have none."""
-    if segment == NONE:
-        return None
-    return f"/insight/{SEGMENT_KINDS[dimension]}/{quote(segment, safe='')}"
 
 
 def delta(value: Number, previous: Number) -> Number:

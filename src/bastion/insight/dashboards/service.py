@@ -14,14 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import pandas as pd
 
 from bastion.insight.dashboards.model import (
-    BREAKDOWN,
     BREAKDOWNS,
-    HEADLINE,
     KINDS,
+    SEGMENT_KINDS,
     SEGMENT_TITLES,
     Breakdown,
     BreakdownRow,
@@ -31,14 +31,24 @@ from bastion.insight.dashboards.model import (
     Figure,
     Number,
     checked,
-    dashboard_path,
     delta,
 )
-from bastion.insight.metrics import METRICS, MetricsBackend, compute, open_store
+from bastion.insight.metrics import ENFORCEMENT_REPORT, METRICS, NONE, MetricsBackend, compute, open_store
 from bastion.metrics.selection import JobSelection
 from bastion.store.database import Database
 
+OPERATIONS = ("inflow", "backlog", "sla_attainment", "time_to_action", "handle_time", "automated_share")
+HEADLINE = (*ENFORCEMENT_REPORT, *OPERATIONS)
+# The columns of a breakdown table, where the metric can be split by the breakdown's segment.
+BREAKDOWN = ("content_actioned", "proactive_rate", "appealed", "prevalence", "inflow", "backlog", "sla_attainment")
 JOB_FIGURES = ("inflow", "backlog", "sla_attainment", "handle_time")
+
+
+def dashboard_path(dimension: str, segment: str) -> str | None:
+    """The address of a segment's own dashboard; the rows with no value there have none."""
+    if segment == NONE:
+        return None
+    return f"/insight/{SEGMENT_KINDS[dimension]}/{quote(segment, safe='')}"
 
 
 def dashboard(
