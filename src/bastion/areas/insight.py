@@ -17,19 +17,24 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import metrics
+    from bastion.api.routes import dashboards, metrics
+    from bastion.web import insight_routes
 
-    return [metrics.router]
+    return [metrics.router, dashboards.router, insight_routes.router]
 
 
 @hookimpl
 def navigation() -> Sequence[NavItem]:
-    return []
+    from bastion.domain.access import Permission
+    from bastion.web.navigation import NavItem
+
+    return [NavItem("Insight", "/insight", Permission.INSIGHT_READ, order=40)]
 
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import export, metrics
+    from bastion.cli import export, metrics, report
 
     cli.command("metrics")(metrics.metrics)
+    cli.add_typer(report.report_app, name="report")
     cli.add_typer(export.export_app, name="export")
