@@ -27,4 +27,6 @@ def navigation() -> Sequence[NavItem]:
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    return None
+    from bastion.cli import trends
+
+    cli.add_typer(trends.trends_app, name="trends")
