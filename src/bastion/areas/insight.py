@@ -17,12 +17,18 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    return []
+    from bastion.api.routes import trends
+    from bastion.web import trends_routes
+
+    return [trends.router, trends_routes.router]
 
 
 @hookimpl
 def navigation() -> Sequence[NavItem]:
-    return []
+    from bastion.domain.access import Permission
+    from bastion.web.navigation import NavItem
+
+    return [NavItem("Trends", "/insight/trends", Permission.INSIGHT_READ, order=30)]
 
 
 @hookimpl

@@ -1,4 +1,5 @@
-"""`bastion trends`: the spike and level-shift detector on any series (`scan`)."""
+"""`bastion trends`: the spike and level-shift detector on any series (`scan`), and the scan of the store
+(`run`) that records trend alerts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from bastion.cli.console import console
+from bastion.cli.console import console, open_database
+from bastion.cli.quality import parse_since
+from bastion.clock import system_clock
+from bastion.insight.trends.alerts import run_trends
 from bastion.insight.trends.scan import scan_file
 
 trends_app = typer.Typer(help="Trends: spikes, level shifts and emerging terms.", no_args_is_help=True)
@@ -42,3 +46,25 @@ def scan(
     for d in result.detections:
         table.add_row(d.timestamp, f"{d.score:.3f}", d.kind, f"{d.observed:g}", f"{d.expected:.4g}")
     console.print(table)
+
+
+@trends_app.command("run")
+def run(
+    since: str | None = typer.Option(
+        None, "--since", metavar="DATE", help="Scan from this date (YYYY-MM-DD, UTC) or ISO time; default 28 days ago."
+    ),
+    output_format: ScanFormat = typer.Option(
+        ScanFormat.TABLE, "--format", metavar="[table|json]", help="table for people, json for scripts."
+    ),
+) -> None:
+    """Scan the store: every metric's hourly series per policy x country x language for spikes and level
+    shifts, and reported and violating content for emerging terms; store the new alerts (re-running adds
+    no duplicates) and announce each to the trend_detected hook."""
+    done = run_trends(open_database(), now=system_clock(), since=None if since is None else parse_since(since))
+    if output_format is ScanFormat.JSON:
+        sys.stdout.write(json.dumps(done.as_json()) + "\n")
+        return
+    console.print(
+        f"scanned {done.segments_scanned} segments from {done.since:%Y-%m-%d %H:%M} "
+        f"to {done.until:%Y-%m-%d %H:%M} UTC: {done.found} findings, {len(done.added)} new alerts"
+    )

@@ -63,6 +63,7 @@ class Detection:
     kind: TrendKind  # spike or level_shift
     observed: float  # the row's value (the scale's trailing mean for a slow change)
     expected: float  # what the rhythm expected there
+    rows: int = 1  # the rows of the time scale it was found on (the trailing mean's width)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def detect(timestamps: Sequence[datetime], values: Sequence[float]) -> list[Dete
     record_rows = max(rhythm.week_rows, MIN_RECORD_ROWS)
     best = np.full(len(y), -np.inf)
     fired_scale = np.zeros(len(y))
+    fired_rows = np.ones(len(y), dtype=np.int64)
     observed = np.full(len(y), np.nan)
     expected = np.full(len(y), np.nan)
     zscore = np.zeros(len(y))
@@ -125,6 +127,7 @@ def detect(timestamps: Sequence[datetime], values: Sequence[float]) -> list[Dete
             better = excess > best
             best = np.where(better, excess, best)
             fired_scale = np.where(better, hours, fired_scale)
+            fired_rows = np.where(better, width, fired_rows)
             observed = np.where(better, smooth, observed)
             expected = np.where(better, baseline, expected)
             zscore = np.where(better, np.abs(signed), zscore)
@@ -142,6 +145,7 @@ def detect(timestamps: Sequence[datetime], values: Sequence[float]) -> list[Dete
                 kind=kind,
                 observed=float(observed[i]),
                 expected=float(expected[i]),
+                rows=int(fired_rows[i]),
             )
         )
     return detections
