@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bastion.store.database import Database
 from tests.cli.conftest import Bastion
 
 UNUSED = "sqlite:///unused.db"  # the command reads no store
@@ -85,3 +86,21 @@ def test_every_bad_row_is_reported_not_only_the_first(run_bastion: Bastion, tmp_
     path.write_text("timestamp,value\n2024-01-01,1\n2024-01-02,?\n2024-01-03,3\n2024-01-04,nan\n")
     ran = run_bastion("trends", "scan", str(path), url=UNUSED)
     assert "2 bad rows" in ran.err and "line 3" in ran.err and "line 5" in ran.err
+
+
+def test_run_scans_the_store_and_adds_no_duplicates(run_bastion: Bastion, sqlite_database: Database) -> None:
+    from bastion.clock import system_clock
+    from tests.insight.trends.planted import plant
+
+    plant(sqlite_database, system_clock())
+    first = run_bastion("trends", "run", "--format", "json", url=sqlite_database.url)
+    assert first.code == 0, first.err
+    done = json.loads(first.out)
+    assert done["segments_scanned"] == 2 and done["added"] >= 2 and done["found"] == done["added"]
+    again = run_bastion("trends", "run", "--format", "json", url=sqlite_database.url)
+    assert json.loads(again.out)["added"] == 0
+    table = run_bastion("trends", "run", url=sqlite_database.url)
+    said = " ".join(table.out.split())
+    assert "scanned 2 segments" in said and "0 new alerts" in said
+    bad = run_bastion("trends", "run", "--since", "yesterday", url=sqlite_database.url)
+    assert bad.code != 0 and "--since" in bad.err

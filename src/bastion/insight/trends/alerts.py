@@ -90,7 +90,7 @@ def run_trends(database: Database, *, now: datetime, since: datetime | None = No
             for t in emerging_terms(documents(session, since, now), recent_from=recent_from)
         ]
         added = [pk for f in findings if (pk := _store(session, f, now)) is not None]
-    log.info("trends_scanned", segments=len(scanned), found=len(findings), added=len(added))
+    log.debug("trends_scanned", segments=len(scanned), found=len(findings), added=len(added))
     return TrendRun(since, now, len(scanned), len(findings), added)
 
 

@@ -3,19 +3,25 @@
 For each language, the documents (the texts of content that was reported or found violating) are split
 into a recent period and the baseline before it. A term's recent document count k1 of n1 documents is
 tested against its baseline count k0 of n0: under "nothing changed", k1 given k0 + k1 is binomial with
-p = n1 / (n0 + n1) (the conditional test of two Poisson rates). The one-sided p-values of every term
-of a language are corrected together with Benjamini-Hochberg; a term emerges when its adjusted p-value
-is below 0.05, it is in at least `MIN_DOCUMENTS` recent documents, and its recent rate is at least
-three times the baseline's (with one document added to the baseline, so a term never seen before still
-needs real evidence). Ordinary words keep their rate and are not flagged, however common.
+p = n1 / (n0 + n1) (the conditional test of two Poisson rates). The one-sided p-values of the terms of
+a language seen in at least `MIN_DOCUMENTS` documents are corrected together with Benjamini-Hochberg;
+a term emerges when its adjusted p-value is below 0.05, it is in at least `MIN_DOCUMENTS` recent
+documents, and its recent rate is at least three times the baseline's (with one document added to the
+baseline, so a term never seen before still needs real evidence). Ordinary words keep their rate and
+are not flagged, however common.
 
-Tokens: per language, text is case-folded (Turkish dotted and dotless i kept apart), split on anything
-that is not a letter, a combining mark (Devanagari and Arabic vowel signs) or a digit, and tokens of
-fewer than three characters or made of digits only are dropped.
+Documents are counted as distinct texts: a campaign posting one template many times (the same words,
+other emoji and links) counts once, so its words do not pass for an emerging term (networks are
+found by the network detector, not here).
+
+Tokens: per language, links are dropped, text is case-folded (Turkish dotted and dotless i kept
+apart), split on anything that is not a letter, a combining mark (Devanagari and Arabic vowel signs)
+or a digit, and tokens of fewer than three characters or made of digits only are dropped.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
@@ -30,6 +36,7 @@ ALPHA = 0.05  # the false discovery rate over a language's terms
 MIN_DOCUMENTS = 5
 MIN_RATIO = 3.0
 MIN_TOKEN_CHARS = 3
+_LINK = re.compile(r"(?:https?://|www\.)\S+|\S+\.(?:com|net|org|ly|example)(?:/\S*)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class EmergingTerm:
 
 def tokens(text: str, language: str) -> set[str]:
     """The distinct terms of a text in `language`."""
+    text = _LINK.sub(" ", text)
     if language == "tr":
         text = text.replace("I", "ı").replace("İ", "i")
     folded = text.casefold()
@@ -88,24 +96,41 @@ def emerging_terms(documents: Iterable[Document], *, recent_from: datetime) -> l
     return sorted(found, key=lambda t: (t.p_value, -t.recent_documents, t.term))
 
 
+def _distinct(docs: list[Document], language: str) -> list[tuple[Document, frozenset[str]]]:
+    """The documents in time order with their terms, each set of terms once (its first document)."""
+    seen: set[frozenset[str]] = set()
+    kept = []
+    for d in sorted(docs, key=lambda d: d.at):
+        terms = frozenset(tokens(d.text, language))
+        if terms and terms not in seen:
+            seen.add(terms)
+            kept.append((d, terms))
+    return kept
+
+
 def _emerging_in(language: str, docs: list[Document], recent_from: datetime) -> list[EmergingTerm]:
-    recent = [d for d in docs if d.at >= recent_from]
-    baseline = [d for d in docs if d.at < recent_from]
+    recent = _distinct([d for d in docs if d.at >= recent_from], language)
+    baseline = _distinct([d for d in docs if d.at < recent_from], language)
     n1, n0 = len(recent), len(baseline)
     if n1 < MIN_DOCUMENTS or n0 == 0:
         return []
     k1: Counter[str] = Counter()
     first: dict[str, datetime] = {}
     policies: dict[str, Counter[str]] = {}
-    for d in sorted(recent, key=lambda d: d.at):
-        for term in tokens(d.text, language):
+    for d, terms_of_d in recent:
+        for term in terms_of_d:
             k1[term] += 1
             first.setdefault(term, d.at)
             policies.setdefault(term, Counter())[d.policy] += 1
     k0: Counter[str] = Counter()
-    for d in baseline:
-        k0.update(tokens(d.text, language))
-    terms = sorted(k1)  # every recent term is tested: the correction counts them all
+    for _, terms_of_d in baseline:
+        k0.update(terms_of_d)
+    # Tested: every term seen in at least MIN_DOCUMENTS documents over both periods. Under "nothing
+    # changed" that total says nothing about how it splits, so filtering on it keeps the test exact
+    # while the correction counts only terms that could pass (independent filtering).
+    terms = sorted(t for t in k1 if k1[t] + k0[t] >= MIN_DOCUMENTS)
+    if not terms:
+        return []
     recent_counts = np.array([k1[t] for t in terms])
     baseline_counts = np.array([k0[t] for t in terms])
     share = n1 / (n0 + n1)
