@@ -14,8 +14,6 @@ from rich.table import Table
 from bastion.cli.console import console, open_database
 from bastion.cli.quality import parse_since
 from bastion.clock import system_clock
-from bastion.insight.trends.alerts import run_trends
-from bastion.insight.trends.scan import scan_file
 
 trends_app = typer.Typer(help="Trends: spikes, level shifts and emerging terms.", no_args_is_help=True)
 
@@ -36,6 +34,8 @@ def scan(
 ) -> None:
     """Run the detector on an external series: the rows where a spike or a level shift was detected,
     each found from the rows up to it only, with a score from 0 to 1 (see docs/insight.md, "Trends")."""
+    from bastion.insight.trends.scan import scan_file  # the statistics load for this command only
+
     result = scan_file(file, timestamp_col, value_col)
     if output_format is ScanFormat.JSON:
         sys.stdout.write(json.dumps(result.as_json()) + "\n")
@@ -60,6 +60,8 @@ def run(
     """Scan the store: every metric's hourly series per policy x country x language for spikes and level
     shifts, and reported and violating content for emerging terms; store the new alerts (re-running adds
     no duplicates) and announce each to the trend_detected hook."""
+    from bastion.insight.trends.alerts import run_trends
+
     done = run_trends(open_database(), now=system_clock(), since=None if since is None else parse_since(since))
     if output_format is ScanFormat.JSON:
         sys.stdout.write(json.dumps(done.as_json()) + "\n")

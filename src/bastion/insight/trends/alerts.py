@@ -12,23 +12,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from scipy.stats import poisson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.domain.happened import TrendDetected
 from bastion.domain.insight import TrendKind
 from bastion.errors import FieldError, InvalidInput
-from bastion.insight.trends.detector import Detection, detect
-from bastion.insight.trends.documents import documents
 from bastion.insight.trends.series import Grain, Metric, Segment, SegmentSeries, segment_key, segment_of, series
-from bastion.insight.trends.terms import EmergingTerm, emerging_terms
 from bastion.plugins import announce
 from bastion.store.database import Database
 from bastion.store.schema import TrendAlert
+
+if TYPE_CHECKING:
+    from bastion.insight.trends.detector import Detection
+    from bastion.insight.trends.terms import EmergingTerm
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +78,10 @@ class TrendRun:
 
 def run_trends(database: Database, *, now: datetime, since: datetime | None = None) -> TrendRun:
     """Scan [since, now) (default: the last 28 days) and store every new alert."""
+    # The statistics (pandas, SciPy, statsmodels) load here, not when a page or the API starts.
+    from bastion.insight.trends.documents import documents
+    from bastion.insight.trends.terms import emerging_terms
+
     since = since or now - DEFAULT_SPAN
     if since >= now:
         raise InvalidInput("bad --since", [FieldError("since", "must be before now")])
@@ -96,6 +100,8 @@ def run_trends(database: Database, *, now: datetime, since: datetime | None = No
 
 def series_findings(found: SegmentSeries) -> list[Finding]:
     """The detector's rises (spikes and level shifts up) in one segment's series that stand on enough events."""
+    from bastion.insight.trends.detector import detect
+
     counts = found.counts
     stamps = found.timestamps
     day = max(1, round(timedelta(days=1) / found.grain.step))
@@ -121,6 +127,8 @@ def series_findings(found: SegmentSeries) -> list[Finding]:
 
 def _stands(counts: Sequence[int], detection: Detection, day: int) -> bool:
     """Enough events in the day up to the detection, and a count on its scale unlikely by chance."""
+    from scipy.stats import poisson
+
     i = detection.index
     if sum(counts[max(0, i - day + 1) : i + 1]) < MIN_EVENTS_AT_ALERT:
         return False
