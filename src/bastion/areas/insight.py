@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import dashboards, metrics
-    from bastion.web import insight_routes
+    from bastion.api.routes import dashboards, metrics, trends
+    from bastion.web import insight_routes, trends_routes
 
-    return [metrics.router, dashboards.router, insight_routes.router]
+    return [metrics.router, dashboards.router, trends.router, insight_routes.router, trends_routes.router]
 
 
 @hookimpl
@@ -28,13 +28,17 @@ def navigation() -> Sequence[NavItem]:
     from bastion.domain.access import Permission
     from bastion.web.navigation import NavItem
 
-    return [NavItem("Insight", "/insight", Permission.INSIGHT_READ, order=40)]
+    return [
+        NavItem("Insight", "/insight", Permission.INSIGHT_READ, order=40),
+        NavItem("Trends", "/insight/trends", Permission.INSIGHT_READ, order=41),
+    ]
 
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import export, metrics, report
+    from bastion.cli import export, metrics, report, trends
 
     cli.command("metrics")(metrics.metrics)
     cli.add_typer(report.report_app, name="report")
     cli.add_typer(export.export_app, name="export")
+    cli.add_typer(trends.trends_app, name="trends")

@@ -1,0 +1,98 @@
+"""NAB's standard-profile score of Bastion's trend detector on NAB's ten realTweets series, beside the
+published detectors on the same files, and the same score on synthetic series of other shapes.
+
+    .venv/bin/python bench/nab.py
+
+Every realTweets file is scanned through `bastion trends scan FILE --format json` (the command a user
+runs), its detections mapped back to rows and scored with `bastion.insight.trends.nab` (NAB's scorer,
+checked against NAB's published per-file raw scores in tests/insight/trends/test_nab.py). The synthetic
+series (`bastion.insight.trends.synthetic`: traffic, ad clicks, CPU, latency, daily sign-ups) are
+scored the same way, beside NAB's windowed Gaussian run there with its best threshold for that corpus
+(NAB's own optimiser's advantage, which Bastion's fixed rule does not get).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import erfc
+
+from bastion.insight.trends import nab, synthetic
+from bastion.insight.trends.detector import detect
+from bastion.insight.trends.series_file import parse_timestamp
+
+
+def scan_with_cli(series: nab.LabelledSeries, folder: Path) -> list[int]:
+    """Run `bastion trends scan` on the series written as CSV; the detected rows."""
+    path = folder / f"{series.name}.csv"
+    lines = ["timestamp,value"] + [
+        f"{t:%Y-%m-%d %H:%M:%S},{v:g}" for t, v in zip(series.timestamps, series.values, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "bastion", "trends", "scan", str(path), "--format", "json"]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    row = {parse_timestamp(f"{t:%Y-%m-%d %H:%M:%S}"): i for i, t in enumerate(series.timestamps)}
+    return [row[parse_timestamp(d["timestamp"])] for d in json.loads(out)["detections"]]
+
+
+def windowed_gaussian(values: list[float]) -> np.ndarray:
+    """NAB's windowed Gaussian baseline: the Gaussian tail of each value over the previous 6,400 values."""
+    y = pd.Series(np.asarray(values, dtype=float))
+    mean = y.shift(1).rolling(6400, min_periods=1).mean()
+    std = y.shift(1).rolling(6400, min_periods=2).std(ddof=0).replace(0.0, 1e-6)
+    z = ((y - mean) / std).abs().fillna(0.0).to_numpy()
+    return np.asarray(1.0 - 0.5 * erfc(z / math.sqrt(2)))
+
+
+def best_threshold_score(corpus: list[nab.LabelledSeries]) -> tuple[float, float]:
+    scores = [windowed_gaussian(s.values) for s in corpus]
+    best = (-math.inf, 0.0)
+    for threshold in (0.99, 0.999, 0.9999, 0.99999, 0.999999, 1 - 1e-7, 1 - 1e-8, 1 - 1e-9):
+        files = [
+            nab.score_file(s.timestamps, list(np.flatnonzero(a >= threshold)), s.windows)
+            for s, a in zip(corpus, scores, strict=True)
+        ]
+        best = max(best, (nab.normalised(files), threshold))
+    return best
+
+
+def main() -> None:
+    started = time.process_time()
+    tweets = nab.realtweets()
+    with tempfile.TemporaryDirectory() as folder:
+        files = [nab.score_file(s.timestamps, scan_with_cli(s, Path(folder)), s.windows) for s in tweets]
+    ours = nab.normalised(files)
+    print("NAB realTweets (10 files, 33 windows), standard profile, normalised score")
+    print(f"  {'Bastion (bastion trends scan)':<32} {ours:5.1f}   ratio to Twitter ADVec {ours / 59.6:.2f}")
+    for name, score in nab.PUBLISHED_REALTWEETS.items():
+        print(f"  {name + ' (published)':<32} {score:5.1f}")
+    detected = sum(f.true_positives for f in files)
+    false = sum(f.false_positives for f in files)
+    print(
+        f"  Bastion: {detected} of {detected + sum(f.false_negatives for f in files)} windows, {false} false positives"
+    )
+    for name, f in zip((s.name for s in tweets), files, strict=True):
+        print(f"    {name:<28} raw {f.raw:6.3f}  tp {f.true_positives} fn {f.false_negatives} fp {f.false_positives}")
+
+    others = synthetic.corpus()
+    mine = [nab.score_file(s.timestamps, [d.index for d in detect(s.timestamps, s.values)], s.windows) for s in others]
+    baseline, threshold = best_threshold_score(others)
+    print(f"\nSynthetic series of other shapes ({len(others)} series, 45 windows), standard profile")
+    print(f"  {'Bastion (the same rule)':<32} {nab.normalised(mine):5.1f}")
+    print(f"  {'windowed Gaussian (best thr.)':<32} {baseline:5.1f}   (threshold {threshold})")
+    for kind in synthetic.KINDS:
+        part = [f for s, f in zip(others, mine, strict=True) if s.name.startswith(kind)]
+        print(f"    {kind:<20} {nab.normalised(part):5.1f}  fp {sum(f.false_positives for f in part)}")
+    print(f"\nCPU time {time.process_time() - started:.1f} s (this process; the scans run in child processes)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Emerging terms: tokens per language, the planted word found, ordinary words and campaign templates not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from bastion.insight.trends.terms import Document, emerging_terms, tokens
+
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+WORDS = ("people", "again", "every", "should", "never", "about", "today", "really", "think", "there", "where", "those")
+
+
+def test_tokens_per_language() -> None:
+    assert tokens("Hello, WORLD!! hello 2026 ok", "en") == {"hello", "world"}
+    assert tokens("See https://example.com/x and www.spam.example now", "en") == {"see", "and", "now"}
+    # Turkish: a capital I is a dotless ı, a capital İ a dotted i.
+    assert tokens("IRMAK İstanbul", "tr") == {"ırmak", "istanbul"}
+    # Devanagari vowel signs are combining marks: they stay inside the word.
+    assert tokens("नमस्ते दुनिया", "hi") == {"नमस्ते", "दुनिया"}
+    assert tokens("مرحبا بالعالم", "ar") == {"مرحبا", "بالعالم"}
+
+
+def corpus(seed: int = 1) -> list[Document]:
+    rng = np.random.default_rng(seed)
+    docs = []
+    for i in range(600):
+        at = T0 + timedelta(hours=i)
+        words = list(rng.choice(WORDS, size=5, replace=False))
+        if at >= T0 + timedelta(days=15) and rng.random() < 0.25:
+            words.append("grobnak")
+        docs.append(Document(at, "en", " ".join(words), "hate_speech"))
+        if i % 3 == 0:
+            docs.append(Document(at, "es", " ".join(rng.choice(["gente", "siempre", "nunca", "ahora"], 3)), "spam"))
+    # A campaign: one template, posted 40 times recently with other emoji and links.
+    for i in range(40):
+        docs.append(
+            Document(
+                T0 + timedelta(days=20, minutes=i), "en", f"Follow back {'✨😂'[i % 2]} https://x.example/{i}", "spam"
+            )
+        )
+    return docs
+
+
+def test_the_new_word_emerges_and_ordinary_words_and_campaigns_do_not() -> None:
+    found = emerging_terms(corpus(), recent_from=T0 + timedelta(days=14))
+    assert [t.term for t in found] == ["grobnak"]
+    (term,) = found
+    assert term.language == "en" and term.baseline_documents == 0 and term.recent_documents >= 5
+    assert term.first_seen >= T0 + timedelta(days=15) and term.policies == {"hate_speech": term.recent_documents}
+    assert 0.99 < term.score <= 1.0
+
+
+def test_without_change_nothing_emerges_on_any_seed() -> None:
+    for seed in range(5):
+        docs = [d for d in corpus(seed) if "grobnak" not in d.text]
+        assert emerging_terms(docs, recent_from=T0 + timedelta(days=14)) == []
