@@ -22,6 +22,7 @@ COMMANDS = (
     "classifier",
     "quality",
     "hashbanks",
+    "prevalence",
 )
 
 

@@ -17,14 +17,22 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    return []
+    from bastion.api.routes import prevalence
+    from bastion.web import prevalence_routes
+
+    return [prevalence.router, prevalence_routes.router]
 
 
 @hookimpl
 def navigation() -> Sequence[NavItem]:
-    return []
+    from bastion.domain.access import Permission
+    from bastion.web.navigation import NavItem
+
+    return [NavItem("Prevalence", "/insight/prevalence", Permission.INSIGHT_READ, order=40)]
 
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    return None
+    from bastion.cli.prevalence import prevalence_app
+
+    cli.add_typer(prevalence_app, name="prevalence")

@@ -38,7 +38,7 @@ def _start(database: Database, now: datetime, size: int = 30, **kwargs: object) 
         ).name
 
 
-def _label_all(database: Database, reviewer: Principal, truth: dict[str, bool], now: datetime) -> int:
+def label_all(database: Database, reviewer: Principal, truth: dict[str, bool], now: datetime) -> int:
     decided = 0
     while True:
         with database.transaction() as session:
@@ -74,7 +74,7 @@ def test_a_round_is_labelled_in_its_queue_never_enforced_and_estimated(database:
         assert list(session.scalars(audited)) == [f"prevalence_round:{name}"]
     with database.transaction() as session, pytest.raises(Conflict, match="still labelling: 0 of"):
         round_estimate(session, name)
-    assert _label_all(database, labeller(database, now), truth, now) == started.items
+    assert label_all(database, labeller(database, now), truth, now) == started.items
     with database.transaction() as session:
         assert session.scalar(select(func.count()).select_from(EnforcementAction)) == 0
         assert round_status(session, name).status == "done"

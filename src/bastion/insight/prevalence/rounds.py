@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from sqlalchemy import func, select
@@ -42,6 +42,14 @@ MAX_SIZE = 20_000
 PRINCIPAL = "prevalence"  # who opens the labelling jobs, in the event log
 
 
+def period_of(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """The period from the first day's midnight (UTC) to the end of the last day: both days included."""
+    return (
+        datetime.combine(first_day, time.min, tzinfo=UTC),
+        datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
 @dataclass(frozen=True)
 class RoundView:
     """A round as listed: its period, design and labelling progress."""
@@ -59,6 +67,11 @@ class RoundView:
     strata: list[dict[str, object]]
     created_at: datetime
     created_by: str
+
+    @property
+    def last_day(self) -> date:
+        """The period's last day, included."""
+        return (self.period_end - timedelta(microseconds=1)).date()
 
 
 def start_round(
@@ -92,7 +105,8 @@ def start_round(
     view_pks, content_pks, weights, scores, model = frame
     strata = plan_strata(scores, weights, size, allocation=allocation)
     drawn = draw_round(np.random.default_rng(seed), scores, weights, strata)
-    name = _free_name(session, f"{period_start:%Y-%m-%d}..{period_end:%Y-%m-%d}")
+    last_day = (as_utc(period_end) - timedelta(microseconds=1)).date()
+    name = _free_name(session, f"{period_start:%Y-%m-%d}-to-{last_day:%Y-%m-%d}")
     row = PrevalenceRound(
         name=name,
         period_start=period_start,
