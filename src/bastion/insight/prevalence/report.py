@@ -24,7 +24,7 @@ class PolicyPrevalence:
 
     @property
     def shown(self) -> str:
-        """As the enforcement report words it: `0.52 % (0.31-0.80 %)`, or `at most 0.10 %`."""
+        """As a report words it: `0.52% (0.31%-0.80%)`, or `at most 0.10%`."""
         e = self.estimate
         if e.upper_limit:
             return f"at most {e.high:.2%}"
