@@ -11,6 +11,7 @@ from bastion.auth.principal import Principal
 from bastion.clock import FrozenClock
 from bastion.domain.review import JobKind
 from bastion.errors import Conflict, InvalidInput, NotFound
+from bastion.insight.prevalence.design import Allocation
 from bastion.insight.prevalence.report import round_estimate
 from bastion.insight.prevalence.rounds import list_rounds, round_status, start_round
 from bastion.policy.service import current_policies
@@ -91,6 +92,28 @@ def test_a_round_is_labelled_in_its_queue_never_enforced_and_estimated(database:
     )
     with database.transaction() as session:
         assert [r.name for r in list_rounds(session)] == [name]
+
+
+def test_a_round_for_one_policy_reads_its_models_and_estimates_it_and_below(
+    database: Database, clock: FrozenClock
+) -> None:
+    truth = make_platform(database, DAY)
+    spam = _start(database, clock(), size=10, policy="spam", allocation=Allocation.PROPORTIONAL)
+    with database.transaction() as session:
+        view = round_status(session, spam)
+        # The only model scores hate speech: for spam every item is unscored, one stratum.
+        assert (view.policy, view.allocation, [s["name"] for s in view.strata]) == (
+            "spam",
+            "proportional",
+            ["unscored"],
+        )
+    label_all(database, labeller(database, clock()), truth, clock())
+    with database.transaction() as session:
+        policies = [p.policy for p in round_estimate(session, spam).policies]
+    assert policies[0] == "spam" and all(p.startswith("spam.") for p in policies[1:]) and len(policies) > 1
+    hate = _start(database, clock(), size=10, policy="hate_speech.slurs")
+    with database.transaction() as session:
+        assert {s["name"] for s in round_status(session, hate).strata} >= {"score 0.6-1", "unscored"}
 
 
 def test_one_round_at_a_time_per_queue(database: Database, clock: FrozenClock) -> None:

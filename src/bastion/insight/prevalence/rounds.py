@@ -30,11 +30,12 @@ from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
 from bastion.insight.prevalence.design import Allocation, Stratum, draw_round, plan_strata
 from bastion.models.training import covers
 from bastion.policy.service import current_policies
+from bastion.review.config import QueueSpec
 from bastion.review.config_store import current_review_config
 from bastion.review.jobs import NewJob, create_job
 from bastion.review.priority import PriorityInputs
 from bastion.store.events import append_events
-from bastion.store.schema import ContentItem, Job, ModelScore, ModelVersion, View
+from bastion.store.schema import ContentItem, Decision, Job, ModelScore, ModelVersion, View
 from bastion.store.schema.insight import PrevalenceRound, PrevalenceSample
 
 DEFAULT_QUEUE = "prevalence"
@@ -92,8 +93,7 @@ def start_round(
     Recorded in the audit log as `prevalence.start`."""
     loaded = current_review_config(session)
     spec = loaded.config.by_name.get(queue)
-    _check_request(session, period_start, period_end, size, policy, queue, spec is not None and spec.kind)
-    assert spec is not None
+    spec = _check_request(session, period_start, period_end, size, policy, queue, spec)
     busy = session.scalar(
         select(PrevalenceRound.name).where(
             PrevalenceRound.queue == queue, PrevalenceRound.status == PrevalenceRoundStatus.LABELLING.value
@@ -197,8 +197,6 @@ class LabelledSample:
 
 def labelled_samples(session: Session, name: str) -> tuple[PrevalenceRound, list[LabelledSample]]:
     """The round and its samples with their final decisions; refused while any is undecided."""
-    from bastion.store.schema import Decision
-
     row = _refresh(session, _get(session, name))
     view = _view(session, row)
     if row.status != PrevalenceRoundStatus.DONE:
@@ -218,8 +216,8 @@ def _check_request(
     size: int,
     policy: str | None,
     queue: str,
-    kind: str | bool,
-) -> None:
+    spec: QueueSpec | None,
+) -> QueueSpec:
     errors: list[FieldError] = []
     if as_utc(end) <= as_utc(start):
         errors.append(FieldError("period_end", f"must be after the period's start ({start:%Y-%m-%d})"))
@@ -227,12 +225,13 @@ def _check_request(
         errors.append(FieldError("size", f"must be from 1 to {MAX_SIZE:,}, not {size}"))
     if policy is not None and policy not in current_policies(session):
         errors.append(FieldError("policy", f"no live policy {policy!r}"))
-    if kind is False:
+    if spec is None:
         errors.append(FieldError("queue", f"no queue {queue!r} in the review configuration in force"))
-    elif kind != JobKind.PREVALENCE:
-        errors.append(FieldError("queue", f"the {queue} queue is not a prevalence labelling queue (kind {kind})"))
-    if errors:
+    elif spec.kind != JobKind.PREVALENCE:
+        errors.append(FieldError("queue", f"the {queue} queue is not a prevalence labelling queue ({spec.kind})"))
+    if errors or spec is None:
         raise InvalidInput("the prevalence round cannot start", errors)
+    return spec
 
 
 def _views_of(
