@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
@@ -54,6 +56,30 @@ def test_too_few_violations_give_an_upper_limit() -> None:
     assert few.upper_limit and few.low == 0.0 and few.high > few.prevalence
     enough = estimate_prevalence([StratumCount("low", 9_000, 300, 2), StratumCount("high", 1_000, 100, MIN_VIOLATING)])
     assert not enough.upper_limit and enough.low > 0.0
+
+
+@st.composite
+def strata_counts(draw: st.DrawFn) -> list[StratumCount]:
+    strata = []
+    for h in range(draw(st.integers(1, 6))):
+        n = draw(st.integers(1, 3_000))
+        strata.append(StratumCount(str(h), draw(st.integers(1, 10**9)), n, draw(st.integers(0, n))))
+    return strata
+
+
+@given(strata_counts(), st.sampled_from(list(IntervalMethod)))
+def test_every_interval_holds_its_estimate_within_zero_and_one(
+    strata: list[StratumCount], method: IntervalMethod
+) -> None:
+    estimate = estimate_prevalence(strata, method=method)
+    assert 0.0 <= estimate.low <= estimate.prevalence <= estimate.high <= 1.0
+    assert estimate.upper_limit == (estimate.violating < MIN_VIOLATING)
+    assert estimate.draws == sum(s.draws for s in strata)
+
+
+def test_everything_found_is_an_interval_below_one() -> None:
+    everything = estimate_prevalence([StratumCount("a", 100, 30, 30), StratumCount("b", 50, 20, 20)])
+    assert everything.prevalence == 1.0 and 0.8 < everything.low < 1.0 and everything.high == 1.0
 
 
 def test_strata_without_impressions_are_left_out() -> None:

@@ -129,7 +129,6 @@ def get_prevalence_rounds(
     "/prevalence/rounds",
     summary="Start a prevalence round: draw its views and open their labelling jobs",
     response_model=Round,
-    status_code=201,
     responses=errors(409),
 )
 def start_prevalence_round(
@@ -150,7 +149,7 @@ def start_prevalence_round(
             principal=principal.name,
             now=context.clock(),
         )
-        return json_response(Round.of(view), status_code=201)
+        return json_response(Round.of(view))
 
 
 @router.get(

@@ -137,8 +137,10 @@ def _jeffreys_beta(
     """Quantiles of the Beta with the strata's Jeffreys variance, centred on `centre` (the design's
     estimate) or, when None, on the Jeffreys mean (nothing found: the estimate 0 would be a point)."""
     a, b = y + 0.5, n - y + 0.5
-    mean = float(np.sum(share * a / (a + b))) if centre is None else centre
+    mean = float(np.sum(share * a / (a + b)))
     variance = float(np.sum(share**2 * a * b / ((a + b) ** 2 * (a + b + 1))))
+    if centre is not None and centre * (1 - centre) > variance:
+        mean = centre  # else (everything found, or nearly) no Beta has that mean and variance: keep Jeffreys'
     common = mean * (1 - mean) / variance - 1
     low, high = stats.beta.ppf(tails, mean * common, (1 - mean) * common)
     return float(low), float(high)

@@ -127,9 +127,8 @@ def start_round(
     session.add(row)
     session.flush()
     events: list[NewEvent] = []
-    contents = {
-        c.pk: c for c in session.scalars(select(ContentItem).where(ContentItem.pk.in_(set(content_pks.tolist()))))
-    }
+    drawn_items = {int(content_pks[i]) for indices in drawn.values() for i in indices.tolist()}
+    contents = {c.pk: c for c in session.scalars(select(ContentItem).where(ContentItem.pk.in_(drawn_items)))}
     for stratum in strata:
         weight_per_draw = stratum.impressions / stratum.sample
         by_item: dict[int, list[int]] = defaultdict(list)
