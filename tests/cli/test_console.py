@@ -23,6 +23,7 @@ COMMANDS = (
     "quality",
     "hashbanks",
     "trends",
+    "prevalence",
 )
 
 

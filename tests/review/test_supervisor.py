@@ -226,7 +226,7 @@ def test_filters_by_policy_language_and_vendor(store: Store) -> None:
 def test_an_empty_store_gives_an_empty_overview(store: Store) -> None:
     data = store.overview()
     assert data.totals.backlog == 0 and data.totals.sla_attainment is None and data.reviewers == []
-    assert all(q.backlog == 0 for q in data.queues) and len(data.queues) == 9
+    assert all(q.backlog == 0 for q in data.queues) and len(data.queues) == 10
 
 
 # --- the JSON twin and preferences over the API ---------------------------------------------------------

@@ -187,7 +187,7 @@ class Actor(Shape):
 
 # --- queues and jobs --------------------------------------------------------------------------------
 
-QueueKind = Literal["review", "escalation", "appeal", "qa"]
+QueueKind = Literal["review", "escalation", "appeal", "qa", "prevalence"]
 
 
 class QueueSummary(Shape):

@@ -17,10 +17,18 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import dashboards, metrics, trends
-    from bastion.web import insight_routes, trends_routes
+    from bastion.api.routes import dashboards, metrics, prevalence, trends
+    from bastion.web import insight_routes, prevalence_routes, trends_routes
 
-    return [metrics.router, dashboards.router, trends.router, insight_routes.router, trends_routes.router]
+    return [
+        metrics.router,
+        dashboards.router,
+        trends.router,
+        prevalence.router,
+        insight_routes.router,
+        trends_routes.router,
+        prevalence_routes.router,
+    ]
 
 
 @hookimpl
@@ -31,14 +39,17 @@ def navigation() -> Sequence[NavItem]:
     return [
         NavItem("Insight", "/insight", Permission.INSIGHT_READ, order=40),
         NavItem("Trends", "/insight/trends", Permission.INSIGHT_READ, order=41),
+        NavItem("Prevalence", "/insight/prevalence", Permission.INSIGHT_READ, order=42),
     ]
 
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
     from bastion.cli import export, metrics, report, trends
+    from bastion.cli.prevalence import prevalence_app
 
     cli.command("metrics")(metrics.metrics)
     cli.add_typer(report.report_app, name="report")
     cli.add_typer(export.export_app, name="export")
     cli.add_typer(trends.trends_app, name="trends")
+    cli.add_typer(prevalence_app, name="prevalence")

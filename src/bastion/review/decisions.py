@@ -91,8 +91,8 @@ class TakenJob:
 
     @property
     def measures_quality(self) -> bool:
-        """A QA re-review or a golden job: its decision is scored (bastion.quality), never enforced."""
-        return self.kind == JobKind.QA or self.golden_pk is not None
+        """A QA re-review, a golden job or a prevalence label: its decision measures, never enforced."""
+        return self.kind in (JobKind.QA, JobKind.PREVALENCE) or self.golden_pk is not None
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ class PrevalenceSample(Base):
     content_pk: Mapped[int] = mapped_column(ForeignKey("content_items.pk"))
     stratum: Mapped[str] = mapped_column(String(64))
     weight: Mapped[float] = mapped_column(Float)  # views of the population this sampled view stands for
+    # Times the item was drawn (views are drawn with replacement, one job per item): counted that often.
+    draws: Mapped[int] = mapped_column(Integer, default=1)
     job_pk: Mapped[int | None] = mapped_column(ForeignKey("jobs.pk"), nullable=True, unique=True)
 
 

@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("content_pk", _KEY, nullable=False),
         sa.Column("stratum", sa.String(length=64), nullable=False),
         sa.Column("weight", sa.Float(), nullable=False),
+        sa.Column("draws", sa.Integer(), nullable=False),
         sa.Column("job_pk", _KEY, nullable=True),
         sa.ForeignKeyConstraint(
             ["content_pk"], ["content_items.pk"], name=op.f("fk_prevalence_samples_content_pk_content_items")

@@ -1,0 +1,1 @@
+"""The prevalence program: sample views of a period by classifier score, label them, estimate."""
