@@ -17,14 +17,22 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    return []
+    from bastion.api.routes import sql
+    from bastion.web import sql_routes
+
+    return [sql.router, sql_routes.router]
 
 
 @hookimpl
 def navigation() -> Sequence[NavItem]:
-    return []
+    from bastion.domain.access import Permission
+    from bastion.web.navigation import NavItem
+
+    return [NavItem("SQL console", "/insight/sql", Permission.INSIGHT_SQL, order=32)]
 
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    return None
+    from bastion.cli import sql
+
+    cli.command("sql")(sql.sql_command)
