@@ -110,7 +110,6 @@ def get_saved_queries(
     "/sql/queries",
     summary="Save a query under a unique name",
     response_model=SavedQueryView,
-    status_code=201,
     responses=errors(409),
 )
 def post_saved_query(
@@ -122,7 +121,7 @@ def post_saved_query(
             session, name=body.name, sql=body.sql, description=body.description, shared=body.shared,
             asking=principal, now=context.clock(),
         )  # fmt: skip
-        return json_response(saved, SavedQueryView, status_code=201)
+        return json_response(saved, SavedQueryView)
 
 
 @router.get("/sql/queries/{query_id}", summary="A saved query", response_model=SavedQueryView, responses=errors(404))
@@ -156,9 +155,8 @@ def put_saved_query(
 
 @router.delete(
     "/sql/queries/{query_id}",
-    summary="Delete a saved query (its owner or an admin)",
-    status_code=204,
-    response_class=Response,
+    summary="Delete a saved query (its owner or an admin); answers the query as it was",
+    response_model=SavedQueryView,
     responses=errors(404),
 )
 def delete_saved_query(
@@ -166,5 +164,4 @@ def delete_saved_query(
 ) -> Response:
     """Recorded in the audit log as `sql.delete`."""
     with context.database.transaction() as session:
-        delete_query(session, query_id, asking=principal, now=context.clock())
-    return Response(status_code=204)
+        return json_response(delete_query(session, query_id, asking=principal, now=context.clock()), SavedQueryView)

@@ -108,13 +108,16 @@ def update_query(
     return _view(row, asking)
 
 
-def delete_query(session: Session, query_id: int, *, asking: Principal, now: datetime) -> None:
+def delete_query(session: Session, query_id: int, *, asking: Principal, now: datetime) -> SavedQuery:
+    """Delete it; returns it as it was."""
     row = _editable(session, query_id, asking)
+    was = _view(row, asking)
     audit_log.record(
         session, principal=asking.name, action="sql.delete", target=f"saved_query:{row.pk}", at=now,
         details={"name": row.name},
     )  # fmt: skip
     session.delete(row)
+    return was
 
 
 def _visible(session: Session, query_id: int, asking: Principal) -> SavedQueryRow:
