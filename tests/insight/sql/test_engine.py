@@ -8,9 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bastion.clock import FrozenClock
+from bastion.domain.subjects import IngestKind
 from bastion.errors import InvalidInput
+from bastion.ingest.service import ingest
 from bastion.insight.sql.catalog import VIEWS, column_type
 from bastion.insight.sql.console import private_fields
 from bastion.insight.sql.engine import QueryResult, run_checked, store_location
@@ -127,3 +130,40 @@ def test_past_the_parser_nothing_can_be_attached_or_written(sqlite_database: Dat
     # Writing to the in-memory copy is possible past the parser, and changes nothing in the store.
     wrote = _unchecked(sqlite_database, "DELETE FROM content")
     assert wrote.rows == ((0,),)
+
+
+def test_private_fields_go_at_any_depth_in_any_case_even_spelled_with_escapes(
+    sqlite_database: Database, clock: FrozenClock
+) -> None:
+    """The default configuration's private fields (ip, device_id, email, phone), sent in every shape."""
+    attributes = {
+        "IP": "203.0.113.9",
+        "contact": {"Email": "a@example.org", "city": "Recife"},
+        "devices": [{"device_id": "d-1", "os": "android"}, {"Phone": "+55"}],
+        "followers": 3,
+    }
+    with sqlite_database.transaction() as session:
+        actor = {"id": "a1", "created_at": clock().isoformat(), "attributes": attributes}
+        ingest(session, IngestKind.ACTORS, [actor], principal="user:t", now=clock())
+        escaped = {"id": "a2", "created_at": clock().isoformat(), "attributes": {"ok": 1}}
+        ingest(session, IngestKind.ACTORS, [escaped], principal="user:t", now=clock())
+        # A document whose key is spelled with a JSON escape ("\u0069p" is "ip"), as another writer may.
+        session.execute(
+            text("UPDATE actors SET attributes = :doc WHERE external_id = 'a2'"),
+            {"doc": '{"\\u0069p": "198.51.100.1", "ok": 1}'},
+        )
+    result = _run(sqlite_database, "SELECT external_id, attributes FROM actors ORDER BY external_id")
+    assert result.rows == (
+        ("a1", {"contact": {"city": "Recife"}, "devices": [{"os": "android"}, {}], "followers": 3}),
+        ("a2", {"ok": 1}),
+    )
+    assert "203.0.113.9" not in str(_run(sqlite_database, "SELECT * FROM events").rows)
+
+
+def test_only_the_columns_a_query_mentions_are_copied_and_the_answer_is_the_same(sqlite_database: Database) -> None:
+    pruned = _run(sqlite_database, "SELECT count(*) AS n, count(DISTINCT severity) AS s FROM policies")
+    whole = _run(sqlite_database, "SELECT count(*) AS n, count(DISTINCT severity) AS s FROM (SELECT * FROM policies)")
+    assert pruned.rows == whole.rows and pruned.rows[0][0] > 0
+    # A column the query never names was not copied: reaching it some other way finds nothing.
+    with pytest.raises(InvalidInput, match="title"):
+        _run(sqlite_database, "SELECT pk, policy_id FROM policies WHERE struct_extract(policies, 'title') IS NULL")

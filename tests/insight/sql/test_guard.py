@@ -93,3 +93,20 @@ def test_one_select_over_the_views_passes_with_the_views_it_reads(sql: str, view
     checked = check_query(sql)
     assert checked.views == views
     assert checked.sql == sql.strip()
+
+
+@pytest.mark.parametrize(
+    ("sql", "columns"),
+    [
+        ("SELECT count(*) FROM content", set()),
+        ("SELECT c.country, count(*) FROM content c GROUP BY ALL", {"c", "country"}),
+        ("SELECT 1 FROM content JOIN actors USING (pk)", {"pk"}),
+        ("SELECT data->>'$.policy' FROM events WHERE kind = 'x'", {"data", "kind"}),
+        ("SELECT * FROM content", None),
+        ("SELECT c.* FROM content c", None),
+        ("SELECT COLUMNS('.*_at') FROM content", None),
+        ("SELECT 1 FROM content NATURAL JOIN actors", None),
+    ],
+)
+def test_the_columns_a_query_mentions_or_none_for_every_column(sql: str, columns: set[str] | None) -> None:
+    assert check_query(sql).columns == (None if columns is None else frozenset(columns))

@@ -94,7 +94,7 @@ def run_checked(
     timer.daemon = True
     timer.start()
     try:
-        copies = _read_views(connections, store, sorted(query.views), tuple(private_fields))
+        copies = _read_views(connections, store, sorted(query.views), query.columns, tuple(private_fields))
         connection = _locked_connection(connections, copies)
         cursor = connection.execute(query.sql)
         description = cursor.description or []
@@ -151,10 +151,15 @@ def _quoted(text: str) -> str:
 
 
 def _read_views(
-    connections: list[duckdb.DuckDBPyConnection], store: StoreLocation, views: Iterable[str], private: tuple[str, ...]
+    connections: list[duckdb.DuckDBPyConnection],
+    store: StoreLocation,
+    views: Iterable[str],
+    columns: frozenset[str] | None,
+    private: tuple[str, ...],
 ) -> dict[str, pa.Table]:
     """The views the query names, read from the store by a connection of their own (the scanner's): the
-    query's connection never loads a scanner nor sees the store's location, so it cannot attach it again."""
+    query's connection never loads a scanner nor sees the store's location, so it cannot attach it again.
+    Only the columns the query mentions are read (`columns`; None: all), at least one so rows count."""
     wanted = [BY_NAME[name] for name in views]
     if not wanted:
         return {}
@@ -170,7 +175,8 @@ def _read_views(
         reader.create_function(
             _MASK, lambda document: _masked(document, private), [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR")
         )
-    return {view.name: reader.execute(_projection(view, masking=masking)).to_arrow_table() for view in wanted}
+    hiding = private if masking else ()
+    return {view.name: reader.execute(_projection(view, hiding, columns)).to_arrow_table() for view in wanted}
 
 
 def _locked_connection(
@@ -181,7 +187,10 @@ def _locked_connection(
     for name, table in copies.items():
         view = BY_NAME[name]
         # Arrow carries no JSON type: each column is cast to its view's type again.
-        typed = ", ".join(f'CAST("{c.name}" AS {column_type(view, c)}) AS "{c.name}"' for c in view.columns)
+        copied = set(table.column_names)
+        typed = ", ".join(
+            f'CAST("{c.name}" AS {column_type(view, c)}) AS "{c.name}"' for c in view.columns if c.name in copied
+        )
         connection.register("copied_view", table)
         connection.execute(f'CREATE TABLE main."{name}" AS SELECT {typed} FROM copied_view')  # noqa: S608 - catalog names
         connection.unregister("copied_view")
@@ -191,18 +200,31 @@ def _locked_connection(
     return connection
 
 
-def _projection(view: SqlView, *, masking: bool) -> str:
+def _projection(view: SqlView, private: tuple[str, ...], wanted: frozenset[str] | None = None) -> str:
     """The view's columns, each cast to the one DuckDB type its store column means, so that a view has the
     same types over SQLite (booleans as integers, JSON as text) as over PostgreSQL (times with a zone)."""
     selected = []
-    for column in view.columns:
+    kept = [c for c in view.columns if wanted is None or c.name in wanted] or [view.columns[0]]
+    for column in kept:
         source, kind = f'"{column.source}"', column_type(view, column)
         if kind == "JSON":
             text = f"CAST({source} AS VARCHAR)"
-            source = f"{_MASK}({text})" if masking and column.masked else text
+            source = _without_private(text, private) if private and column.masked else text
         selected.append(f'CAST({source} AS {kind}) AS "{column.name}"')
     # Names from the catalog, never from the query: nothing here comes from the one asking.
     return f"SELECT {', '.join(selected)} FROM store.{view.table}"  # noqa: S608
+
+
+def _without_private(text: str, private: tuple[str, ...]) -> str:
+    """The document through the Python mask only when it may hold a private key: its text names one (a
+    key is written `"ip"`, in any case) or holds a `\\u` escape (which could spell one). A cheap
+    over-approximation in SQL, so that most documents never cross into Python."""
+    keys = sorted({name.split(".")[-1].casefold() for name in private})
+    if not all(key.isascii() for key in keys):
+        return f"{_MASK}({text})"  # lower() and casefold() may differ beyond ASCII: mask every document
+    tests = [f"contains(lower({text}), {_quoted(chr(34) + key + chr(34))})" for key in keys]
+    tests.append(f"contains({text}, {_quoted(chr(92) + 'u')})")
+    return f"CASE WHEN {' OR '.join(tests)} THEN {_MASK}({text}) ELSE {text} END"
 
 
 def _masked(document: str | None, private: tuple[str, ...]) -> str | None:

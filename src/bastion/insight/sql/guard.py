@@ -61,10 +61,12 @@ _FIRST_WORD = re.compile(r"\s*([A-Za-z]+)")
 
 @dataclass(frozen=True)
 class CheckedQuery:
-    """A query the console may run, and the views it reads."""
+    """A query the console may run, the views it reads, and the column names it mentions (None: every
+    column, for `*`, `COLUMNS(...)` or a NATURAL JOIN, whose meaning depends on the columns present)."""
 
     sql: str
     views: frozenset[str]
+    columns: frozenset[str] | None = None
 
 
 def refused(reason: str) -> InvalidInput:
@@ -99,7 +101,7 @@ def check_query(sql: str) -> CheckedQuery:
     read: set[str] = set()
     for ref in _table_refs(tree):
         _check_ref(ref, defined, read)
-    return CheckedQuery(sql=text, views=frozenset(read & VIEW_NAMES))
+    return CheckedQuery(sql=text, views=frozenset(read & VIEW_NAMES), columns=_mentioned_columns(tree))
 
 
 def _parser() -> duckdb.DuckDBPyConnection:
@@ -145,6 +147,20 @@ def _table_refs(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
         kind = str(node.get("type", ""))
         if "class" not in node and "sample" in node and "alias" in node and not kind.endswith("_NODE"):
             yield node
+
+
+def _mentioned_columns(tree: dict[str, Any]) -> frozenset[str] | None:
+    """Every name a column reference mentions (`c.text` gives `c` and `text`), and USING columns: a
+    superset of the columns the query reads, so that only those are copied. A column left out can only
+    make the query fail (an unknown column), never show more."""
+    names: set[str] = set()
+    for node in _walk(tree):
+        if node.get("class") == "STAR" or node.get("ref_type") == "NATURAL":
+            return None
+        if node.get("class") == "COLUMN_REF":
+            names.update(str(name).lower() for name in node.get("column_names", []))
+        names.update(str(name).lower() for name in node.get("using_columns", []) or [])
+    return frozenset(names)
 
 
 def _check_ref(ref: dict[str, Any], defined: set[str], read: set[str]) -> None:
