@@ -393,3 +393,8 @@ def _drawn(svg: str) -> Chart:
     root = ElementTree.fromstring(svg)  # noqa: S314 - vl-convert's own output, not a user's document
     root.set("class", "chart")
     return Chart(_checked(root))
+
+
+def drawn(spec: dict[str, Any]) -> Chart:
+    """A chart from any Vega-Lite spec (inline data only): rendered, then checked like every other."""
+    return _drawn(render_svg(spec))

@@ -17,17 +17,19 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import dashboards, metrics, prevalence, trends
-    from bastion.web import insight_routes, prevalence_routes, trends_routes
+    from bastion.api.routes import dashboards, metrics, prevalence, sql, trends
+    from bastion.web import insight_routes, prevalence_routes, sql_routes, trends_routes
 
     return [
         metrics.router,
         dashboards.router,
         trends.router,
         prevalence.router,
+        sql.router,
         insight_routes.router,
         trends_routes.router,
         prevalence_routes.router,
+        sql_routes.router,
     ]
 
 
@@ -40,12 +42,13 @@ def navigation() -> Sequence[NavItem]:
         NavItem("Insight", "/insight", Permission.INSIGHT_READ, order=40),
         NavItem("Trends", "/insight/trends", Permission.INSIGHT_READ, order=41),
         NavItem("Prevalence", "/insight/prevalence", Permission.INSIGHT_READ, order=42),
+        NavItem("SQL console", "/insight/sql", Permission.INSIGHT_SQL, order=44),
     ]
 
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    from bastion.cli import export, metrics, report, trends
+    from bastion.cli import export, metrics, report, sql, trends
     from bastion.cli.prevalence import prevalence_app
 
     cli.command("metrics")(metrics.metrics)
@@ -53,3 +56,4 @@ def cli_commands(cli: typer.Typer) -> None:
     cli.add_typer(export.export_app, name="export")
     cli.add_typer(trends.trends_app, name="trends")
     cli.add_typer(prevalence_app, name="prevalence")
+    cli.command("sql")(sql.sql_command)
