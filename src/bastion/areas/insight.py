@@ -17,14 +17,22 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    return []
+    from bastion.api.routes import recommendations
+    from bastion.web import recommendation_routes
+
+    return [recommendations.router, recommendation_routes.router]
 
 
 @hookimpl
 def navigation() -> Sequence[NavItem]:
-    return []
+    from bastion.domain.access import Permission
+    from bastion.web.navigation import NavItem
+
+    return [NavItem("Recommendations", "/insight/recommendations", Permission.INSIGHT_READ, order=40)]
 
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
-    return None
+    from bastion.cli.recommend import recommend_app
+
+    cli.add_typer(recommend_app, name="recommend")

@@ -113,3 +113,29 @@ def recommendation_key(kind: RecommendationKind, subject: str) -> str:
     """`kind--subject`, folded to a URL-safe slug (lower case; other characters become `-`)."""
     slug = _UNSAFE.sub("-", subject.lower()).strip("-")[:200]
     return f"{kind.value}--{slug}"
+
+
+def as_json(found: Recommendation) -> dict[str, object]:
+    """A recommendation as `bastion recommend --format json` and `GET /api/v1/recommendations` write it."""
+    return {
+        "rank": found.rank,
+        "key": found.key,
+        "kind": found.kind.value,
+        "title": found.title,
+        "subject": found.subject,
+        "impact": found.impact,
+        "impact_unit": found.impact_unit,
+        "expected_effect": found.expected_effect,
+        "evidence": {
+            "figures": dict(found.evidence.figures),
+            "examples": list(found.evidence.examples),
+            "series_title": found.evidence.series_title,
+            "series": [{"label": p.label, "value": p.value} for p in found.evidence.series],
+        },
+        "action": None
+        if found.action is None
+        else {"kind": found.action.kind.value, "label": found.action.label, "params": dict(found.action.params)},
+        "acted": None
+        if found.acted is None
+        else {"by": found.acted.by, "at": found.acted.at, "result": dict(found.acted.result)},
+    }
