@@ -52,7 +52,12 @@ def _alerts(database: Database, clock: FrozenClock) -> None:
                     segment={"policy": "hate_speech", "country": "GB"},
                     at=at,
                     score=0.9,
-                    evidence={"observed": 300, "expected": 60, "days": 2, "series": [["2026-10-30", 30], ["2026-10-31", 150]]},
+                    evidence={
+                        "observed": 300,
+                        "expected": 60,
+                        "days": 2,
+                        "series": [["2026-10-30", 30], ["2026-10-31", 150]],
+                    },
                     detected_at=clock(),
                 ),
                 TrendAlert(  # below the score bar: ignored
