@@ -75,7 +75,7 @@ def test_the_understaffed_queue_is_in_the_top_10(simulated: Simulated) -> None:
         # Erlang C's team on duty, checked by running the queue with the handle times observed.
         assert isinstance(figures["erlang_c_service_level"], float) and figures["erlang_c_service_level"] >= 0.9
         assert isinstance(figures["simulated_service_level"], float) and figures["simulated_service_level"] >= 0.85
-        assert figures["capacity_share"] < figures["demand_share"]
+        assert float(figures["capacity_share"]) < float(figures["demand_share"])
     # No language queue the simulation staffed is called under-staffed.
     every = {r.subject for r in simulated.ranked if r.kind is RecommendationKind.STAFF_QUEUE}
     assert every == planted
