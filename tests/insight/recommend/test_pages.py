@@ -22,6 +22,7 @@ from bastion.http.context import AppContext
 from bastion.store.database import Database
 from bastion.store.schema.insight import TrendAlert
 from tests.conftest import PASSWORD, LiveServer, make_user
+from tests.insight.recommend.decided import decided_posts
 from tests.web.people import add_user, log_in
 
 LOGIN_CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')
@@ -30,23 +31,34 @@ HOSTILE = "<script>alert(1)</script>"
 KEY = "add_term--en:-script-alert-1-script"
 
 
+RULE = """
+rules:
+  - name: deals
+    description: Posts about deals
+    owner: spam-team
+    mode: live
+    policy: spam
+    when: 'content.text.contains("deal")'
+    then:
+      - enqueue: {queue: general, priority: 0.5}
+"""
+
+
 def _term_alert(database: Database, clock: FrozenClock) -> None:
+    """An emerging term that is a script: two days ago, in three posts found violating."""
+    at = clock() - timedelta(days=2)
+    texts = [f"deal {HOSTILE}", f"{HOSTILE} deal", f"a deal: {HOSTILE}"]
+    decided_posts(database, clock, rules=RULE, texts=texts, violating=3, posted=at + timedelta(hours=1))
     with database.transaction() as session:
         session.add(
             TrendAlert(
                 kind=TrendKind.EMERGING_TERM.value,
                 metric="term",
-                segment_key="language=en",
-                segment={"language": "en"},
-                at=clock() - timedelta(days=2),
+                segment_key=f"language=en|term={HOSTILE}",
+                segment={"language": "en", "term": HOSTILE},
+                at=at,
                 score=0.95,
-                evidence={
-                    "term": HOSTILE,
-                    "language": "en",
-                    "count": 20,
-                    "violating": 18,
-                    "series": [{"label": f"2026-10-{d}", "value": v} for d, v in ((29, 0), (30, 4), (31, 16))],
-                },
+                evidence={"recent_documents": 3, "baseline_documents": 0},
                 detected_at=clock(),
             )
         )
@@ -114,7 +126,7 @@ def test_an_analyst_acts_from_the_page_in_chromium(page: Page, live_server: Live
     expect(page.locator("#recommendations")).to_contain_text(HOSTILE)
     _shot(page, "insight-recommendations")
     page.locator("#recommendations a").first.click()
-    expect(page.locator("#impact")).to_have_text("9.0")
+    expect(page.locator("#impact")).to_have_text("10.5")  # 3 violating items in 2 days
     _shot(page, "insight-recommendation")
     page.get_by_role("button", name=re.compile("to the emerging_terms bank")).click()
     expect(page.get_by_role("status")).to_contain_text("bank emerging_terms")

@@ -8,24 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bastion.auth.principal import SYSTEM
-from bastion.auth.users import principal_of
 from bastion.clock import FrozenClock
-from bastion.detect.rule_store import load_rule_text, rules_in_force
-from bastion.detect.service import detect_for_worker
-from bastion.detect.worker import DetectionWorker
-from bastion.domain.access import Role
-from bastion.domain.subjects import IngestKind
-from bastion.ingest.service import ingest
+from bastion.detect.rule_store import rules_in_force
 from bastion.insight.recommend.model import ActionKind, RecommendationKind
 from bastion.insight.recommend.providers import Window
 from bastion.insight.recommend.providers.rule_thresholds import rule_candidates, stricter
 from bastion.insight.recommend.service import act, recommendations
-from bastion.review.claims import claim_next_job
-from bastion.review.decisions import Choice, decide
 from bastion.store.database import Database
-from bastion.store.schema import AuditRecord, User
-from tests.conftest import make_user
+from bastion.store.schema import AuditRecord
+from tests.insight.recommend.decided import decided_posts
 
 RULE = """
 rules:
@@ -54,32 +45,8 @@ def test_a_stricter_threshold(when: str, expected: tuple[str, str, str] | None) 
 
 
 def _decided_hits(database: Database, clock: FrozenClock, violating: int, not_violating: int) -> None:
-    posted = clock() - timedelta(days=1)
-    with database.transaction() as session:
-        load_rule_text(session, RULE, source="test", principal=SYSTEM.name, now=posted)
-        ingest(session, IngestKind.ACTORS, [{"id": "a1", "created_at": posted.isoformat()}], principal="t", now=posted)
-        posts = [
-            {
-                "id": f"p{i}",
-                "actor_id": "a1",
-                "type": "post",
-                "language": "en",
-                "text": f"look at https://shop{i}.example/deal",
-                "created_at": posted.isoformat(),
-            }
-            for i in range(violating + not_violating)
-        ]
-        ingest(session, IngestKind.CONTENT, posts, principal="t", now=posted)
-    DetectionWorker(database, detect_for_worker, FrozenClock(posted)).run_once()
-    make_user(database, clock, "rita", Role.REVIEWER, languages=("en",))
-    with database.transaction() as session:
-        rita = principal_of(session.scalars(select(User).where(User.name == "rita")).one(), via="session")
-    for n in range(violating + not_violating):
-        with database.transaction() as session:
-            job = claim_next_job(session, "general", rita, now=posted)
-            assert job is not None
-            choice = Choice("spam", "remove") if n < violating else Choice("none", "none")
-            decide(session, job.pk, rita, choice, now=posted + timedelta(minutes=1))
+    texts = [f"look at https://shop{i}.example/deal" for i in range(violating + not_violating)]
+    decided_posts(database, clock, rules=RULE, texts=texts, violating=violating, posted=clock() - timedelta(days=1))
 
 
 def test_a_rule_below_the_precision_floor_is_proposed_stricter_and_acted_on_in_shadow(

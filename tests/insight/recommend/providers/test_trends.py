@@ -19,30 +19,38 @@ from bastion.insight.recommend.service import act, recommendations
 from bastion.store.database import Database
 from bastion.store.schema import AuditRecord
 from bastion.store.schema.insight import RecommendationAction, TrendAlert
+from tests.insight.recommend.decided import decided_posts
+
+COUNTS = [2, 1, 3, 20, 30, 10, 2]  # hourly; the spike from the fourth hour: 18 + 28 + 8 + 0 above 2 an hour
+TERM_RULE = """
+rules:
+  - name: spam-words
+    description: Posts about deals
+    owner: spam-team
+    mode: live
+    policy: spam
+    when: 'content.text.contains("deal")'
+    then:
+      - enqueue: {queue: general, priority: 0.5}
+"""
 
 
 def _alerts(database: Database, clock: FrozenClock) -> None:
+    """Three days ago the term began: three posts hold it, and a fourth does not; all found violating."""
     at = clock() - timedelta(days=3)
+    texts = ["deal VISKUZARK now", "deal viskuzark", "deal: viskuzark!", "a deal today"]
+    decided_posts(database, clock, rules=TERM_RULE, texts=texts, violating=4, posted=at + timedelta(hours=1))
     with database.transaction() as session:
         session.add_all(
             [
                 TrendAlert(
                     kind=TrendKind.EMERGING_TERM.value,
                     metric="term",
-                    segment_key="language=en",
-                    segment={"language": "en"},
+                    segment_key="language=en|term=viskuzark",
+                    segment={"language": "en", "term": "viskuzark"},
                     at=at,
                     score=0.97,
-                    evidence={
-                        "term": "viskuzark",
-                        "language": "en",
-                        "count": 40,
-                        "violating": 30,
-                        "rate": 0.004,
-                        "baseline_rate": 0.0,
-                        "examples": ["c1", "c2"],
-                        "series": [{"label": "2026-10-30", "value": 0}, {"label": "2026-10-31", "value": 12}],
-                    },
+                    evidence={"recent_documents": 4, "baseline_documents": 0, "ratio": 40.0},
                     detected_at=clock(),
                 ),
                 TrendAlert(
@@ -53,10 +61,11 @@ def _alerts(database: Database, clock: FrozenClock) -> None:
                     at=at,
                     score=0.9,
                     evidence={
-                        "observed": 300,
-                        "expected": 60,
-                        "days": 2,
-                        "series": [["2026-10-30", 30], ["2026-10-31", 150]],
+                        "grain": "hour",
+                        "series": [{"at": f"2026-10-30T{h:02d}:00:00+00:00", "count": c} for h, c in enumerate(COUNTS)],
+                        "detected_at_index": 3,
+                        "observed": 20.0,
+                        "expected": 2.0,
                     },
                     detected_at=clock(),
                 ),
@@ -67,7 +76,7 @@ def _alerts(database: Database, clock: FrozenClock) -> None:
                     segment={"country": "BR"},
                     at=at,
                     score=0.2,
-                    evidence={"observed": 900, "expected": 10, "days": 1},
+                    evidence={"observed": 900, "expected": 10, "days": 1},  # the fallback: totals over its days
                     detected_at=clock(),
                 ),
             ]
@@ -81,13 +90,14 @@ def test_terms_and_spikes_become_candidates_with_their_impact(database: Database
     assert len(found) == 2
     term = by_kind[RecommendationKind.ADD_TERM]
     assert term.subject == "en:viskuzark"
-    assert term.impact == pytest.approx(30 / 2)  # 30 violating items over two weeks
-    assert term.evidence.figures["precision"] == 0.75
-    assert term.evidence.examples == ("c1", "c2")
+    assert term.impact == pytest.approx(3 / (3 / 7))  # 3 violating items in the 3 days since it was first seen
+    assert term.evidence.figures["items"] == 3 and term.evidence.figures["precision"] == 1.0
+    assert set(term.evidence.examples) == {"p0", "p1", "p2"}
+    assert term.evidence.figures["ratio"] == 40.0
     spike = by_kind[RecommendationKind.INVESTIGATE_SPIKE]
-    assert spike.impact == pytest.approx((300 - 60) * 7 / 2)
+    assert spike.impact == pytest.approx((18 + 28 + 8) * 168 / 4)  # 54 above the baseline in 4 hours
     assert "country=GB, policy=hate_speech" in spike.title
-    assert [p.value for p in spike.evidence.series] == [30, 150]
+    assert [p.value for p in spike.evidence.series] == COUNTS
 
 
 def test_acting_on_a_term_drafts_a_bank_entry_audited_and_once(database: Database, clock: FrozenClock) -> None:
