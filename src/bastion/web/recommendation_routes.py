@@ -4,6 +4,7 @@ button that carries it out. They read the same service as `GET /api/v1/recommend
 from __future__ import annotations
 
 import random
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -53,13 +54,7 @@ def act_page(
     except (InvalidInput, Conflict) as refused:
         found = recommendation(context.database, key[:255], now=context.clock())
         return _page(request, found, principal, error=refused.message, status_code=409)
-    return RedirectResponse(f"/insight/recommendations/{found_path(key)}?acted=1", status_code=303)
-
-
-def found_path(key: str) -> str:
-    from urllib.parse import quote
-
-    return quote(key[:255], safe="")
+    return RedirectResponse(f"/insight/recommendations/{quote(key[:255], safe='')}?acted=1", status_code=303)
 
 
 def _page(

@@ -22,6 +22,8 @@ from bastion.detect.banks import create_bank, import_entry_list, list_banks
 from bastion.detect.rule_store import load_rules, rules_in_force
 from bastion.detect.rules import RuleSet, make_rule
 from bastion.domain.detect import BankKind, RuleMode
+from bastion.domain.review import JobKind
+from bastion.domain.subjects import SubjectType
 from bastion.errors import InvalidInput
 from bastion.insight.recommend.model import ActionKind, Recommendation, RecommendationKind
 from bastion.quality.calibration import create_exercise
@@ -79,13 +81,13 @@ def _shadow_rule(session: Session, name: str, when: str, principal: str, now: da
 
 
 def _exercise(session: Session, found: Recommendation, principal: str, now: datetime, rng: random.Random) -> Result:
-    assert found.action is not None
-    params = found.action.params
+    params = found.action.params if found.action is not None else {}
     group = str(params.get("group", ""))
     content_ids: list[str] = []
     queue: str | None = None
     if found.kind is RecommendationKind.CALIBRATE_REVIEWER:
-        pks = [int(e.split()[0].split(":")[1]) for e in found.evidence.examples if e.startswith("decision:")]
+        decisions = params.get("decisions", [])
+        pks = [int(pk) for pk in decisions if pk.isdigit()] if isinstance(decisions, list) else []
         content_ids = _content_of_decisions(session, pks)
         if not content_ids:
             queue = _busiest_queue(session, reviewer=found.subject)
@@ -115,7 +117,7 @@ def _content_of_decisions(session: Session, decision_pks: list[int]) -> list[str
         return []
     rows = session.scalars(
         select(ContentItem.external_id)
-        .join(Job, (Job.subject_pk == ContentItem.pk) & (Job.subject_type == "content"))
+        .join(Job, (Job.subject_pk == ContentItem.pk) & (Job.subject_type == SubjectType.CONTENT.value))
         .join(Decision, Decision.job_pk == Job.pk)
         .where(Decision.pk.in_(decision_pks))
     ).all()
@@ -125,7 +127,11 @@ def _content_of_decisions(session: Session, decision_pks: list[int]) -> list[str
 def _busiest_queue(
     session: Session, *, reviewer: str | None = None, vendor: str | None = None, policies: list[str] | None = None
 ) -> str:
-    query = select(Job.queue, func.count()).join(Decision, Decision.job_pk == Job.pk).where(Job.kind == "review")
+    query = (
+        select(Job.queue, func.count())
+        .join(Decision, Decision.job_pk == Job.pk)
+        .where(Job.kind == JobKind.REVIEW.value)
+    )
     if reviewer is not None or vendor is not None:
         query = query.join(User, User.pk == Decision.reviewer_pk)
         query = query.where(User.name == reviewer) if reviewer is not None else query.where(User.vendor == vendor)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -114,10 +114,4 @@ def act(
             at=now,
             details={"kind": found.kind.value, "action": found.action.kind.value, "result": result},
         )
-    acted = ActedOn(principal[:128], as_utc(now).isoformat(), result)
-    return Recommendation(**{**asdict_shallow(found), "acted": acted})
-
-
-def asdict_shallow(found: Recommendation) -> dict[str, Any]:
-    """The recommendation's fields, not converted (dataclasses.asdict would turn nested ones into dicts)."""
-    return {name: getattr(found, name) for name in found.__dataclass_fields__}
+    return replace(found, acted=ActedOn(principal[:128], as_utc(now).isoformat(), result))

@@ -81,7 +81,11 @@ def _reviewer(reviewer: ReviewerScore, team: float, report: QualityReport, windo
         action=Action(
             ActionKind.CALIBRATION_EXERCISE,
             f"Open a calibration exercise for {reviewer.key}",
-            {"group": f"users:{reviewer.key}", "policies": policies},
+            {
+                "group": f"users:{reviewer.key}",
+                "policies": policies,
+                "decisions": [str(d.decision_pk) for d in reviewer.disagreements if d.decision_pk is not None],
+            },
         ),
     )
 

@@ -32,6 +32,7 @@ from sqlalchemy import select
 
 from bastion.clock import as_utc
 from bastion.detect.backtest import wilson
+from bastion.domain.access import Role
 from bastion.domain.review import JobKind
 from bastion.insight.recommend.erlang import reviewers_needed
 from bastion.insight.recommend.model import Candidate, Evidence, Point, RecommendationKind
@@ -46,7 +47,7 @@ FIRST_LOOK_SECONDS = 3600.0  # the busiest hour's jobs looked at within the hour
 SHIFTS_A_DAY = 3
 LONGEST_SHIFT_HOURS = 12
 _KINDS = (JobKind.REVIEW.value, JobKind.ESCALATION.value, JobKind.APPEAL.value)
-_REVIEWING_ROLES = {"reviewer", "vendor_reviewer", "admin"}
+_REVIEWING_ROLES = {Role.REVIEWER.value, Role.VENDOR_REVIEWER.value, Role.ADMIN.value}  # not QA: it re-reviews
 _Row = tuple[int, datetime, datetime, datetime | None]  # job pk, created, due, decided
 
 
