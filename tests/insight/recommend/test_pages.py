@@ -96,7 +96,9 @@ def test_the_list_and_the_page_escape_content(web: TestClient, sqlite_database: 
     assert HOSTILE not in page.text
     assert "<svg" in page.text  # the evidence chart, drawn on the server
     assert "analysts and admins can do it" in page.text  # an investigator sees no button
-    assert web.post(f"/insight/recommendations/{KEY}/act").status_code == 403
+    token = CSRF.search(page.text)
+    assert token is not None  # with the right CSRF token, the permission is what refuses
+    assert web.post(f"/insight/recommendations/{KEY}/act", data={"csrf_token": token.group(1)}).status_code == 403
     assert web.get("/insight/recommendations/add_term--nothing").status_code == 404
 
 
