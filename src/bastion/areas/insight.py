@@ -17,8 +17,14 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import dashboards, metrics, prevalence, sql, trends
-    from bastion.web import insight_routes, prevalence_routes, sql_routes, trends_routes
+    from bastion.api.routes import dashboards, metrics, prevalence, recommendations, sql, trends
+    from bastion.web import (
+        insight_routes,
+        prevalence_routes,
+        recommendation_routes,
+        sql_routes,
+        trends_routes,
+    )
 
     return [
         metrics.router,
@@ -26,10 +32,12 @@ def routers() -> Sequence[APIRouter]:
         trends.router,
         prevalence.router,
         sql.router,
+        recommendations.router,
         insight_routes.router,
         trends_routes.router,
         prevalence_routes.router,
         sql_routes.router,
+        recommendation_routes.router,
     ]
 
 
@@ -42,6 +50,7 @@ def navigation() -> Sequence[NavItem]:
         NavItem("Insight", "/insight", Permission.INSIGHT_READ, order=40),
         NavItem("Trends", "/insight/trends", Permission.INSIGHT_READ, order=41),
         NavItem("Prevalence", "/insight/prevalence", Permission.INSIGHT_READ, order=42),
+        NavItem("Recommendations", "/insight/recommendations", Permission.INSIGHT_READ, order=43),
         NavItem("SQL console", "/insight/sql", Permission.INSIGHT_SQL, order=44),
     ]
 
@@ -50,6 +59,7 @@ def navigation() -> Sequence[NavItem]:
 def cli_commands(cli: typer.Typer) -> None:
     from bastion.cli import export, metrics, report, sql, trends
     from bastion.cli.prevalence import prevalence_app
+    from bastion.cli.recommend import recommend_app
 
     cli.command("metrics")(metrics.metrics)
     cli.add_typer(report.report_app, name="report")
@@ -57,3 +67,4 @@ def cli_commands(cli: typer.Typer) -> None:
     cli.add_typer(trends.trends_app, name="trends")
     cli.add_typer(prevalence_app, name="prevalence")
     cli.command("sql")(sql.sql_command)
+    cli.add_typer(recommend_app, name="recommend")
