@@ -205,8 +205,8 @@ SELECT rater, unnest(newest, recursive := true) FROM (
     SELECT rater, max_by(
         struct_pack(decision_pk := decision_pk, item := item, label := label, answer := answer,
                     decided_at := decided_at, source := source),
-        struct_pack(t := decided_at, i := item, l := -label, s := coalesce(-source, -2147483648),
-                    p := coalesce(decision_pk, -1)),
+        struct_pack(t := decided_at, i := item, l := -$label_rank[label + 1],
+                    s := coalesce(-$source_rank[source + 1], -2147483648), p := coalesce(decision_pk, -1)),
         $evidence
     ) AS newest
     FROM (
@@ -226,7 +226,8 @@ SELECT rater, unnest(newest, recursive := true) FROM (
 _DUCKDB_PATTERNS = "SELECT {columns}, count(*) AS items FROM items WHERE n >= 2 GROUP BY ALL"
 
 _DUCKDB_NEWEST = """
-SELECT item, rater_code AS rater, arg_max(label_code, struct_pack(at := decided_at, label := label_code)) AS label
+SELECT item, rater_code AS rater,
+       arg_max(label_code, struct_pack(at := decided_at, label := $label_rank[label_code + 1])) AS label
 FROM coded WHERE rater_code IN (SELECT code FROM chosen) GROUP BY item, rater_code
 """
 
@@ -247,35 +248,40 @@ def _dictionary(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, list[str]]:
     return encoded, [str(x) for x in encoded.chunk(0).dictionary.to_pylist()]
 
 
-def _recoded(encoded: pa.ChunkedArray, found: list[str], domain: list[str]) -> pa.ChunkedArray:
-    """Each value's position in `domain` (which holds them all), from its dictionary encoding."""
-    position = {value: n for n, value in enumerate(domain)}
-    mapping = pa.array([position[value] for value in found], pa.int32())
-    return pa.chunked_array([pc.take(mapping, chunk.indices) for chunk in encoded.chunks], pa.int32())
+def _indices(chunks: list[pa.DictionaryArray]) -> pa.ChunkedArray:
+    return pa.chunked_array([chunk.indices for chunk in chunks], pa.int32())
 
 
 def _coded(selected: pa.Table, pool: ThreadPoolExecutor) -> tuple[pa.Table, dict[str, list[str]]]:
-    """The columns the engine reads, strings replaced by integer codes (each column's values sorted,
-    code = position): joins and groupings run on integers, and the strings come back only in the small
-    results. One hashing pass per string column (Arrow's dictionary encoding, the columns side by side on
-    `pool`: Arrow releases the GIL), then a lookup."""
-    strings = ("label", "reference", *_CODED)
-    encoded = dict(zip(strings, pool.map(lambda name: _dictionary(selected[name]), strings), strict=True))
-    (label, labels), (reference, references) = encoded["label"], encoded["reference"]
-    values = {"label": sorted(set(labels) | set(references))}
-    columns = {
-        "item": selected["item"],
-        "label_code": _recoded(label, labels, values["label"]),
-        "reference_code": _recoded(reference, references, values["label"]),
-    }
+    """The columns the engine reads, strings replaced by integer codes: each string column's Arrow
+    dictionary encoding (one hashing pass, the columns side by side on `pool`: Arrow releases the GIL),
+    whose indices are the codes, without a copy; `values` holds each column's dictionary, in code order
+    (first seen first, not sorted: where order matters, the queries take each code's rank by name). Labels
+    and references are encoded together, so that they share their codes. Joins and groupings run on
+    integers, and the strings come back only in the small results."""
+    labels = pa.chunked_array([*selected["label"].chunks, *selected["reference"].chunks], pa.string())
+    jobs = {"label": labels} | {name: selected[name] for name in _CODED}
+    encoded = dict(zip(jobs, pool.map(_dictionary, jobs.values()), strict=True))
+    values = {name: found for name, (_, found) in encoded.items()}
+    chunks = encoded["label"][0].chunks
+    split = selected["label"].num_chunks
+    columns = {"item": selected["item"], "label_code": _indices(chunks[:split])}
+    columns["reference_code"] = _indices(chunks[split:])
     for name in _CODED:
-        column, found = encoded[name]
-        values[name] = sorted(found)
-        columns[f"{name}_code"] = _recoded(column, found, values[name])
+        columns[f"{name}_code"] = _indices(encoded[name][0].chunks)
     for name in ("decided_at", "decision_pk", "overturned"):
         columns[name] = selected[name]
     values["family"] = sorted({label.split(".", 1)[0] for label in values["label"]})
     return pa.table(columns), values
+
+
+def _ranks(values: list[str]) -> list[int]:
+    """Each code's rank in the sorted values."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0] * len(values)
+    for rank, code in enumerate(order):
+        ranks[code] = rank
+    return ranks
 
 
 def _powers(k: int, base: int) -> list[list[int]]:
@@ -300,11 +306,12 @@ def _unpacked(found: list[tuple[Any, ...]], k: int, base: int, chunks: int) -> t
     return patterns, np.asarray([int(row[-1]) for row in found], dtype=np.int64)
 
 
-def _top_pairs(item: IntArray, rater: IntArray, raters: int) -> list[tuple[int, int, int]]:
-    """The `PAIRS` rater pairs (codes a < b) sharing the most items (at least `PAIR_MIN_ITEMS`), most
-    first, then by codes: a compressed sparse row matrix items x raters (scipy: a counting sort, and a
-    rater who rated an item twice is there once), then, for the items of each size, every pair of their
-    raters, counted."""
+def _top_pairs(item: IntArray, rater: IntArray, ranks: list[int]) -> list[tuple[int, int, int]]:
+    """The `PAIRS` rater pairs (codes a, b, a's name before b's) sharing the most items (at least
+    `PAIR_MIN_ITEMS`), most first, then by names (`ranks`: each rater code's). A compressed sparse row
+    matrix items x raters (scipy: a counting sort; a rater who rated an item twice is there once), then,
+    for the items of each size, every pair of their raters, counted."""
+    raters = len(ranks)
     if len(item) == 0:
         return []
     low = int(item.min())
@@ -332,8 +339,11 @@ def _top_pairs(item: IntArray, rater: IntArray, raters: int) -> list[tuple[int, 
         pair_codes, shared = np.unique(every, return_counts=True)
         kept = shared >= PAIR_MIN_ITEMS
         pair_codes, shared = pair_codes[kept], shared[kept]
-    order = np.lexsort((pair_codes, -shared))[:PAIRS]
-    return [(int(c // raters), int(c % raters), int(n)) for c, n in zip(pair_codes[order], shared[order], strict=True)]
+    rank = np.asarray(ranks, dtype=np.int64)
+    x, y = pair_codes // raters, pair_codes % raters
+    a, b = np.where(rank[x] < rank[y], x, y), np.where(rank[x] < rank[y], y, x)
+    order = np.lexsort((rank[b], rank[a], -shared))[:PAIRS]
+    return [(int(a[n]), int(b[n]), int(shared[n])) for n in order]
 
 
 def _duckdb(selected: pa.Table) -> Aggregates:
@@ -358,9 +368,11 @@ def _duckdb_on(selected: pa.Table, pool: ThreadPoolExecutor) -> Aggregates:
     )
     qa = values["source"].index(RatingSource.QA.value) if RatingSource.QA.value in values["source"] else -1
     answer = _DUCKDB_ANSWER
+    label_rank = _ranks(domain)
+    evidence = {"qa": qa, "evidence": EVIDENCE, "label_rank": label_rank, "source_rank": _ranks(values["source"])}
     item = coded["item"].combine_chunks().to_numpy()
     rater_codes = coded["rater_code"].combine_chunks().to_numpy()
-    pairs_counted = pool.submit(_top_pairs, item, rater_codes, len(values["rater"]))
+    pairs_counted = pool.submit(_top_pairs, item, rater_codes, _ranks(values["rater"]))
     with duckdb.connect(":memory:", config={"threads": _THREADS}) as con:
         con.execute("SET enable_progress_bar = false")
         # the ratings (the larger side) probe the items' hash table, never the reverse
@@ -373,14 +385,14 @@ def _duckdb_on(selected: pa.Table, pool: ThreadPoolExecutor) -> Aggregates:
         powers = _powers(k, base)
         chunks = len(powers)
         # the columns are numbered, never named after data: the labels stay out of the statement
-        patterns = "".join(f", sum(c * $p{chunk}[code + 1]) AS p{chunk}" for chunk in range(chunks))
+        sums = "".join(f", sum(c * $p{chunk}[code + 1]) AS p{chunk}" for chunk in range(chunks))
         columns = ", ".join(f"p{chunk}" for chunk in range(chunks))
         parameters: dict[str, object] = {"k": max(k, 1)} | {f"p{chunk}": power for chunk, power in enumerate(powers)}
-        con.execute(_DUCKDB_ITEMS.format(patterns=patterns, columns=f", {columns}" if chunks else ""), parameters)
+        con.execute(_DUCKDB_ITEMS.format(patterns=sums, columns=f", {columns}" if chunks else ""), parameters)
         found = con.sql(_DUCKDB_PATTERNS.format(columns=columns)).fetchall() if chunks else []
         con.execute(_DUCKDB_CELLS.format(answer=answer, period=_DAY if daily else _WEEK), {"qa": qa})
         tallies = con.sql(_DUCKDB_TALLIES).to_arrow_table().to_pandas()
-        vendors_found = con.sql("SELECT rater, max(vendor) FROM cells WHERE grouped = 1 GROUP BY rater").fetchall()
+        vendors_found = con.sql("SELECT DISTINCT rater, vendor FROM cells WHERE grouped = 1").fetchall()
         confusion = (
             con.sql(
                 "SELECT answer, label, sum(decisions) AS n FROM cells WHERE grouped = 1 AND answer IS NOT NULL "
@@ -390,7 +402,10 @@ def _duckdb_on(selected: pa.Table, pool: ThreadPoolExecutor) -> Aggregates:
             .to_pandas()
         )
         disagreements = (
-            con.execute(_DUCKDB_DISAGREEMENTS.format(answer=answer), {"qa": qa, "evidence": EVIDENCE})
+            con.execute(
+                _DUCKDB_DISAGREEMENTS.format(answer=answer),
+                evidence,
+            )
             .to_arrow_table()
             .to_pandas()
         )
@@ -399,7 +414,7 @@ def _duckdb_on(selected: pa.Table, pool: ThreadPoolExecutor) -> Aggregates:
         newest = pd.DataFrame(columns=["item", "rater", "label"])
         if chosen:
             con.register("chosen", pa.table({"code": pa.array(chosen, pa.int32())}))
-            newest = con.sql(_DUCKDB_NEWEST).to_arrow_table().to_pandas()
+            newest = con.execute(_DUCKDB_NEWEST, {"label_rank": label_rank}).to_arrow_table().to_pandas()
 
     raters = np.asarray(values["rater"], dtype=object)
     labels = np.asarray(domain, dtype=object)
@@ -428,11 +443,15 @@ def _duckdb_on(selected: pa.Table, pool: ThreadPoolExecutor) -> Aggregates:
     newest["rater"] = raters[newest["rater"].to_numpy(dtype=np.int64)]
     newest["label"] = labels[newest["label"].to_numpy(dtype=np.int64)]
     vendor_names = values["vendor"]
-    vendors = {str(raters[r]): (None if v is None else vendor_names[v]) for r, v in vendors_found}
+    seen: dict[str, list[str]] = {}
+    for r, v in vendors_found:  # each rater's greatest vendor by name, as the pandas engine's max
+        seen.setdefault(str(raters[r]), []).extend([] if v is None else [vendor_names[v]])
+    vendors = {rater: max(found) if found else None for rater, found in seen.items()}
     patterns, pattern_items = _unpacked(found, k, base, chunks)
+    by_name = sorted(range(k), key=domain.__getitem__)  # the columns in the labels' order, as pandas'
     return Aggregates(
-        labels=tuple(domain),
-        patterns=patterns,
+        labels=tuple(domain[code] for code in by_name),
+        patterns=patterns[:, by_name],
         pattern_items=pattern_items,
         tallies=tallies,
         vendors=vendors,
