@@ -284,22 +284,28 @@ def _ranks(values: list[str]) -> list[int]:
     return ranks
 
 
-def _powers(k: int, base: int) -> list[list[int]]:
-    """Where each label's count goes in an item's packed pattern: for each BIGINT of the pattern, each
-    label's place (a power of `base`; 0 when the label's digit is in another BIGINT)."""
+def _digits(base: int) -> int:
+    """How many digits of `base` a BIGINT holds (their sum below 2**62)."""
     per = 1
     while base ** (per + 1) <= 2**62:
         per += 1
+    return per
+
+
+def _powers(k: int, base: int) -> list[list[int]]:
+    """Where each label's count goes in an item's packed pattern: for each BIGINT of the pattern, each
+    label's place (a power of `base`; 0 when the label's digit is in another BIGINT)."""
+    per = _digits(base)
     chunks = -(-k // per)
     return [[base ** (code % per) if code // per == chunk else 0 for code in range(k)] for chunk in range(chunks)]
 
 
-def _unpacked(found: list[tuple[Any, ...]], k: int, base: int, chunks: int) -> tuple[IntArray, IntArray]:
-    """The label counts (patterns x k) of each packed pattern row (chunks..., items), and their items."""
-    per = -(-k // chunks) if chunks else 0
+def _unpacked(found: list[tuple[Any, ...]], k: int, base: int) -> tuple[IntArray, IntArray]:
+    """The label counts (patterns x k) of each packed pattern row (its BIGINTs, then its items)."""
+    per = _digits(base)
     patterns = np.zeros((len(found), k), dtype=np.int64)
     for row, packed in enumerate(found):
-        for chunk, number in enumerate(packed[:chunks]):
+        for chunk, number in enumerate(packed[:-1]):
             number = int(number)
             for code in range(chunk * per, min(k, (chunk + 1) * per)):
                 number, patterns[row, code] = divmod(number, base)
@@ -447,7 +453,7 @@ def _duckdb_on(selected: pa.Table, pool: ThreadPoolExecutor) -> Aggregates:
     for r, v in vendors_found:  # each rater's greatest vendor by name, as the pandas engine's max
         seen.setdefault(str(raters[r]), []).extend([] if v is None else [vendor_names[v]])
     vendors = {rater: max(found) if found else None for rater, found in seen.items()}
-    patterns, pattern_items = _unpacked(found, k, base, chunks)
+    patterns, pattern_items = _unpacked(found, k, base)
     by_name = sorted(range(k), key=domain.__getitem__)  # the columns in the labels' order, as pandas'
     return Aggregates(
         labels=tuple(domain[code] for code in by_name),
