@@ -126,12 +126,12 @@ def _selected(ratings: pa.Table, *, as_of: datetime, since: datetime | None, que
 # --- DuckDB -----------------------------------------------------------------------------------------
 #
 # No join of ratings with ratings. The item x label counts are aggregated once; from them each item keeps
-# its number of ratings, its most given label (packed with its count: `hi` = count * k + code, the highest
-# code among ties; `lo` the same with the lowest code) and its label counts packed as the digits of a few
-# integers (its pattern, for alpha). A rating's answer is then a function of its own label and its item's
-# row: the others' strict majority can only be the item's most given label, or, when the rating gave that
-# label and another label ties with it, that other one. Every rating is joined with its item once for the
-# counts (one pass, two grouping sets) and once more for the evidence; rater pairs are counted by numpy.
+# its number of ratings, its most given label with its count, the answer of its ratings of that label and
+# of the others (the others' strict majority can only be the most given label or, for a rating of it, a
+# label that ties with it), and its label counts packed as the digits of a few integers (its pattern, for
+# alpha). A rating's answer is then its reference or one of its item's two. Every rating is joined with its
+# item once for the counts (one pass, two grouping sets) and once more, on the disputed items only, for the
+# evidence; rater pairs are counted by numpy beside DuckDB.
 
 _DUCKDB_ITEM_LABELS = """
 CREATE TEMP TABLE item_labels AS SELECT item, label_code AS code, count(*) AS c FROM coded GROUP BY item, label_code
