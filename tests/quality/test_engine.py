@@ -373,6 +373,29 @@ def test_bad_input_is_refused_in_bastions_words() -> None:
         compute_report(table([]), as_of=AS_OF, engine="spark")  # type: ignore[arg-type]
 
 
+def test_item_ids_far_apart_and_many_labels_give_the_libraries_figures_on_both_engines() -> None:
+    """Item ids far apart (numbered for the pairs, not used as rows) and 30 labels with an item rated six
+    times alike (alpha's count patterns take two packed integers)."""
+    rng = np.random.default_rng(9)
+    labels = [f"policy{n:02d}.kind" for n in range(30)]
+    ratings = [Rating(item=7 * 10**12, rater=f"x{n}", label=labels[0]) for n in range(6)]
+    for item in range(400):
+        truth = labels[int(rng.integers(0, 30))]
+        for rater in rng.choice(6, size=int(rng.integers(1, 5)), replace=False):
+            label = truth if rng.random() < 0.7 else labels[int(rng.integers(0, 30))]
+            ratings.append(Rating(item=item * 10**12 + 3, rater=f"r{rater}", label=label))
+    duck, panda = report(ratings, "duckdb"), report(ratings, "pandas")
+    assert _same(duck.as_json(), panda.as_json())
+    raters = sorted({r.rater for r in ratings})
+    items = sorted({r.item for r in ratings})
+    data = np.full((len(raters), len(items)), np.nan)
+    for r in ratings:
+        data[raters.index(r.rater), items.index(r.item)] = labels.index(r.label)
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+    assert duck.agreement.krippendorff_alpha == pytest.approx(expected, abs=1e-12)
+    assert duck.pairs and duck.pairs[0].items == max(p.items for p in duck.pairs) >= 20
+
+
 rating_lists = st.lists(
     st.builds(
         Rating,
