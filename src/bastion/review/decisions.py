@@ -305,13 +305,6 @@ def _take_and_decide(
     action = NO_ACTION if choice.policy == NO_VIOLATION else choice.action  # `_action_of`, not an appeal
     rationale = choice.rationale.strip()[:MAX_RATIONALE]
     policy_id = record.policy.id if record else None
-    audit = audit_log.staged_row(
-        principal=reviewer.name,
-        action=DECISION_AUDIT_ACTION,
-        target=f"job:{job_pk}",
-        at=now,
-        details={"policy": policy_id, "action": action, "round": 1},  # `_audit_details`
-    )
     params = {
         "job_pk": job_pk,
         "me": reviewer.user_pk,
@@ -324,9 +317,8 @@ def _take_and_decide(
         "rationale": rationale,
         "seconds_spent": choice.seconds_spent,
         "event_principal": reviewer.name,
-        # `_record_decision`'s event data, for round 1
-        "event_data": {"job": job_pk, "policy": policy_id, "action": action, "round": 1, "rationale": rationale[:500]},
-    } | {f"audit_{key}": value for key, value in audit.items()}
+        "audit_principal": reviewer.name[: audit_log.PRINCIPAL_CHARS],
+    }
     row = execute_prepared(session, _TAKE_AND_DECIDE, params)
     if row is None:
         leased_job(session, job_pk, reviewer, now)  # says why
@@ -486,8 +478,20 @@ def _take_and_decide_statement() -> Any:
     made = (
         insert(_decisions)
         .from_select(columns, decision)
-        .returning(_decisions.c.pk, _decisions.c.seconds_spent)
+        .returning(_decisions.c.pk, _decisions.c.seconds_spent, _decisions.c.job_pk)
         .cte("made")
+    )
+    # The event's data and the audit row are built here from the values bound for the decision, as
+    # `_record_decision` and `_audit_details` build them in Python for any other round.
+    policy, action = bindparam("policy_id", type_=String), bindparam("action", type_=String)
+    first = literal_column("1", Integer)
+    data = func.jsonb_build_object(
+        *(audit_log.sql_text("job"), made.c.job_pk, audit_log.sql_text("policy"), policy),
+        *(audit_log.sql_text("action"), action, audit_log.sql_text("round"), first),
+        *(
+            audit_log.sql_text("rationale"),
+            func.left(bindparam("rationale", type_=Text), literal_column("500", Integer)),
+        ),
     )
     event = insert(_events).from_select(
         ["kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data"],
@@ -498,10 +502,17 @@ def _take_and_decide_statement() -> Any:
             now,
             now,
             bindparam("event_principal", type_=String),
-            bindparam("event_data", type_=Event.data.type),
+            data,
         ).select_from(made.join(taken, true())),
     )
-    audit = audit_log.append_unsealed(_AUDIT_VALUES, made)
+    audit = audit_log.append_unsealed_from(
+        made,
+        at=now,
+        principal=bindparam("audit_principal", type_=String),
+        action=DECISION_AUDIT_ACTION,
+        target=audit_log.sql_text("job:").concat(cast(made.c.job_pk, Text)),
+        details={"policy": policy, "action": action, "round": first},
+    )
     return (
         select(*(taken.c[field.name] for field in fields(TakenJob)), made.c.pk, made.c.seconds_spent)
         .select_from(taken.outerjoin(made, true()))
