@@ -69,7 +69,12 @@ def chain_hash(
 
 
 def _canonical(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL_JSON.encode(value)
+
+
+# What `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)` does, with
+# the encoder made once rather than on every call (claims and decisions hash every row they record).
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def record(
@@ -150,21 +155,25 @@ def append_unsealed_from(
     principal: ColumnElement[str],
     action: str,
     target: ColumnElement[str],
-    details: Mapping[str, ColumnElement[str]],
+    details: Mapping[str, ColumnElement[Any]],
 ) -> Insert:
     """`append_unsealed` of one audit row per row of `source`, for a PostgreSQL statement that records its
-    own accesses (a claim records itself this way).
+    own accesses (a claim and a first-round decision record themselves this way).
 
-    `at` and `principal` are bound values, as the caller passes them; `target` and each value of
-    `details` are text, computed from `source` in the statement. The row's `middle` (what its hash
-    covers, see `chain_hash`) is then built in SQL too: PostgreSQL's `to_json` of a text escapes
-    exactly as Python's `json.dumps(..., ensure_ascii=False)` does, which a test holds it to. The
-    caller keeps `target` within TARGET_CHARS and `principal` within PRINCIPAL_CHARS.
+    `at` and `principal` are bound values, as the caller passes them; `target` is text and each value of
+    `details` text, a whole number or null, computed in the statement (from `source` or bound values).
+    The row's `middle` (what its hash covers, see `chain_hash`) is then built in SQL too: PostgreSQL's
+    `to_json` of a text escapes exactly as Python's `json.dumps(..., ensure_ascii=False)` does, and
+    writes a whole number and null as it does, which tests hold it to. The caller keeps `target` within
+    TARGET_CHARS and `principal` within PRINCIPAL_CHARS.
     """
     keys = sorted(details)
 
-    def json_text(value: ColumnElement[str]) -> ColumnElement[str]:
+    def json_text(value: ColumnElement[Any]) -> ColumnElement[str]:
         return cast(func.to_json(value), Text)
+
+    def json_value(value: ColumnElement[Any]) -> ColumnElement[str]:
+        return func.coalesce(json_text(value), sql_text("null"))  # to_json(NULL) is NULL; JSON says null
 
     utc = func.timezone(sql_text("UTC"), at)
     middle: ColumnElement[str] = json_text(func.to_char(utc, sql_text(_CANONICAL_TIME_SQL)))
@@ -178,7 +187,7 @@ def append_unsealed_from(
         middle = middle.concat(part)
     for n, key in enumerate(keys):
         middle = middle.concat(sql_text(("," if n else "") + json.dumps(key, ensure_ascii=False) + ":"))
-        middle = middle.concat(json_text(details[key]))
+        middle = middle.concat(json_value(details[key]))
     middle = middle.concat(sql_text("}"))
     document = func.jsonb_build_object(*[item for key in keys for item in (sql_text(key), details[key])])
     values: dict[str, ColumnElement[Any]] = {

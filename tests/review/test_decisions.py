@@ -119,6 +119,31 @@ def test_a_decision_naming_a_policy_records_its_time_and_enforcement(
         audit_log.verify(session)
 
 
+def test_a_long_awkward_rationale_is_recorded_as_python_would_record_it(database: Database, clock: FrozenClock) -> None:
+    # On PostgreSQL a first-round decision builds its event's data and its audit row in the statement.
+    rationale = 'said "vermin"\n\\ ünï \t' + "✓" * 600
+    (job_pk,) = make_jobs(database, 1, queue=QUEUE, now=clock())
+    (ana,) = make_reviewers(database, 1, clock())
+    with database.transaction() as session:
+        claim_next_job_pk(session, QUEUE, ana, now=clock())
+    with database.transaction() as session:
+        decide(session, job_pk, ana, Choice("hate_speech", "remove", rationale), now=clock())
+    with database.transaction() as session:
+        made = session.scalars(select(Event).where(Event.kind == EventKind.DECISION_MADE)).one()
+        assert made.data["rationale"] == rationale[:500] and len(made.data["rationale"]) == 500
+        assert made.data == {"job": job_pk, "policy": "hate_speech", "action": "remove", "round": 1} | {
+            "rationale": rationale[:500]
+        }
+        assert session.scalars(select(Decision.rationale)).one() == rationale
+        audit_log.verify(session)  # the hash of the row as stored, against the chain
+        row = session.scalars(select(AuditRecord).where(AuditRecord.action == "job.decide")).one()
+        assert (row.target, row.principal, row.details) == (
+            f"job:{job_pk}",
+            ana.name,
+            {"policy": "hate_speech", "action": "remove", "round": 1},
+        )
+
+
 @pytest.mark.parametrize("choice", [Choice("hate_speech", "escalate"), Choice("none", "remove")])
 def test_a_choice_refused_after_the_job_is_taken_writes_nothing(
     database: Database, clock: FrozenClock, choice: Choice

@@ -95,12 +95,47 @@ class TakenJob:
         return self.kind in (JobKind.QA, JobKind.PREVALENCE) or self.golden_pk is not None
 
 
+@dataclass(slots=True)
+class _Made:
+    """The decision this call makes, as its row's columns. Cheaper to make than a `Decision` (an ORM object
+    sets each attribute through its instrumentation), which is built only when asked for (`row`)."""
+
+    job_pk: int
+    reviewer_pk: int | None
+    round: int
+    policy_id: str | None
+    policy_version: int | None
+    harm_type: str | None
+    action: str
+    rationale: str
+    seconds_spent: float
+    decided_at: datetime
+    final: bool
+    withdrawn_at: datetime | None = None
+    pk: int = 0
+    _row: Decision | None = None
+
+    def row(self) -> Decision:
+        """The decision as a (transient) `Decision`, built once."""
+        if self._row is None:
+            self._row = Decision(pk=self.pk, **_columns_of(self))
+        return self._row
+
+
+_Round = Decision | _Made  # an earlier round, read back, or the one made now
+
+
 @dataclass(frozen=True)
 class DecisionOutcome:
-    decision: Decision
+    made: _Made
     final: bool
     actions: list[EnforcementAction]
     needs: DecisionNeed | None = None  # while the job stays open
+
+    @property
+    def decision(self) -> Decision:
+        """The decision made, as a `Decision` (not attached to a session)."""
+        return self.made.row()
 
 
 def decide(session: Session, job_pk: int, reviewer: Principal, choice: Choice, *, now: datetime) -> DecisionOutcome:
@@ -162,7 +197,7 @@ def _decide(
     spent = choice.seconds_spent if written is None else written.seconds_spent
     if spent is None:
         spent = (now - as_utc(job.claimed_at)).total_seconds() if job.claimed_at else 0.0
-    decision = Decision(
+    decision = _Made(
         job_pk=job.pk,
         reviewer_pk=reviewer.user_pk,
         round=done_before + 1,
@@ -175,7 +210,7 @@ def _decide(
         decided_at=now,
         final=False,
     )
-    all_rounds = [*earlier, decision]
+    all_rounds: list[_Round] = [*earlier, decision]
     verdict, needs = _consensus(all_rounds, job.reviews_required)
     assert verdict is not None or not closed, "`_take` closes a job only for a decision that stands"
     decision.final = verdict is decision
@@ -197,9 +232,11 @@ def _decide(
         verdict.final = True
         chosen = policies.get(verdict.policy_id) if verdict.policy_id else None
         if job.kind == "appeal":
-            actions = appeals.resolve(session, session.get_one(Job, job.pk), verdict, now=now, principal=reviewer.name)
+            actions = appeals.resolve(
+                session, session.get_one(Job, job.pk), _row_of(verdict), now=now, principal=reviewer.name
+            )
         elif job.golden_pk is not None:  # never enforced; answered like a real decision (quality/golden_serving.py)
-            actions = stand_in_actions(session, job.subject_type, job.subject_pk, verdict, chosen, now=now)
+            actions = stand_in_actions(session, job.subject_type, job.subject_pk, _row_of(verdict), chosen, now=now)
         elif not job.measures_quality:
             actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
             undo.hold_enforcement(session, actions, until=now + timedelta(seconds=config.undo_seconds))
@@ -218,7 +255,11 @@ def _decide(
     return DecisionOutcome(decision, verdict is not None, actions, needs), job
 
 
-def _verdict_of(verdict: Decision | None, needs: DecisionNeed | None) -> str:
+def _row_of(verdict: _Round) -> Decision:
+    return verdict.row() if isinstance(verdict, _Made) else verdict
+
+
+def _verdict_of(verdict: _Round | None, needs: DecisionNeed | None) -> str:
     """What the decision settled: the job's final verdict, or which further round it needs."""
     return "final" if verdict is not None else f"needs {needs and needs.value}"
 
@@ -264,13 +305,6 @@ def _take_and_decide(
     action = NO_ACTION if choice.policy == NO_VIOLATION else choice.action  # `_action_of`, not an appeal
     rationale = choice.rationale.strip()[:MAX_RATIONALE]
     policy_id = record.policy.id if record else None
-    audit = audit_log.staged_row(
-        principal=reviewer.name,
-        action=DECISION_AUDIT_ACTION,
-        target=f"job:{job_pk}",
-        at=now,
-        details={"policy": policy_id, "action": action, "round": 1},  # `_audit_details`
-    )
     params = {
         "job_pk": job_pk,
         "me": reviewer.user_pk,
@@ -283,9 +317,8 @@ def _take_and_decide(
         "rationale": rationale,
         "seconds_spent": choice.seconds_spent,
         "event_principal": reviewer.name,
-        # `_record_decision`'s event data, for round 1
-        "event_data": {"job": job_pk, "policy": policy_id, "action": action, "round": 1, "rationale": rationale[:500]},
-    } | {f"audit_{key}": value for key, value in audit.items()}
+        "audit_principal": reviewer.name[: audit_log.PRINCIPAL_CHARS],
+    }
     row = execute_prepared(session, _TAKE_AND_DECIDE, params)
     if row is None:
         leased_job(session, job_pk, reviewer, now)  # says why
@@ -297,12 +330,14 @@ def _take_and_decide(
 
 def _forget(session: Session, job_pk: int) -> None:
     """Expire the job if the session holds it: the statements here changed it, not through the object."""
+    if not session.identity_map:  # the usual case: a decision's session holds no object (no key to build)
+        return
     held = session.identity_map.get(identity_key(Job, job_pk))
     if held is not None:
         session.expire(held)
 
 
-def _record_decision(session: Session, job: TakenJob, decision: Decision, reviewer: Principal, now: datetime) -> int:
+def _record_decision(session: Session, job: TakenJob, decision: _Made, reviewer: Principal, now: datetime) -> int:
     """Insert the decision and its event (and on PostgreSQL its audit row, in the same statement); its pk."""
     data = {
         "job": job.pk,
@@ -443,8 +478,20 @@ def _take_and_decide_statement() -> Any:
     made = (
         insert(_decisions)
         .from_select(columns, decision)
-        .returning(_decisions.c.pk, _decisions.c.seconds_spent)
+        .returning(_decisions.c.pk, _decisions.c.seconds_spent, _decisions.c.job_pk)
         .cte("made")
+    )
+    # The event's data and the audit row are built here from the values bound for the decision, as
+    # `_record_decision` and `_audit_details` build them in Python for any other round.
+    policy, action = bindparam("policy_id", type_=String), bindparam("action", type_=String)
+    first = literal_column("1", Integer)
+    data = func.jsonb_build_object(
+        *(audit_log.sql_text("job"), made.c.job_pk, audit_log.sql_text("policy"), policy),
+        *(audit_log.sql_text("action"), action, audit_log.sql_text("round"), first),
+        *(
+            audit_log.sql_text("rationale"),
+            func.left(bindparam("rationale", type_=Text), literal_column("500", Integer)),
+        ),
     )
     event = insert(_events).from_select(
         ["kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data"],
@@ -455,10 +502,17 @@ def _take_and_decide_statement() -> Any:
             now,
             now,
             bindparam("event_principal", type_=String),
-            bindparam("event_data", type_=Event.data.type),
+            data,
         ).select_from(made.join(taken, true())),
     )
-    audit = audit_log.append_unsealed(_AUDIT_VALUES, made)
+    audit = audit_log.append_unsealed_from(
+        made,
+        at=now,
+        principal=bindparam("audit_principal", type_=String),
+        action=DECISION_AUDIT_ACTION,
+        target=audit_log.sql_text("job:").concat(cast(made.c.job_pk, Text)),
+        details={"policy": policy, "action": action, "round": first},
+    )
     return (
         select(*(taken.c[field.name] for field in fields(TakenJob)), made.c.pk, made.c.seconds_spent)
         .select_from(taken.outerjoin(made, true()))
@@ -475,15 +529,15 @@ _TAKE_AND_DECIDE = _take_and_decide_statement()
 _TAKEN_FIELDS = len(fields(TakenJob))
 
 
-def _columns_of(decision: Decision) -> dict[str, object]:
+def _columns_of(decision: _Round) -> dict[str, Any]:
     return {name: getattr(decision, name) for name in _DECISION_COLUMNS}
 
 
-def _audit_details(decision: Decision) -> dict[str, object]:
+def _audit_details(decision: _Made) -> dict[str, object]:
     return {"policy": decision.policy_id, "action": decision.action, "round": decision.round}
 
 
-def _audit(session: Session, reviewer: Principal, decision: Decision, now: datetime) -> None:
+def _audit(session: Session, reviewer: Principal, decision: _Made, now: datetime) -> None:
     audit_log.record(
         session,
         principal=reviewer.name,
@@ -529,7 +583,7 @@ def _validate(
     return record
 
 
-def _consensus(rounds: list[Decision], required: int) -> tuple[Decision | None, DecisionNeed | None]:
+def _consensus(rounds: list[_Round], required: int) -> tuple[_Round | None, DecisionNeed | None]:
     """The decision that stands, or what is still needed. Two reviews must agree; a third breaks a tie."""
     if len(rounds) < required:
         return None, DecisionNeed.SECOND_REVIEW
@@ -547,7 +601,7 @@ def _consensus(rounds: list[Decision], required: int) -> tuple[Decision | None, 
 def _enforce(
     session: Session,
     job: TakenJob,
-    verdict: Decision,
+    verdict: _Round,
     record: PolicyRecord | None,
     strikes: StrikePolicy,
     *,

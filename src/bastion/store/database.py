@@ -155,6 +155,9 @@ class Database:
         self._after_commits_soon()
 
     def _after_commits_soon(self) -> None:
+        armed = self._after_commits_timer
+        if armed is not None and armed.is_alive():
+            return  # the usual case, seen without the lock: a run is due, and runs after this commit
         with self._timer_lock:
             armed = self._after_commits_timer
             # Not alive: a timer armed before this process forked, whose thread the fork did not copy.
