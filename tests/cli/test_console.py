@@ -24,6 +24,7 @@ COMMANDS = (
     "hashbanks",
     "trends",
     "prevalence",
+    *("metrics", "report", "export", "sql", "recommend"),
 )
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bastion.charts import FONT, GRID, INK, MUTED, Chart, render_svg
-from bastion.charts import _drawn as drawn  # the shared check every chart goes through
+from bastion.charts import FONT, GRID, INK, MUTED, Chart, drawn
 from bastion.insight.trends.views import AlertView
 
 
@@ -37,4 +36,4 @@ def alert_chart(alert: AlertView, *, width: int = 460, height: int = 120) -> Cha
         .configure_view(stroke=None)
         .to_dict()
     )
-    return drawn(render_svg(spec))
+    return drawn(spec)
