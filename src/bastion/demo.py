@@ -23,7 +23,6 @@ from bastion.detect.service import DetectionSummary, detection_summary
 from bastion.domain.access import Role
 from bastion.domain.models import ModelMode
 from bastion.errors import Conflict, InvalidInput, NotFound
-from bastion.models.training import train_classifier
 from bastion.simulate import LabelledRecord, Scale, SimulationSpec, World
 from bastion.simulate.reviewing import ReviewSummary, write_and_review
 from bastion.store.database import Database
@@ -193,6 +192,8 @@ def _training_midway(database: Database, world: World, at: datetime, said: list[
 
 def train_demo_model(database: Database, now: datetime) -> str:
     """Train the demo's classifier live and load the shadow rule that reads it; say what was done."""
+    from bastion.models.training import train_classifier  # scikit-learn: only when the demo trains (not at `--help`)
+
     try:
         with database.transaction() as session:
             row = train_classifier(session, DEMO_MODEL_POLICY, principal=SYSTEM.name, now=now, mode=ModelMode.LIVE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -13,11 +14,13 @@ from bastion.cli.console import EXIT_INVALID, choices, console, errors, open_dat
 from bastion.cli.listing import Column, FormatOption, OutputFormat, print_listing
 from bastion.clock import system_clock
 from bastion.domain.subjects import IngestKind
-from bastion.ingest.batch import ImportSummary, import_file
 from bastion.ingest.readers import FileFormat, ProgressSink
 from bastion.policy.loader import load_policy_file
 from bastion.policy.service import current_policies, load_policies
 from bastion.store.database import Database
+
+if TYPE_CHECKING:
+    from bastion.ingest.batch import ImportSummary
 
 policies_app = typer.Typer(help="The harm taxonomy: versioned policies.", no_args_is_help=True)
 SHOWN_ERRORS = 20
@@ -58,6 +61,8 @@ def import_command(
 ) -> None:
     """Import a file of actors, content, reports, views or decisions made elsewhere. Safe to run again:
     what is known already is skipped."""
+    from bastion.ingest.batch import import_file  # Arrow and the readers: not at start-up
+
     database = open_database()
     with Progress(
         TextColumn("[bold]importing[/] {task.description}"),

@@ -14,7 +14,6 @@ from bastion.cli.console import choices, console, open_database
 from bastion.cli.listing import Cell, Column, FormatOption, OutputFormat, print_listing
 from bastion.clock import system_clock
 from bastion.domain.models import ModelMode
-from bastion.models.training import train_classifier
 from bastion.models.versions import set_mode
 from bastion.models.views import NOT_MEASURED_YET, ModelSummary, list_models, model_detail
 
@@ -37,6 +36,8 @@ def classifier_train(
     seed: int = typer.Option(0, "--seed", metavar="N", help="Seeds the split into fit, threshold and held-out."),
 ) -> None:
     """Train a new version from the decisions in the store, and print its held-out figures."""
+    from bastion.models.training import train_classifier  # scikit-learn and pandas: not for every command
+
     with console.status("training from reviewers' decisions…"), open_database().transaction() as session:
         row = train_classifier(
             session, policy, principal=SYSTEM.name, now=system_clock(), name=name, mode=mode, seed=seed

@@ -17,7 +17,6 @@ from rich.text import Text
 from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
 from bastion.errors import FieldError, InvalidInput
-from bastion.quality.engine import quality_report
 from bastion.quality.report import QualityReport, Score
 from bastion.quality.report_page import render_report
 
@@ -58,6 +57,8 @@ def report(
 ) -> None:
     """Agreement, accuracy with Wilson intervals and flags per reviewer, vendor, queue and policy, appeal
     overturn rates, the policies confused most, and accuracy over time (see docs/quality.md)."""
+    from bastion.quality.engine import quality_report  # DuckDB, pandas and scikit-learn: not at start-up
+
     found = quality_report(
         open_database(), now=system_clock(), since=None if since is None else parse_since(since), queue=queue
     )

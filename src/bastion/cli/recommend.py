@@ -15,8 +15,7 @@ from rich.text import Text
 from bastion.auth.principal import SYSTEM
 from bastion.cli.console import console, open_database
 from bastion.clock import system_clock
-from bastion.insight.recommend.model import Recommendation, as_json
-from bastion.insight.recommend.service import DEFAULT_DAYS, act, recommendations
+from bastion.insight.recommend.model import DEFAULT_DAYS, MAX_DAYS, Recommendation, as_json
 
 recommend_app = typer.Typer(
     help="Ranked recommendations: staff a queue, calibrate reviewers, clarify a policy, and more.",
@@ -36,12 +35,16 @@ def recommend(
     output_format: RecommendFormat = typer.Option(
         RecommendFormat.TABLE, "--format", metavar="[table|json|md]", help="table for people, json, or Markdown."
     ),
-    days: int = typer.Option(DEFAULT_DAYS, "--days", min=1, max=366, help="The window: this many days up to now."),
-    limit: int = typer.Option(10, "--limit", min=1, max=1000, help="Print the top LIMIT."),
+    days: int = typer.Option(
+        DEFAULT_DAYS, "--days", metavar="DAYS", min=1, max=MAX_DAYS, help="The window: this many days up to now."
+    ),
+    limit: int = typer.Option(10, "--limit", metavar="LIMIT", min=1, max=1000, help="Print the top LIMIT."),
 ) -> None:
     """Rank evidence-backed proposals by their expected effect in items per week (see docs/insight.md)."""
     if ctx.invoked_subcommand is not None:
         return
+    from bastion.insight.recommend.service import recommendations  # the providers' engines: not at start-up
+
     found = recommendations(open_database(), now=system_clock(), days=days)[:limit]
     if output_format is RecommendFormat.JSON:
         sys.stdout.write(json.dumps({"recommendations": [as_json(r) for r in found]}, indent=2, ensure_ascii=False))
@@ -55,9 +58,13 @@ def recommend(
 @recommend_app.command("act")
 def act_command(
     key: str = typer.Argument(..., metavar="KEY", help="The recommendation's key (see --format json)."),
-    days: int = typer.Option(DEFAULT_DAYS, "--days", min=1, max=366, help="The window it was found in."),
+    days: int = typer.Option(
+        DEFAULT_DAYS, "--days", metavar="DAYS", min=1, max=MAX_DAYS, help="The window it was found in."
+    ),
 ) -> None:
     """Carry out a recommendation: a draft bank entry, a rule change in shadow or a calibration exercise."""
+    from bastion.insight.recommend.service import act
+
     done = act(open_database(), key, principal=SYSTEM.name, now=system_clock(), rng=random.Random(), days=days)
     result = done.acted.result if done.acted else {}
     console.print(Text(f"acted on {done.key}: " + ", ".join(f"{k} {v}" for k, v in result.items())))

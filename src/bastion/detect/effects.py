@@ -20,6 +20,7 @@ from bastion.detect.context import DetectionItem
 from bastion.detect.labels import add_label
 from bastion.detect.rules import Effect
 from bastion.domain.detect import EffectKind, RuleMode
+from bastion.domain.policy import covers
 from bastion.domain.subjects import SubjectType
 from bastion.policy.service import PolicyRecord
 from bastion.review.config_store import current_review_config
@@ -114,7 +115,7 @@ def model_confidence(item: DetectionItem, policy_id: str | None) -> float:
     if policy_id is None:
         return 0.0
     return max(
-        (score for scope, score in item.confidence.items() if policy_id == scope or policy_id.startswith(scope + ".")),
+        (score for scope, score in item.confidence.items() if covers(scope, policy_id)),
         default=0.0,
     )
 

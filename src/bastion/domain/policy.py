@@ -33,6 +33,11 @@ def harm_type(policy_id: str | None) -> str:
     return policy_id.split(".", 1)[0] if policy_id else UNCLASSIFIED
 
 
+def covers(scope: str, policy_id: str | None) -> bool:
+    """Whether `policy_id` is `scope` or a policy under it (`spam` covers `spam.commercial_spam`)."""
+    return policy_id is not None and (policy_id == scope or policy_id.startswith(scope + "."))
+
+
 @dataclass(frozen=True)
 class Policy:
     """One node of the taxonomy: `hate_speech` or `hate_speech.dehumanization`."""

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.domain.models import ModelVerdict
+from bastion.domain.policy import covers
 from bastion.metrics.outcomes import review_outcomes
 from bastion.models.measures import BinaryMeasures, binary_measures
-from bastion.models.training import covers
 from bastion.store.schema import ModelScore
 
 

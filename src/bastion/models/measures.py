@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,8 @@ class ClassMeasures:
 
 
 def class_measures(truth: Sequence[str], probabilities: np.ndarray[Any, Any], classes: Sequence[str]) -> ClassMeasures:
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score  # heavy: only when measuring classes
+
     predicted = [classes[i] for i in np.asarray(probabilities).argmax(axis=1)]
     return ClassMeasures(
         count=len(truth),

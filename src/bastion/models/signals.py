@@ -30,6 +30,7 @@ from bastion.detect.context import DetectionItem
 from bastion.detect.fields import BOOL, DOUBLE, STRING, Field, Group
 from bastion.detect.signals import SignalScope
 from bastion.domain.models import ModelKind, ModelMode, ModelVerdict
+from bastion.domain.policy import covers
 from bastion.errors import IntegrityBroken
 from bastion.models.breaker import BREAKERS
 from bastion.models.endpoint import score_with_endpoint
@@ -108,7 +109,7 @@ def score_items(
     policies = [
         record.policy
         for policy_id, record in sorted(current_policies(session).items())
-        if policy_id == model.policy_id or policy_id.startswith(model.policy_id + ".")
+        if covers(model.policy_id, policy_id)
     ]
     return score_with_prompt(model, policies, items, breaker, scope.now)
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.domain.models import ModelKind, ModelMode
+from bastion.domain.policy import covers
 from bastion.domain.review import JobKind
 from bastion.domain.subjects import SubjectType
 from bastion.errors import FieldError, InvalidInput
@@ -44,11 +45,6 @@ class Example:
     violating: bool
     language: str
     decided_at: datetime
-
-
-def covers(scope: str, policy_id: str | None) -> bool:
-    """Whether a decision under `policy_id` is a violation of `scope` (the policy or one under it)."""
-    return policy_id is not None and (policy_id == scope or policy_id.startswith(scope + "."))
 
 
 def training_examples(session: Session, policy_id: str) -> list[Example]:

@@ -14,8 +14,8 @@ from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
-from bastion.insight.recommend.model import as_json
-from bastion.insight.recommend.service import DEFAULT_DAYS, MAX_DAYS, act, recommendations
+from bastion.insight.recommend.model import DEFAULT_DAYS, MAX_DAYS, as_json
+from bastion.insight.recommend.service import act, recommendations
 
 router = api_router("insight")
 

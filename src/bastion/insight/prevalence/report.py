@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bastion.clock import as_utc
+from bastion.domain.policy import covers
 from bastion.insight.prevalence.estimate import PrevalenceEstimate, StratumCount, estimate_prevalence
 from bastion.insight.prevalence.rounds import labelled_samples, strata_of
-from bastion.models.training import covers
 from bastion.policy.service import current_policies
 
 

@@ -24,11 +24,11 @@ from bastion import audit_log
 from bastion.clock import as_utc
 from bastion.domain.events import NewEvent
 from bastion.domain.insight import PrevalenceRoundStatus
+from bastion.domain.policy import covers
 from bastion.domain.review import JobKind, JobStatus
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
 from bastion.insight.prevalence.design import Allocation, Stratum, draw_round, plan_strata
-from bastion.models.training import covers
 from bastion.policy.service import current_policies
 from bastion.review.config import QueueSpec
 from bastion.review.config_store import current_review_config

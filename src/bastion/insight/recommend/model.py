@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 IMPACT_UNIT = "items per week"
+DEFAULT_DAYS = 14  # the window recommendations are found in: this many days up to now
+MAX_DAYS = 366
 
 
 class RecommendationKind(StrEnum):

@@ -20,7 +20,7 @@ from bastion import audit_log
 from bastion.clock import as_utc
 from bastion.errors import Conflict, FieldError, InvalidInput, NotFound
 from bastion.insight.recommend.actions import carry_out
-from bastion.insight.recommend.model import ActedOn, Candidate, Recommendation
+from bastion.insight.recommend.model import DEFAULT_DAYS, MAX_DAYS, ActedOn, Candidate, Recommendation
 from bastion.insight.recommend.providers import Window
 from bastion.insight.recommend.providers.calibration import candidates_of
 from bastion.insight.recommend.providers.mass_reporting import mass_reporting_candidates
@@ -32,9 +32,6 @@ from bastion.insight.recommend.ranking import rank
 from bastion.quality.engine import quality_report
 from bastion.store.database import Database
 from bastion.store.schema.insight import RecommendationAction
-
-DEFAULT_DAYS = 14
-MAX_DAYS = 366
 
 
 def window_of(now: datetime, days: int = DEFAULT_DAYS) -> Window:
