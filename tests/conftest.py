@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 
 from bastion.assembly import create_app
 from bastion.auth.apikeys import create_api_key
@@ -33,6 +34,11 @@ from bastion.setup import initialise
 from bastion.store.database import Database
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable
 from tests.support.postgres import PostgresServer
+
+# Hypothesis checks what code does, not how fast: no per-example deadline (speed is measured in bench/,
+# and on a shared machine a deadline fails tests at random).
+hypothesis_settings.register_profile("bastion", deadline=None)
+hypothesis_settings.load_profile("bastion")
 
 BACKENDS = ("sqlite", "postgresql")
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

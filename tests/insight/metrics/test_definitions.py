@@ -76,7 +76,8 @@ def test_a_grain_and_a_window(database: Database) -> None:
 
 def test_every_metric_and_segment_is_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    section = text[text.index("## Metrics") :]
+    start = text.index("## Metrics")
+    section = text[start : text.index("\n## ", start + 1)]
     documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", section, flags=re.M))
     assert documented == set(METRICS)
     for dimension in DIMENSIONS:
