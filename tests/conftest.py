@@ -79,6 +79,14 @@ def _postgres_template(templates: dict[str, Any], server: PostgresServer) -> str
     return str(templates["postgresql"])
 
 
+@pytest.fixture(scope="session")
+def simulated_cache(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Where `tests.support.simulated` keeps each seed's simulated store: shared by the session's xdist
+    workers (their temporary folders' parent), or this process's own folder without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return (base if worker_id == "master" else base.parent) / "simulated"
+
+
 @pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path, template_stores: dict[str, Any]) -> Iterator[Database]:
     """A fresh store with the schema and the default taxonomy, on each backend in turn."""

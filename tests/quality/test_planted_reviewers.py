@@ -5,23 +5,25 @@ every planted reviewer is flagged, with evidence, and at most one other reviewer
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from bastion.quality.engine import quality_report
-from bastion.simulate import SimulationSpec, World
-from bastion.simulate.reviewing import write_and_review
+from bastion.simulate import SimulationSpec
 from bastion.store.database import Database
+from tests.support.simulated import simulated_copy
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_every_planted_low_accuracy_reviewer_is_flagged_with_at_most_one_false_flag(
-    sqlite_database: Database, seed: int
+    simulated_cache: Path, tmp_path: Path, seed: int
 ) -> None:
-    world = World(SimulationSpec(seed=seed))
-    write_and_review(sqlite_database, world)
-    truth = world.truth()
-    report = quality_report(sqlite_database, now=world.spec.start + timedelta(days=world.spec.days + 1))
+    spec = SimulationSpec(seed=seed)
+    truth = simulated_copy(simulated_cache, seed, tmp_path / "simulated.db")
+    database = Database(f"sqlite:///{tmp_path / 'simulated.db'}")
+    report = quality_report(database, now=spec.start + timedelta(days=spec.days + 1))
+    database.dispose()
 
     planted = {entry["id"]: set(entry["policies"]) for entry in truth["low_accuracy_reviewers"]}
     assert len(planted) == 2
