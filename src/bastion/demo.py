@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.auth.principal import SYSTEM
-from bastion.auth.users import add_user, set_password
+from bastion.auth.users import add_user, principal_of, set_password
 from bastion.clock import Clock
 from bastion.detect.reference import RULES_FILE, install_reference, reference_text
 from bastion.detect.rule_store import load_rule_text
@@ -23,6 +23,9 @@ from bastion.detect.service import DetectionSummary, detection_summary
 from bastion.domain.access import Role
 from bastion.domain.models import ModelMode
 from bastion.errors import Conflict, InvalidInput, NotFound
+from bastion.policy.service import current_policies
+from bastion.review.claims import claim_next_job
+from bastion.review.decisions import Choice, decide
 from bastion.simulate import LabelledRecord, Scale, SimulationSpec, World
 from bastion.simulate.reviewing import ReviewSummary, write_and_review
 from bastion.store.database import Database
@@ -48,6 +51,9 @@ DEMO_USERS: tuple[tuple[str, Role, str | None, tuple[str, ...]], ...] = (
 # The demo's classifier: trained from the first week's decisions, live from then on (its scores raise the
 # priority of the hate-speech jobs rules open), and read by one shadow rule loaded beside the reference set.
 DEMO_MODEL_AFTER = timedelta(days=7)
+# A prevalence round over the days the classifier scored: this many views drawn, labelled by a simulated labeller.
+DEMO_PREVALENCE_DRAWS = 400
+DEMO_LABELLER = "sim-labeller"
 DEMO_MODEL_POLICY = "hate_speech"
 DEMO_MODEL_RULE = """
   - name: hate-speech-model
@@ -153,6 +159,8 @@ class DemoPopulation:
     review: ReviewSummary
     detection: DetectionSummary
     model: str = ""  # the classifier trained midway, or why there is none
+    prevalence: str = ""  # the prevalence round labelled by the simulated labellers, or why there is none
+    trends: str = ""  # what the trend scan found
 
 
 def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
@@ -172,11 +180,77 @@ def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
     world, trained = World(spec), list[str]()
     with database.transaction() as session:
         bank_simulated_images(session, world, now=end - timedelta(days=DEMO_DAYS))
-    records = _training_midway(database, world, spec.start + DEMO_MODEL_AFTER, trained)
+    truth: dict[str, str | None] = {}
+    records = _remember_truth(_training_midway(database, world, spec.start + DEMO_MODEL_AFTER, trained), truth)
     written, review = write_and_review(database, world, records=records, review_until=end - DEMO_BACKLOG)
     with database.transaction() as session:
         detection = detection_summary(session)
-    return DemoPopulation(written.written, written.duplicates, review, detection, trained[0] if trained else "")
+    measured = label_demo_prevalence(
+        database, truth, period_start=spec.start + DEMO_MODEL_AFTER, period_end=end - DEMO_BACKLOG, now=end
+    )
+    from bastion.insight.trends.alerts import run_trends  # statistics libraries: only when the demo fills its store
+
+    scanned = run_trends(database, now=end, since=spec.start)
+    trends = f"trends: {scanned.segments_scanned:,} segment series scanned, {len(scanned.added)} alerts raised"
+    return DemoPopulation(
+        written.written, written.duplicates, review, detection, trained[0] if trained else "", measured, trends
+    )
+
+
+def _remember_truth(records: Iterator[LabelledRecord], truth: dict[str, str | None]) -> Iterator[LabelledRecord]:
+    """The records, noting each content item's true policy (None: it violates nothing) as it passes."""
+    for record in records:
+        if record.truth is not None:
+            truth[str(record.payload["id"])] = record.truth.policy
+        yield record
+
+
+def label_demo_prevalence(
+    database: Database, truth: dict[str, str | None], *, period_start: datetime, period_end: datetime, now: datetime
+) -> str:
+    """Draw a prevalence round over the period since the classifier went live, have a simulated labeller
+    label every sampled view with its item's true policy through the labelling queue, and say the estimate."""
+    from bastion.insight.prevalence.report import round_estimate  # scipy: only when the demo fills its store
+    from bastion.insight.prevalence.rounds import start_round
+
+    with database.transaction() as session:
+        try:
+            started = start_round(
+                session,
+                period_start=period_start,
+                period_end=period_end,
+                size=DEMO_PREVALENCE_DRAWS,
+                seed=DEMO_SEED,
+                principal=SYSTEM.name,
+                now=now,
+            )
+        except (InvalidInput, Conflict) as refused:
+            return f"no prevalence round: {refused}"
+        labeller = principal_of(
+            add_user(session, DEMO_LABELLER, roles=frozenset({Role.REVIEWER}), password=None, now=now), "demo"
+        )
+    while True:
+        with database.transaction() as session:
+            job = claim_next_job(session, started.queue, labeller, now=now)
+            if job is None:
+                break
+            item = session.get_one(ContentItem, job.subject_pk).external_id
+            decide(session, job.pk, labeller, _true_choice(session, truth.get(item)), now=now)
+    with database.transaction() as session:
+        estimate = round_estimate(session, started.name)
+    top = sorted(estimate.policies, key=lambda p: -p.estimate.prevalence)[:3]
+    shown = "; ".join(f"{p.policy} {p.shown}" for p in top)
+    return f"prevalence round {started.name}: {estimate.draws:,} sampled views labelled by {DEMO_LABELLER}; {shown}"
+
+
+def _true_choice(session: Session, policy: str | None) -> Choice:
+    """The label a careful labeller gives an item that truly violates `policy` (None: nothing)."""
+    policies = current_policies(session)
+    while policy is not None and policy not in policies:
+        policy = policy.rpartition(".")[0] or None  # a policy the taxonomy lacks: its nearest ancestor
+    if policy is None:
+        return Choice("none", "no_action")
+    return Choice(policy, policies[policy].policy.allowed_actions[0].value, "labelled for prevalence")
 
 
 def _training_midway(database: Database, world: World, at: datetime, said: list[str]) -> Iterator[LabelledRecord]:

@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bastion.domain.access import Role
+from bastion.domain.review import JobStatus
 from bastion.store.database import Database
-from bastion.store.schema import ContentItem
+from bastion.store.schema import ContentItem, Job, PrevalenceRound, TrendAlert
 from tests.cli.test_cli import bastion
 
 TRUTH_KEYS = {
@@ -77,3 +78,14 @@ def test_demo_prepares_data_and_a_login_for_every_role_and_reuses_it(tmp_path: P
     assert "reusing the demo database" in second.stdout
     assert "simulated" not in second.stdout
     assert len(_content(f"sqlite:///{tmp_path}/bastion-demo/bastion.db")) > 9_000
+    # Insight has something to show: a prevalence round labelled to the end, and trend alerts.
+    assert "prevalence round" in first.stdout and "alerts raised" in first.stdout
+    database = Database(f"sqlite:///{tmp_path}/bastion-demo/bastion.db")
+    try:
+        with database.transaction() as session:
+            (measured,) = session.scalars(select(PrevalenceRound)).all()
+            labelling = session.scalars(select(Job).where(Job.queue == measured.queue)).all()
+            assert labelling and all(job.status == JobStatus.DECIDED.value for job in labelling)
+            assert session.scalar(select(TrendAlert.pk).limit(1)) is not None
+    finally:
+        database.dispose()

@@ -122,8 +122,9 @@ def demo(
         console.print(f"simulated two weeks of activity: {written}")
         console.print(simulated.review.describe())
         console.print(simulated.detection.describe())
-        if simulated.model:
-            console.print(simulated.model, markup=False)
+        for said in (simulated.model, simulated.prevalence, simulated.trends):
+            if said:
+                console.print(said, markup=False)
     logins = prepare_demo_users(database, system_clock)
     table = Table("user", "role", "password", title="Demo logins (new passwords on every start)")
     for login in logins:
