@@ -1,5 +1,7 @@
 """NAB's standard-profile score of Bastion's trend detector on NAB's ten realTweets series, beside the
-published detectors on the same files, and the same score on synthetic series of other shapes.
+published detectors on the same files; then on NAB's 37 other real series (server metrics, ad clicks,
+traffic, known causes), which the detector was never designed or tuned on, beside the same published
+detectors; and on synthetic series of other shapes.
 
     .venv/bin/python bench/nab.py
 
@@ -13,12 +15,15 @@ scored the same way, beside NAB's windowed Gaussian run there with its best thre
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +32,13 @@ from scipy.special import erfc
 
 from bastion.insight.trends import nab, synthetic
 from bastion.insight.trends.detector import detect
+from bastion.insight.trends.nab import NAB_DATA
 from bastion.insight.trends.series_file import parse_timestamp
 
 
 def scan_with_cli(series: nab.LabelledSeries, folder: Path) -> list[int]:
     """Run `bastion trends scan` on the series written as CSV; the detected rows."""
-    path = folder / f"{series.name}.csv"
+    path = folder / Path(series.name).name  # realTraffic/speed_6005.csv: the file name alone
     lines = ["timestamp,value"] + [
         f"{t:%Y-%m-%d %H:%M:%S},{v:g}" for t, v in zip(series.timestamps, series.values, strict=True)
     ]
@@ -64,6 +70,50 @@ def best_threshold_score(corpus: list[nab.LabelledSeries]) -> tuple[float, float
     return best
 
 
+# NAB's names for the published detectors, as in its results folder.
+PUBLISHED_DETECTORS = {
+    "ARTime": "ARTime",
+    "numenta": "Numenta HTM",
+    "twitterADVec": "Twitter ADVec",
+    "windowedGaussian": "windowed Gaussian",
+}
+
+
+def published_raw_scores() -> dict[str, dict[str, float]]:
+    """NAB's published standard-profile raw score of each detector on each of the other real files."""
+    path = resources.files("bastion").joinpath(*NAB_DATA, "published_otherReal_scores.csv")
+    found: dict[str, dict[str, float]] = defaultdict(dict)
+    for row in csv.DictReader(path.read_text(encoding="utf-8").splitlines()):
+        found[row["detector"]][row["file"]] = float(row["raw_score"])
+    return found
+
+
+def unseen_real_series(folder: Path) -> None:
+    """Bastion's command on NAB's other real series, beside the published detectors' scores on the same
+    files, normalised per category and over all of them as NAB normalises (null and perfect per file)."""
+    corpus = nab.other_real_series()
+    ours = {s.name: nab.score_file(s.timestamps, scan_with_cli(s, folder), s.windows) for s in corpus}
+    published = published_raw_scores()
+    categories = sorted({name.split("/")[0] for name in ours})
+    windows = sum(len(s.windows) for s in corpus)
+    print(f"\nNAB's other real series ({len(corpus)} files, {windows} windows), never used to design the detector")
+    header = "".join(f"{label:>19}" for label in ["Bastion", *PUBLISHED_DETECTORS.values()])
+    print(f"  {'category':<20}{header}")
+    for category in [*categories, "all"]:
+        names = [n for n in ours if category == "all" or n.startswith(category + "/")]
+        row = [nab.normalised([ours[n] for n in names])]
+        for detector in PUBLISHED_DETECTORS:
+            raw = [nab.FileScore(published[detector][n], 0, 0, 0, ours[n].null, ours[n].perfect) for n in names]
+            row.append(nab.normalised(raw))
+        print(f"  {category + f' ({len(names)})':<20}" + "".join(f"{value:19.1f}" for value in row))
+        if category == "all":
+            advec = row[list(PUBLISHED_DETECTORS).index("twitterADVec") + 1]
+            print(f"  Bastion against Twitter ADVec over all {len(names)} files: {row[0] - advec:+.1f} points")
+    found = sum(f.true_positives for f in ours.values())
+    false = sum(f.false_positives for f in ours.values())
+    print(f"  Bastion: {found} of {windows} windows, {false} false positives")
+
+
 def main() -> None:
     started = time.process_time()
     tweets = nab.realtweets()
@@ -81,6 +131,9 @@ def main() -> None:
     )
     for name, f in zip((s.name for s in tweets), files, strict=True):
         print(f"    {name:<28} raw {f.raw:6.3f}  tp {f.true_positives} fn {f.false_negatives} fp {f.false_positives}")
+
+    with tempfile.TemporaryDirectory() as folder:
+        unseen_real_series(Path(folder))
 
     others = synthetic.corpus()
     mine = [nab.score_file(s.timestamps, [d.index for d in detect(s.timestamps, s.values)], s.windows) for s in others]

@@ -36,6 +36,30 @@ def test_json_lists_each_detection_with_the_files_timestamp_and_a_score(run_bast
     assert any("2015-03-03 04:37:53" <= d["timestamp"] <= "2015-03-04 13:37:53" for d in detections)
 
 
+@pytest.mark.parametrize(
+    ("shipped", "earlier"),
+    [
+        # Repeats 03:00 twelve times where its clock jumped an hour.
+        ("realAWSCloudwatch/ec2_disk_write_bytes_1ef3de.csv.gz", 0),
+        # Its clock is set back an hour on 2014-01-07: eleven rows are stamped earlier than the one before.
+        ("realKnownCause/machine_temperature_system_failure.csv.gz", 1),
+    ],
+)
+def test_a_real_series_whose_clock_jumps_is_scanned_in_file_order(
+    run_bastion: Bastion, tmp_path: Path, shipped: str, earlier: int
+) -> None:
+    data = resources.files("bastion").joinpath("data", "nab", *shipped.split("/"))
+    path = tmp_path / "series.csv"
+    path.write_bytes(gzip.decompress(data.read_bytes()))
+    stamps = [line.split(",")[0] for line in path.read_text().splitlines()[1:]]
+    assert len(stamps) - len(set(stamps)) >= 10
+    ran = run_bastion("trends", "scan", str(path), "--format", "json", url=UNUSED)
+    assert ran.code == 0, ran.err
+    detections = json.loads(ran.out)["detections"]
+    assert detections and all(d["timestamp"] in set(stamps) for d in detections)
+    assert ("stamped earlier than the row before" in ran.err) == bool(earlier)
+
+
 def test_named_columns_and_a_table(run_bastion: Bastion, tmp_path: Path) -> None:
     rows = ["day,clicks"] + [f"2024-01-{d:02d},{100 + d % 7}" for d in range(1, 31)] + ["2024-01-31,900"]
     path = tmp_path / "clicks.csv"
@@ -66,7 +90,7 @@ def test_named_columns_and_a_table(run_bastion: Bastion, tmp_path: Path) -> None
             "line 3: timestamp: 'yesterday' is not a timestamp",
         ),
         ("timestamp,value\n2024-01-01,1\n2024-01-03,x\n", (), "line 3: value: 'x' is not a number"),
-        ("timestamp,value\n2024-01-02,1\n2024-01-01,2\n", (), "line 3: timestamp: is not after the row before it"),
+        ("timestamp,value\n2024-01-03,1\n2024-01-02,2\n2024-01-01,2\n", (), "the rows do not run forward in time"),
         ("timestamp,value\n2024-01-02,1\n", (), "a series needs at least two rows"),
     ],
 )

@@ -37,6 +37,13 @@ def scan(
     from bastion.insight.trends.scan import scan_file  # the statistics load for this command only
 
     result = scan_file(file, timestamp_col, value_col)
+    if result.earlier_rows:
+        noun = "row is" if result.earlier_rows == 1 else "rows are"
+        typer.echo(
+            f"note: {result.earlier_rows:,} {noun} stamped earlier than the row before (a clock set back?); "
+            "scanned in file order",
+            err=True,
+        )
     if output_format is ScanFormat.JSON:
         sys.stdout.write(json.dumps(result.as_json()) + "\n")
         return

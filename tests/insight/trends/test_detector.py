@@ -37,9 +37,15 @@ def test_the_rhythm_is_inferred_from_the_spacing(step: timedelta, day: int, week
     assert (rhythm.day_rows, rhythm.week_rows) == (day, week)
 
 
-def test_timestamps_out_of_order_are_refused_naming_the_row() -> None:
-    with pytest.raises(InvalidInput, match="row 3"):
-        infer_rhythm([T0, T0 + timedelta(hours=1), T0])
+def test_a_series_that_does_not_run_forward_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="do not run forward"):
+        infer_rhythm([T0 + timedelta(hours=2), T0 + timedelta(hours=1), T0])  # newest first
+
+
+def test_a_moment_repeated_or_a_clock_set_back_keeps_the_rhythm() -> None:
+    hours = [0, 1, 1, 2, 1.5, 3, 4]
+    rhythm = infer_rhythm([T0 + timedelta(hours=h) for h in hours])
+    assert rhythm.step_seconds == 3600 and rhythm.day_rows == 24
 
 
 def test_a_planted_spike_is_found_at_its_start_and_the_quiet_weeks_around_it_are_not() -> None:

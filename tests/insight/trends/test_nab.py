@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,17 @@ def test_a_window_off_the_files_timestamps_is_refused() -> None:
     ts = minutes(10)
     with pytest.raises(InvalidInput, match="does not start and end"):
         nab.score_file(ts, [], [(ts[1] + timedelta(seconds=1), ts[5])])
+
+
+def test_nabs_other_real_series_ship_with_their_windows_and_published_scores() -> None:
+    corpus = nab.other_real_series()
+    assert len(corpus) == 37 and sum(len(s.windows) for s in corpus) == 77
+    assert {s.name.split("/")[0] for s in corpus} == {
+        "realAWSCloudwatch",
+        "realAdExchange",
+        "realKnownCause",
+        "realTraffic",
+    }
+    published = resources.files("bastion").joinpath("data", "nab", "published_otherReal_scores.csv")
+    rows = published.read_text(encoding="utf-8").splitlines()[1:]
+    assert len(rows) == 4 * 37 and {row.split(",")[2] for row in rows} == {s.name for s in corpus}

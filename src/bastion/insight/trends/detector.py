@@ -85,10 +85,11 @@ def infer_rhythm(timestamps: Sequence[datetime]) -> Rhythm:
         raise _invalid("timestamps", "a series needs at least two rows to have a spacing")
     seconds = np.array([t.timestamp() for t in timestamps], dtype=np.float64)
     gaps = np.diff(seconds)
-    if np.any(gaps <= 0):
-        row = int(np.argmax(gaps <= 0)) + 1
-        raise _invalid("timestamps", f"timestamps must increase; row {row + 1} is not after the row before it")
-    step = float(np.median(gaps))
+    step = float(np.median(gaps))  # a few rows may repeat or go back a moment (a clock set back): not the median
+    if step <= 0:
+        raise _invalid(
+            "timestamps", "the rows do not run forward in time (the median gap is not positive): sort them oldest first"
+        )
     day = max(1, round(DAY_SECONDS / step))
     return Rhythm(step_seconds=step, day_rows=day, week_rows=max(1, round(7 * DAY_SECONDS / step)))
 

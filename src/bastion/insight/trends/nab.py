@@ -160,19 +160,28 @@ def parse_nab_timestamp(text: str) -> datetime:
 
 def realtweets() -> list[LabelledSeries]:
     """The ten realTweets series (5-minute tweet counts, MIT, (c) Numenta) with their labelled windows."""
+    return _corpus("realTweets_windows.json")
+
+
+def other_real_series() -> list[LabelledSeries]:
+    """NAB's 37 other real series, of kinds the detector was not designed on: server metrics (AWS
+    CloudWatch), ad-exchange clicks and costs, freeway traffic and known-cause incidents (MIT, (c) Numenta).
+    Their names carry their category: `realTraffic/speed_6005.csv`."""
+    return _corpus("otherReal_windows.json", with_category=True)
+
+
+def _corpus(windows_file: str, *, with_category: bool = False) -> list[LabelledSeries]:
     root = resources.files("bastion").joinpath(*NAB_DATA)
-    windows: Mapping[str, list[list[str]]] = json.loads(
-        root.joinpath("realTweets_windows.json").read_text(encoding="utf-8")
-    )
+    windows: Mapping[str, list[list[str]]] = json.loads(root.joinpath(windows_file).read_text(encoding="utf-8"))
     corpus = []
     for key in sorted(windows):
-        name = key.split("/")[-1]
-        raw = root.joinpath("realTweets", name + ".gz").read_bytes()
+        category, name = key.split("/")
+        raw = root.joinpath(category, name + ".gz").read_bytes()
         reader = csv.DictReader(io.StringIO(gzip.decompress(raw).decode("utf-8")))
         timestamps, values = [], []
         for row in reader:
             timestamps.append(parse_nab_timestamp(row["timestamp"]))
             values.append(float(row["value"]))
         spans = [(parse_nab_timestamp(a), parse_nab_timestamp(b)) for a, b in windows[key]]
-        corpus.append(LabelledSeries(name=name, timestamps=timestamps, values=values, windows=spans))
+        corpus.append(LabelledSeries(key if with_category else name, timestamps, values, spans))
     return corpus

@@ -1,6 +1,9 @@
 """Read an external series from a CSV file (a timestamp column and a value column) for `bastion trends scan`.
 
 Every bad row is reported with its line number (the header is line 1); nothing is scanned when one is bad.
+The rows are a stream, taken in file order, as a live detector would see them: a row stamped earlier than the
+row before it (a clock set back an hour, as in NAB's machine-temperature file) is kept where it is, and
+counted; a series that does not run forward as a whole is refused by the detector.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class ExternalSeries:
     timestamps: list[datetime]
     values: list[float]
     labels: list[str]  # each row's timestamp as the file wrote it
+    earlier_rows: int = 0  # rows stamped earlier than the row before them (kept in file order)
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -36,7 +40,7 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def read_series(path: Path, timestamp_column: str = "timestamp", value_column: str = "value") -> ExternalSeries:
-    """Read `path` (CSV, optionally gzip-compressed as .gz); rows must be in time order."""
+    """Read `path` (CSV, optionally gzip-compressed as .gz), its rows in file order."""
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -65,6 +69,7 @@ def read_series(path: Path, timestamp_column: str = "timestamp", value_column: s
     values: list[float] = []
     labels: list[str] = []
     bad: list[FieldError] = []
+    earlier = 0
     for row in reader:
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -84,11 +89,8 @@ def read_series(path: Path, timestamp_column: str = "timestamp", value_column: s
         if not math.isfinite(value):
             bad.append(FieldError(value_column, f"{row[of][:40]!r} is not a number", line=line))
             continue
-        if timestamps and moment <= timestamps[-1]:
-            bad.append(
-                FieldError(timestamp_column, "is not after the row before it (rows must be in time order)", line=line)
-            )
-            continue
+        if timestamps and moment < timestamps[-1]:
+            earlier += 1
         timestamps.append(moment)
         values.append(value)
         labels.append(row[at].strip())
@@ -97,4 +99,4 @@ def read_series(path: Path, timestamp_column: str = "timestamp", value_column: s
         raise InvalidInput(f"{path}: {len(bad)} bad {noun}", bad[:MAX_REPORTED])
     if len(values) < 2:
         raise InvalidInput(f"{path}: too short", [FieldError("FILE", "a series needs at least two rows")])
-    return ExternalSeries(timestamps=timestamps, values=values, labels=labels)
+    return ExternalSeries(timestamps=timestamps, values=values, labels=labels, earlier_rows=earlier)
