@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, event, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, String, bindparam, event, func, insert, literal, literal_column, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bastion.clock import FrozenClock
@@ -106,3 +106,56 @@ def test_a_failed_transaction_of_prepared_statements_announces_nothing(database:
     assert announced == []
     with database.transaction() as session:
         assert session.scalars(select(Event.pk).where(Event.kind == "test.kind")).all() == []
+
+
+def test_placeholders_are_numbered_once_for_each_parameter(database: Database) -> None:
+    """A parameter used twice, one whose name needs escaping, a value built into the statement and a
+    percent sign in its text all come through the numbered placeholders the server prepares."""
+    twice = bindparam("n.twice", type_=Integer)
+    statement = select(
+        twice + 1,
+        twice * bindparam("factor", type_=Integer),
+        func.coalesce(bindparam("maybe", type_=String), literal("built in")),
+        literal_column("'50%'"),
+        literal_column("7 % 4"),
+    )
+    with database.transaction() as session:
+        assert tuple(execute_prepared(session, statement, {"n.twice": 5, "factor": 3, "maybe": None})) == (
+            6,
+            15,
+            "built in",
+            "50%",
+            3,
+        )
+        assert tuple(execute_prepared(session, statement, {"n.twice": -2, "factor": 4, "maybe": "given"})) == (
+            -1,
+            -8,
+            "given",
+            "50%",
+            3,
+        )
+
+
+def test_a_missing_value_is_refused_before_the_statement_is_sent(database: Database, clock: FrozenClock) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("the prepared path's own check (SQLAlchemy refuses it elsewhere)")
+    values = {"subject_pk": 7, "occurred_at": clock(), "recorded_at": clock(), "data": {}}  # no principal
+    with pytest.raises(KeyError, match="principal"), database.transaction() as session:
+        execute_prepared(session, _RECORD, values)
+
+
+def test_a_lost_connection_fails_its_transaction_and_the_next_one_works(database: Database) -> None:
+    """The raw cursor kept with a pooled connection goes with it: when the server ends the connection, the
+    statement raises SQLAlchemy's error, and the next transaction runs on a new connection."""
+    if database.dialect != "postgresql":
+        pytest.skip("about PostgreSQL's pooled connections")
+    backend_pid = select(func.pg_backend_pid())
+    with database.engine.connect() as other:  # held, so that the transactions take another connection
+        with database.transaction() as session:
+            (first,) = execute_prepared(session, backend_pid, {})
+        assert other.execute(select(func.pg_terminate_backend(first))).scalar_one()
+        with pytest.raises(OperationalError), database.transaction() as session:
+            execute_prepared(session, backend_pid, {})
+        with database.transaction() as session:
+            (second,) = execute_prepared(session, backend_pid, {})
+    assert second != first

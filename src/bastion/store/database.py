@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import re
 import sqlite3
 import threading
 import weakref
@@ -10,8 +11,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import psycopg
 import structlog
 from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, create_engine, event
 from sqlalchemy.engine import make_url
@@ -213,12 +215,15 @@ def execute_prepared(session: Session, statement: Executable, params: Mapping[st
 
     On PostgreSQL the statement goes to the driver as a prepared statement, below SQLAlchemy's execution
     (its execution context, result object and the driver's description of every result column cost
-    more Python time than the statement costs the server); each bound value is converted as SQLAlchemy
-    would convert it, and a driver error is raised as SQLAlchemy's. The row is the driver's tuple, with
-    no result conversions (a time comes back in the connection's zone). Elsewhere it is an ordinary
-    execution. The statement must be built once (it is compiled once, and kept, per dialect), with every
-    value it takes a named parameter (compiled without values, an INSERT writes only the columns its
-    `values()` name) and none of them expanding.
+    more Python time than the statement costs the server): its text, with numbered placeholders (`$1`),
+    is made once when the statement is first run, and goes through a raw cursor, kept with its pooled
+    connection, which sends it as it is (an ordinary cursor would rewrite `%(name)s` placeholders on
+    every execution, and caches that only for short statements); each bound value is converted as
+    SQLAlchemy would convert it, and a driver error is raised as SQLAlchemy's. The row is the driver's
+    tuple, with no result conversions (a time comes back in the connection's zone). Elsewhere it is an
+    ordinary execution. The statement must be built once (it is compiled once, and kept, per dialect),
+    with every value it takes a named parameter (compiled without values, an INSERT writes only the
+    columns its `values()` name) and none of them expanding.
     """
     bind = session.bind
     # The transaction's own connection (see `Database.transaction`), without beginning the session's
@@ -228,10 +233,26 @@ def execute_prepared(session: Session, statement: Executable, params: Mapping[st
     if dialect.name != "postgresql":
         return connection.execute(statement, params).first()
     prepared = _prepared.get((statement, dialect.name)) or _prepare(statement, dialect)
-    values = prepared.defaults | dict(params)
-    for name, convert in prepared.conversions.items():
-        values[name] = convert(values[name])
-    return _on_driver(connection, lambda driver: driver.execute(prepared.sql, values, prepare=True).fetchone())
+    values = []
+    for name, default, convert in prepared.binds:
+        value = params.get(name, default)
+        if value is _REQUIRED:
+            raise KeyError(f"the statement's parameter {name!r} has no value")
+        values.append(value if convert is None else convert(value))
+    pooled = connection.connection
+    cursor = pooled.info.get(_CURSOR)
+    if cursor is None:
+        driver = pooled.driver_connection
+        assert driver is not None
+        # Kept while the pooled connection lives: SQLAlchemy empties `info` when it closes or replaces it.
+        cursor = pooled.info[_CURSOR] = psycopg.RawCursor(driver)
+    try:
+        return cursor.execute(prepared.sql, values, prepare=True).fetchone()
+    except dialect.loaded_dbapi.Error as error:
+        _raise_driver_error(connection, error)
+
+
+_CURSOR = "bastion.raw_cursor"  # the key of a pooled connection's raw cursor in its `info`
 
 
 def _on_driver(connection: Connection, call: Callable[[Any], Any]) -> Any:
@@ -242,21 +263,31 @@ def _on_driver(connection: Connection, call: Callable[[Any], Any]) -> Any:
     try:
         return call(driver)
     except dialect.loaded_dbapi.Error as error:
-        if dialect.is_disconnect(error, connection.connection.dbapi_connection, None):
-            connection.invalidate(error)
-        raise DBAPIError.instance(
-            None, None, error, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
-        ) from error
+        _raise_driver_error(connection, error)
+
+
+def _raise_driver_error(connection: Connection, error: Any) -> NoReturn:
+    """A driver error raised as SQLAlchemy's, the connection invalidated if the error says it is lost."""
+    dialect = connection.dialect
+    if dialect.is_disconnect(error, connection.connection.dbapi_connection, None):
+        connection.invalidate(error)
+    raise DBAPIError.instance(
+        None, None, error, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+    ) from error
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    sql: str
-    defaults: dict[str, Any]  # the values built into the statement (constants, literals)
-    conversions: dict[str, Callable[[Any], Any]]  # SQLAlchemy's bind processors, by parameter name
+    sql: bytes  # the statement's text, its placeholders numbered ($1, $2, ...): what the server prepares
+    # For each placeholder in order: the parameter's name, its value when not given (the values built into
+    # the statement: constants, literals), and SQLAlchemy's bind processor for it, if any.
+    binds: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
 
 
 _prepared: dict[tuple[Executable, str], _Prepared] = {}
+_REQUIRED: Any = object()  # the default of a parameter that has none: a value must be given
+# In a statement compiled for psycopg: a named placeholder, or a percent sign doubled to stand for itself.
+_PYFORMAT = re.compile(r"%\(([^)]+)\)s|%%")
 
 
 def _prepare(statement: Executable, dialect: Dialect) -> _Prepared:
@@ -266,12 +297,23 @@ def _prepare(statement: Executable, dialect: Dialect) -> _Prepared:
     binds = compiled.bind_names
     if any(bind.expanding for bind in binds) or "POSTCOMPILE" in compiled.string:
         raise ValueError("a statement run prepared cannot have expanding parameters")
-    conversions: dict[str, Callable[[Any], Any]] = {}
-    for bind, name in binds.items():
-        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if convert is not None:
-            conversions[name] = convert
-    defaults = {name: bind.effective_value for bind, name in binds.items() if not bind.required}
-    prepared = _Prepared(compiled.string, defaults, conversions)
+    by_name = {name: bind for bind, name in binds.items()}
+    unescaped = {escaped: name for name, escaped in (compiled.escaped_bind_names or {}).items()}
+    numbers: dict[str, int] = {}
+    order: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
+
+    def numbered(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return "%"
+        name = unescaped.get(match.group(1), match.group(1))
+        if name not in numbers:
+            bind = by_name[name]
+            default = _REQUIRED if bind.required else bind.effective_value
+            order.append((name, default, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+            numbers[name] = len(order)
+        return f"${numbers[name]}"
+
+    sql = _PYFORMAT.sub(numbered, compiled.string)
+    prepared = _Prepared(sql.encode(), tuple(order))
     _prepared[(statement, dialect.name)] = prepared
     return prepared
