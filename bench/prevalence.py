@@ -1,15 +1,16 @@
-"""Prevalence rounds on the simulator: interval methods and allocations side by side, in one run.
+"""Prevalence rounds on the simulator: interval methods and allocations side by side, seed by seed.
 
-For each seed and sample size, draws ROUNDS rounds (stratified by the built-in classifier's score,
-Neyman and proportional allocation) and as many simple random samples of the same size from the
-views of the second week of a small simulated run (`tests/insight/prevalence/simulated.py`),
-labels every drawn view with its item's true policy, and prints, per interval method, how often the
-95 % interval (or upper limit) covered the planted prevalence of every policy, how often it missed
-below and above, and the mean width of the stratified intervals over the simple random samples'.
+For each seed, draws ROUNDS rounds of SIZE draws (stratified by the built-in classifier's score, Neyman
+allocation with every interval method, proportional allocation with the default one) and as many simple
+random samples of the same size from the views of the second week of a small simulated run
+(`tests/insight/prevalence/simulated.py`), labels every drawn view with its item's true policy, and
+prints, per seed, allocation and interval method, how often the 95 % interval (or upper limit) covered
+the planted prevalence of every policy, how often it missed below and above, the share of upper
+limits, and the mean width of the stratified intervals over the simple random samples' (same method).
 Not timed: the figures are coverage and width, kept in docs/insight.md.
 
-    .venv/bin/python bench/prevalence.py                       # seeds 7 and 8, sizes 1,000 and 2,000
-    .venv/bin/python bench/prevalence.py --seeds 7 --sizes 500 2000 --rounds 400
+    .venv/bin/python bench/prevalence.py                               # seeds 1, 7, 8 and 11; 2,000 draws
+    .venv/bin/python bench/prevalence.py --seeds 7 --size 1000 --rounds 400
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ from bastion.insight.prevalence.design import Allocation, draw_round, plan_strat
 from bastion.insight.prevalence.estimate import IntervalMethod, StratumCount, estimate_prevalence  # noqa: E402
 
 
-def compare(views: SimulatedViews, size: int, allocation: Allocation, rounds: int, seed: int) -> list[str]:
+def compare(
+    views: SimulatedViews, size: int, allocation: Allocation, rounds: int, seed: int, methods: list[IntervalMethod]
+) -> list[str]:
     rng = np.random.default_rng(seed)
     strata = plan_strata(views.scores, views.weights, size, allocation=allocation)
     policies = sorted(views.true_prevalence)
     violating = {p: views.violating(p) for p in policies}
     total = float(views.weights.sum())
-    tally = {m: {"covered": 0, "below": 0, "above": 0, "width": 0.0, "srs": 0.0, "limits": 0} for m in IntervalMethod}
+    tally = {m: {"covered": 0, "below": 0, "above": 0, "width": 0.0, "srs": 0.0, "limits": 0} for m in methods}
     for _ in range(rounds):
         drawn = draw_round(rng, views.scores, views.weights, strata)
         srs = rng.choice(len(views.weights), size=size, p=views.weights / total)
@@ -62,20 +65,24 @@ def compare(views: SimulatedViews, size: int, allocation: Allocation, rounds: in
     ]
 
 
+def seeds(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 2_000])
+    parser.add_argument("--seeds", type=seeds, default=[1, 7, 8, 11], help="simulation seeds, comma-separated")
+    parser.add_argument("--size", type=int, default=2_000, help="draws in a round")
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
     print("| seed | size | allocation | interval | coverage | truth below | truth above | upper limits | width / SRS |")
     print("|---|---|---|---|---|---|---|---|---|")
     for seed in args.seeds:
         views = simulated_views(seed)
-        for size in args.sizes:
-            for allocation in Allocation:
-                for line in compare(views, size, allocation, args.rounds, seed):
-                    print(line, flush=True)
+        for allocation in Allocation:
+            methods = list(IntervalMethod) if allocation is Allocation.NEYMAN else [IntervalMethod.JEFFREYS_EFFECTIVE]
+            for line in compare(views, args.size, allocation, args.rounds, seed, methods):
+                print(line, flush=True)
 
 
 if __name__ == "__main__":

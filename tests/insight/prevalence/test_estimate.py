@@ -27,14 +27,44 @@ def test_two_strata_worked_by_hand() -> None:
     assert estimate.prevalence == pytest.approx(0.9 * 1 / 50 + 0.1 * 10 / 50)  # 0.038
     design_variance = 0.81 * 0.02 * 0.98 / 50 + 0.01 * 0.2 * 0.8 / 50  # 0.00034952
     assert estimate.standard_error == pytest.approx(math.sqrt(design_variance))
-    # The interval: a Beta with mean 0.038 and the strata's Jeffreys variances, Beta(1.5, 49.5) and Beta(10.5, 40.5).
-    jeffreys = 0.81 * (1.5 * 49.5 / (51**2 * 52)) + 0.01 * (10.5 * 40.5 / (51**2 * 52))
-    common = 0.038 * 0.962 / jeffreys - 1
-    low, high = stats.beta.ppf([0.025, 0.975], 0.038 * common, 0.962 * common)
+    # The interval: Jeffreys on the effective sample size, from the smoothed rates 1.5/51 and 10.5/51.
+    q_low, q_high = 1.5 / 51, 10.5 / 51
+    q = 0.9 * q_low + 0.1 * q_high
+    effective = q * (1 - q) / (0.81 * q_low * (1 - q_low) / 50 + 0.01 * q_high * (1 - q_high) / 50)
+    found = 0.038 * effective
+    low, high = stats.beta.ppf([0.025, 0.975], found + 0.5, effective - found + 0.5)
     assert (estimate.low, estimate.high) == pytest.approx((low, high))
     assert 0.0 < estimate.low < 0.038 < estimate.high < 0.1
     assert not estimate.upper_limit
     assert (estimate.draws, estimate.violating) == (100, 11)
+
+
+def test_two_strata_worked_by_hand_jeffreys_beta() -> None:
+    # The former default: a Beta with mean 0.038 and the strata's Jeffreys variances,
+    # Beta(1.5, 49.5) and Beta(10.5, 40.5).
+    estimate = estimate_prevalence(
+        [StratumCount("low", 900, 50, 1), StratumCount("high", 100, 50, 10)], method=IntervalMethod.JEFFREYS_BETA
+    )
+    jeffreys = 0.81 * (1.5 * 49.5 / (51**2 * 52)) + 0.01 * (10.5 * 40.5 / (51**2 * 52))
+    common = 0.038 * 0.962 / jeffreys - 1
+    low, high = stats.beta.ppf([0.025, 0.975], 0.038 * common, 0.962 * common)
+    assert (estimate.low, estimate.high) == pytest.approx((low, high))
+
+
+@pytest.mark.parametrize(("found", "drawn"), [(12, 400), (30, 100), (57, 60)])
+def test_one_stratum_is_statsmodels_jeffreys(found: int, drawn: int) -> None:
+    estimate = estimate_prevalence([StratumCount("all", 5_000, drawn, found)])
+    assert (estimate.low, estimate.high) == pytest.approx(proportion_confint(found, drawn, method="jeffreys"))
+
+
+def test_nothing_found_is_a_jeffreys_upper_limit_on_the_designs_effective_size() -> None:
+    # Nothing found: the smoothed rates 0.5/301 and 0.5/101 still give the design an effective size.
+    estimate = estimate_prevalence([StratumCount("low", 9_000, 300, 0), StratumCount("high", 1_000, 100, 0)])
+    q_low, q_high = 0.5 / 301, 0.5 / 101
+    q = 0.9 * q_low + 0.1 * q_high
+    effective = q * (1 - q) / (0.81 * q_low * (1 - q_low) / 300 + 0.01 * q_high * (1 - q_high) / 100)
+    assert 300 < effective < 400
+    assert estimate.high == pytest.approx(stats.beta.ppf(0.95, 0.5, effective + 0.5))
 
 
 @pytest.mark.parametrize(("found", "drawn"), [(12, 400), (30, 100), (57, 60)])

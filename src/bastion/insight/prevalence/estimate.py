@@ -9,16 +9,21 @@ Binomial(n_h, p_h), p_h being the stratum's prevalence in impressions. The estim
 
 unbiased under the design; its variance is estimated as sum_h (W_h / W)^2 * p_h (1 - p_h) / n_h.
 
-The interval. A normal interval around p fails where prevalence lives (a few violating views in a
-thousand, none in some strata): a stratum where nothing was found adds no variance, and the interval
-collapses. Here each stratum's share keeps the variance of its Jeffreys distribution
-Beta(y_h + 1/2, n_h - y_h + 1/2), which is positive even at y_h = 0; the interval is the 2.5 % and
-97.5 % quantiles of the Beta distribution with mean p (the design's unbiased estimate) and the variance
-sum_h (W_h / W)^2 Var_h. Centring on the Jeffreys means instead (`JEFFREYS_POSTERIOR`) adds half a
-violating view to every stratum, which lifts the lower bound above the truth about one round in ten;
-Korn-Graubard (Clopper-Pearson on the effective sample size) is far too wide with Neyman allocation.
-The acceptance (200 simulated rounds, docs/insight.md) measures all of them; `IntervalMethod` keeps the
-comparison in the code.
+The interval (`JEFFREYS_EFFECTIVE`, the default) is Jeffreys' interval for a proportion on the
+design's effective sample size (Kish; Korn and Graubard 1998): m = q(1-q) / sum_h (W_h/W)^2 q_h(1-q_h)/n_h,
+the size of a simple random sample as precise as the stratified one, with q_h = (y_h + 1/2)/(n_h + 1)
+the strata's Jeffreys-smoothed rates and q = sum_h (W_h/W) q_h; then x = p m violating draws in it,
+and the interval is the quantiles of Beta(x + 1/2, m - x + 1/2). The smoothing keeps a stratum where
+nothing was found from adding no variance (with raw rates a few finds in a small high-score stratum
+make m huge and the upper end too low; nothing found at all gives no m). With one stratum m = n and
+this is statsmodels' `proportion_confint(method="jeffreys")`.
+
+The others, kept for the comparison (docs/insight.md measures all of them over 200 simulated rounds
+on four seeds): a Beta centred on p with the strata's Jeffreys variances (`JEFFREYS_BETA`, the first
+choice: covers 96-98 %, its upper limits too cautious for rare policies); the same centred on the
+Jeffreys means (`JEFFREYS_POSTERIOR`: adds half a violating view to every stratum, lower bounds too
+high); Korn-Graubard (Clopper-Pearson on the effective sample size, capped at n: as wide as simple
+random sampling); the normal interval (`WALD`: fails at small counts).
 
 Too rare to estimate: with fewer than `MIN_VIOLATING` violating draws the estimate is reported, as
 Meta's enforcement report does, as an upper limit only: the one-sided 95 % bound (the 95 % quantile of
@@ -46,7 +51,13 @@ MIN_VIOLATING = 10
 class IntervalMethod(StrEnum):
     """How the interval around a stratified estimate is computed."""
 
-    JEFFREYS_BETA = "jeffreys_beta"  # a Beta centred on the estimate, with the strata's Jeffreys variances
+    JEFFREYS_EFFECTIVE = "jeffreys_effective"  # Jeffreys on the design's effective sample size (the default)
+    JEFFREYS_EFFECTIVE_RAW = (
+        "jeffreys_effective_raw"  # the same from the raw rates (n when they vary not): upper ends too low
+    )
+    JEFFREYS_BETA = (
+        "jeffreys_beta"  # a Beta centred on the estimate, with the strata's Jeffreys variances: too cautious
+    )
     JEFFREYS_POSTERIOR = "jeffreys_posterior"  # the same, centred on the Jeffreys mean: lower bounds too high
     KORN_GRAUBARD = "korn_graubard"  # Clopper-Pearson on the design's effective sample size
     WALD = "wald"  # the normal interval: shown for comparison only, it fails at small counts
@@ -89,7 +100,7 @@ def estimate_prevalence(
     strata: Sequence[StratumCount],
     *,
     confidence: float = CONFIDENCE,
-    method: IntervalMethod = IntervalMethod.JEFFREYS_BETA,
+    method: IntervalMethod = IntervalMethod.JEFFREYS_EFFECTIVE,
     min_violating: int = MIN_VIOLATING,
 ) -> PrevalenceEstimate:
     """The stratified estimate of prevalence and its interval (or upper limit) from the strata's counts."""
@@ -106,7 +117,11 @@ def estimate_prevalence(
     upper_limit = violating < min_violating
     alpha = 1 - confidence
     tails = (0.0, 1 - alpha) if upper_limit else (alpha / 2, 1 - alpha / 2)
-    if method is IntervalMethod.JEFFREYS_BETA:
+    if method is IntervalMethod.JEFFREYS_EFFECTIVE:
+        low, high = _jeffreys_effective(share, n, y, prevalence, tails)
+    elif method is IntervalMethod.JEFFREYS_EFFECTIVE_RAW:
+        low, high = _jeffreys_effective(share, n, y, prevalence, tails, smoothed=False)
+    elif method is IntervalMethod.JEFFREYS_BETA:
         low, high = _jeffreys_beta(share, n, y, tails, centre=prevalence if violating else None)
     elif method is IntervalMethod.JEFFREYS_POSTERIOR:
         low, high = _jeffreys_beta(share, n, y, tails)
@@ -143,6 +158,33 @@ def _jeffreys_beta(
         mean = centre  # else (everything found, or nearly) no Beta has that mean and variance: keep Jeffreys'
     common = mean * (1 - mean) / variance - 1
     low, high = stats.beta.ppf(tails, mean * common, (1 - mean) * common)
+    return float(low), float(high)
+
+
+def _jeffreys_effective(
+    share: np.ndarray,
+    n: np.ndarray,
+    y: np.ndarray,
+    prevalence: float,
+    tails: tuple[float, float],
+    *,
+    smoothed: bool = True,
+) -> tuple[float, float]:
+    """Jeffreys' interval, Beta(x + 1/2, m - x + 1/2), on the design's effective sample size m (the size
+    of a simple random sample with the stratified estimate's variance, Kish; Korn and Graubard) and
+    x = p m found in it.
+
+    m comes from the strata's Jeffreys-smoothed rates (y_h + 1/2) / (n_h + 1): the raw rates give a
+    stratum where nothing was found no variance, so a few finds in a small high-score stratum would
+    make m far too large (upper limits too low), and nothing found at all no m. With one stratum,
+    m = n: statsmodels' Jeffreys interval for x of n. `smoothed=False`, the raw rates (and m = n when
+    their variance is zero), is kept for the comparison."""
+    rate = (y + 0.5) / (n + 1) if smoothed else y / n
+    mean = float(np.sum(share * rate))
+    variance = float(np.sum(share**2 * rate * (1 - rate) / n))
+    effective = mean * (1 - mean) / variance if variance > 0 else float(n.sum())
+    found = prevalence * effective
+    low, high = stats.beta.ppf(tails, found + 0.5, effective - found + 0.5)
     return float(low), float(high)
 
 
