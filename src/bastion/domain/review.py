@@ -16,6 +16,13 @@ class JobKind(StrEnum):
     QA = "qa"
     PREVALENCE = "prevalence"
 
+    @property
+    def measures(self) -> bool:
+        """A job that measures (a QA re-review, a prevalence label): its decision is never enforced, and
+        it cannot be escalated (escalated, it would be handled as a normal job). Golden jobs are of the
+        kinds they pass for, so that nothing tells them apart."""
+        return self in (JobKind.QA, JobKind.PREVALENCE)
+
 
 class JobStatus(StrEnum):
     OPEN = "open"  # waiting for a reviewer

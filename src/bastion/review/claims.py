@@ -40,6 +40,7 @@ from bastion.auth.users import principal_of
 from bastion.clock import as_utc, utc_midnight
 from bastion.domain.access import Permission
 from bastion.domain.events import EventEntity, EventKind, NewEvent
+from bastion.domain.review import JobKind
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from bastion.review.access import is_vendor_only, may_work, require_queue_access
@@ -417,12 +418,23 @@ def resume(session: Session, job_pk: int, reviewer: Principal, *, now: datetime)
 
 
 def escalate(session: Session, job_pk: int, reviewer: Principal, *, now: datetime, note: str) -> Job:
-    """Send the job to the escalation queue with a note; returns the job now waiting there."""
+    """Send the job to the escalation queue with a note; returns the job now waiting there.
+
+    Refused (Conflict) for a job that measures (`JobKind.measures`: a QA re-review, a prevalence label)
+    and for a job already in the escalation queue."""
     if not note.strip():
         raise InvalidInput("an escalation needs a note", [FieldError("note", "say what the escalation is about")])
     job = leased_job(session, job_pk, reviewer, now)
+    if JobKind(job.kind).measures:
+        raise Conflict(
+            f"job {job_pk} is a {job.kind} job: it measures and cannot be escalated; decide it "
+            "(the decision is never enforced)"
+        )
     config = current_review_config(session).config
     target = config.queue(config.escalation_queue)
+    if job.queue == target.name:
+        # Else the open job found below would be this one, cancelled and folded into itself.
+        raise Conflict(f"job {job_pk} is already in the escalation queue {target.name}; decide it or skip it")
     existing = open_job(session, target.name, job.subject_type, job.subject_pk)
     if existing is not None:
         # The subject is already escalated: fold this job into that one.

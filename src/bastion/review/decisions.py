@@ -92,7 +92,7 @@ class TakenJob:
     @property
     def measures_quality(self) -> bool:
         """A QA re-review, a golden job or a prevalence label: its decision measures, never enforced."""
-        return self.kind in (JobKind.QA, JobKind.PREVALENCE) or self.golden_pk is not None
+        return JobKind(self.kind).measures or self.golden_pk is not None
 
 
 @dataclass(slots=True)
@@ -565,6 +565,13 @@ def _validate(
         if choice.action not in APPEAL_VERDICTS:
             errors.append(FieldError("action", f"an appeal is decided with {' or '.join(APPEAL_VERDICTS)}"))
         record = policies.get(job.policy_hint) if job.policy_hint else None
+    elif choice.action == Action.ESCALATE and JobKind(job.kind).measures:
+        # Not "escalate the job instead": a job that measures cannot be escalated (claims.escalate).
+        errors.append(
+            FieldError(
+                "action", f"a {job.kind} job measures and cannot be escalated: choose the policy it violates, or none"
+            )
+        )
     elif choice.policy != NO_VIOLATION:
         record = policies.get(choice.policy)
         if record is None:

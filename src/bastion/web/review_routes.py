@@ -21,6 +21,7 @@ from bastion import charts
 from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.domain.policy import Action
+from bastion.domain.review import JobKind
 from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.http.context import AppContext, app_context
@@ -355,6 +356,8 @@ def console_values(
         "priority": sorted(view["priority"]["terms"].items(), key=lambda kv: -kv[1]),
         "author_attributes": attribute_rows(view["author"]["attributes"]),
         "account_actions": sorted(ACCOUNT_ACTIONS),
+        # claims.escalate refuses a job that measures, and one already in the escalation queue
+        "escalable": not JobKind(job.kind).measures and job.queue != current.escalation_queue,
         **choices,
     }
 
