@@ -26,6 +26,7 @@ from tests.insight.prevalence.test_rounds import DAY
 from tests.quality.qa_seed import decide_next, person, put_plan, seed_post
 
 LOGIN_CSRF = re.compile(r'name="login_csrf" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ESCALATE_BUTTON = 'data-open-dialog="escalate"'
 ESCALATE_DIALOG = 'id="dialog-escalate"'
 
@@ -107,6 +108,13 @@ def test_a_prevalence_job_cannot_be_escalated_and_its_page_offers_no_escalation(
     page = web.get(f"/review/jobs/{job['id']}")
     assert page.status_code == 200
     assert ESCALATE_BUTTON not in page.text and ESCALATE_DIALOG not in page.text
+    # A form posted anyway (an old page, a hand-made request) is refused on the page, the job left as it was.
+    token = CSRF.search(page.text)
+    assert token is not None
+    posted = web.post(f"/review/jobs/{job['id']}/escalate", data={"note": "please look", "csrf_token": token.group(1)})
+    assert posted.status_code == 409 and "cannot be escalated" in posted.text
+    with database.transaction() as session:
+        assert session.get_one(Job, job["id"]).queue == "prevalence"
 
 
 def test_a_job_in_the_escalation_queue_is_not_folded_into_itself(
