@@ -1,0 +1,1 @@
+"""Investigations: coordinated networks of actors (more to come: cases, the entity graph, evidence)."""
