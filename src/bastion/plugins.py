@@ -69,6 +69,7 @@ BUILT_IN_AREAS = (
     "bastion.areas.models",
     "bastion.areas.quality",
     "bastion.areas.insight",
+    "bastion.areas.investigate",
 )
 
 

@@ -25,6 +25,7 @@ COMMANDS = (
     "trends",
     "prevalence",
     *("metrics", "report", "export", "sql", "recommend"),
+    "investigate",
 )
 
 

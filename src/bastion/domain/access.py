@@ -37,6 +37,7 @@ class Permission(StrEnum):
     INSIGHT_READ = "insight.read"  # metrics, dashboards, trends, recommendations, reports, exports
     INSIGHT_SQL = "insight.sql"  # the read-only SQL console and its saved queries
     INSIGHT_MANAGE = "insight.manage"  # act on a recommendation, run a prevalence round
+    INVESTIGATE_READ = "investigate.read"  # coordinated networks: accounts and the devices and IPs tying them
 
 
 _HUMAN_READERS = {Permission.POLICY_READ}
@@ -59,7 +60,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.INVESTIGATOR: frozenset(
         _HUMAN_READERS
-        | {Permission.SUBJECT_READ, Permission.DECISION_READ, Permission.REVIEW_WORK, Permission.INSIGHT_READ}
+        | {
+            Permission.SUBJECT_READ,
+            Permission.DECISION_READ,
+            Permission.REVIEW_WORK,
+            Permission.INSIGHT_READ,
+            Permission.INVESTIGATE_READ,
+        }
     ),
     Role.QA: frozenset(
         _HUMAN_READERS
