@@ -94,6 +94,20 @@ def test_a_campus_behind_one_ip_is_not_a_network() -> None:
     assert platform.detect() == []
 
 
+def test_busy_students_meeting_in_a_popular_text_by_chance_are_not_a_network() -> None:
+    """Students behind the campus IP who each post a popular text sixty times a fortnight meet within ten
+    minutes of each other now and then: chance explains it, so the text does not tie them."""
+    platform = Platform()
+    students = platform.campus(40)
+    rng = random.Random(11)
+    for student in students:
+        for _ in range(60):
+            platform.posts.append(Post(student, T0 + timedelta(seconds=rng.randrange(14 * 86_400)), POPULAR))
+    assert platform.detect() == []
+    # Counting the meetings without asking chance would have tied them.
+    assert platform.detect(min_timing_surprise=0) != []
+
+
 def test_a_newsroom_linking_its_employer_is_not_a_network() -> None:
     platform = Platform()
     platform.newsroom(10)
@@ -174,9 +188,27 @@ def test_values_shared_by_too_many_actors_tie_nobody() -> None:
 
 def test_settings_name_each_bad_field() -> None:
     with pytest.raises(InvalidInput) as caught:
-        DetectionSettings(min_kinds=0, max_carriers=1, burst_window=timedelta(0), min_members=1, min_score=-1)
+        DetectionSettings(
+            min_kinds=0,
+            max_carriers=1,
+            burst_window=timedelta(0),
+            creation_window=timedelta(0),
+            min_occasions=0,
+            min_timing_surprise=-1,
+            min_members=1,
+            min_score=-1,
+        )
     fields = {e.path for e in caught.value.errors}
-    assert fields == {"min_kinds", "max_carriers", "burst_window", "min_members", "min_score"}
+    assert fields == {
+        "min_kinds",
+        "max_carriers",
+        "burst_window",
+        "creation_window",
+        "min_occasions",
+        "min_timing_surprise",
+        "min_members",
+        "min_score",
+    }
 
 
 def test_an_actor_listed_twice_is_refused() -> None:

@@ -8,10 +8,10 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.stats import binom, hypergeom  # type: ignore[import-untyped]
+from scipy.stats import binom, hypergeom, poisson  # type: ignore[import-untyped]
 
 from bastion.investigate.images import image_clusters
-from bastion.investigate.surprise import binomial_surprise, shared_value_surprise
+from bastion.investigate.surprise import binomial_surprise, poisson_surprise, shared_value_surprise
 
 
 @given(
@@ -46,6 +46,13 @@ def test_binomial_surprise_is_the_binomial_tail(trials: int, successes: int, cha
     if tail > 1e-250:
         expected = max(0.0, -math.log10(tail)) if successes <= trials else 0.0
         assert binomial_surprise(trials, successes, chance) == pytest.approx(expected, abs=1e-6)
+
+
+@given(expected=st.floats(0.0001, 30.0), at_least=st.integers(1, 40))
+def test_poisson_surprise_is_the_poisson_tail(expected: float, at_least: int) -> None:
+    tail = poisson.sf(at_least - 1, expected)
+    if tail > 1e-250:
+        assert poisson_surprise(expected, at_least) == pytest.approx(max(0.0, -math.log10(tail)), abs=1e-6)
 
 
 def _flip(value: int, bits: int, rng: random.Random) -> str:

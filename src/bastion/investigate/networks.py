@@ -9,9 +9,10 @@ Pure: actors and posts in (see `traits`), networks out. Why it is built this way
   kinds (device, address, link, content; see `TieKind`). Ordinary look-alikes share one thing for one
   innocent reason (the campus's IP, the newsroom's website) and nothing else, so they are never linked,
   however many of them there are. A ring behind such an IP is still found: its members share more.
-- **Content ties are co-timed.** Posts in one near-duplicate cluster (text, or an image a few bits apart)
-  tie their authors when they fall within `burst_window` of each other: coordination posts in bursts.
-  Sharing a cluster at other times only corroborates a tie made another way.
+- **Content ties are co-timed, beyond chance.** Posts in one near-duplicate cluster (text, or an image a
+  few bits apart) tie their authors when both posted it within `burst_window` of each other on
+  `min_occasions` separate occasions, more often than two accounts posting that often would meet by
+  chance (see `co_timed_pairs`): coordination posts in bursts, again and again.
 - **Background is ignored.** A value carried by more than `max_carriers` actors (a link hub, a mobile
   carrier's gateway, a meme) ties nobody: its weight is negligible and its pairs would cost n².
 - **Clusters** are the connected components of the corroborated graph (networkx), of `min_members` or more.
@@ -37,7 +38,7 @@ import networkx as nx
 
 from bastion.errors import FieldError, InvalidInput
 from bastion.investigate.images import image_clusters
-from bastion.investigate.surprise import binomial_surprise, shared_value_surprise
+from bastion.investigate.surprise import binomial_surprise, poisson_surprise, shared_value_surprise
 from bastion.investigate.traits import ATTRIBUTE_KIND, ActorTraits, Post, TieKind
 
 KINDS = tuple(TieKind)
@@ -59,6 +60,7 @@ class DetectionSettings:
     burst_window: timedelta = timedelta(minutes=10)
     creation_window: timedelta = timedelta(hours=24)
     min_occasions: int = 2
+    min_timing_surprise: float = 3.0
     min_members: int = 3
     min_score: float = 6.0
 
@@ -74,6 +76,8 @@ class DetectionSettings:
             errors.append(FieldError("creation_window", "must be longer than zero"))
         if self.min_occasions < 1:
             errors.append(FieldError("min_occasions", f"must be 1 or more, got {self.min_occasions}"))
+        if not self.min_timing_surprise >= 0:
+            errors.append(FieldError("min_timing_surprise", f"must be zero or more, got {self.min_timing_surprise}"))
         if self.min_members < 2:
             errors.append(FieldError("min_members", f"must be 2 or more, got {self.min_members}"))
         if not self.min_score >= 0:
@@ -204,21 +208,18 @@ def tie_graph(index: _Index, settings: DetectionSettings) -> nx.Graph:
     count = len(index.actors)
     pairs: dict[int, list[float]] = {}
     slot = {kind: KINDS.index(kind) for kind in KINDS}
-    occasions: dict[int, tuple[int, float, float]] = {}
     for value, carriers in index.carriers.items():
         n = len(carriers)
         if n < 2 or n > settings.max_carriers or value[0] not in TIE_ATTRIBUTES:
             continue
         weight = 1.0 / (n - 1)
         if value[0] in CONTENT_ATTRIBUTES:
-            _co_timed(occasions, index.posts_of_value[value], settings.burst_window.total_seconds(), count, weight)
+            for a, b in co_timed_pairs(index.posts_of_value[value], settings):
+                _tie(pairs, a * count + b, slot[TieKind.CONTENT], weight)
             continue
         where = slot[ATTRIBUTE_KIND[value[0]]]
         for a, b in combinations(carriers, 2):
             _tie(pairs, a * count + b, where, weight)
-    for key, (times, _, weight) in occasions.items():
-        if times >= settings.min_occasions:
-            _tie(pairs, key, slot[TieKind.CONTENT], weight)
     graph = nx.Graph()
     for key, weights in pairs.items():
         kinds = sum(1 for w in weights if w > 0)
@@ -236,28 +237,38 @@ def _tie(pairs: dict[int, list[float]], key: int, where: int, weight: float) -> 
         weights[where] = weight
 
 
-def _co_timed(
-    occasions: dict[int, tuple[int, float, float]],
-    found: list[tuple[float, int]],
-    window: float,
-    count: int,
-    weight: float,
-) -> None:
-    """Count, for each pair of authors, the separate occasions (more than `window` apart) on which both
-    posted this near-duplicate within `window` of each other."""
+def co_timed_pairs(found: Sequence[tuple[float, int]], settings: DetectionSettings) -> list[tuple[int, int]]:
+    """The pairs of authors (lower position first) whom one near-duplicate's posts tie: both posted it within
+    the burst window of each other on `min_occasions` separate occasions (more than a window apart), and
+    more often than chance explains. Chance: had the two posted their posts of it at random moments over
+    the time it was posted at all, they would meet about p_a * p_b * 2 * window / span times (Poisson); a
+    tie needs occasions that chance gives less than once in 10^`min_timing_surprise`. Two busy accounts
+    posting a popular text all day meet often; a burst of fresh accounts does not meet by chance."""
+    window = settings.burst_window.total_seconds()
     ordered = sorted(found)
+    span = max(window, ordered[-1][0] - ordered[0][0]) if ordered else window
+    posted: dict[int, int] = {}
+    for _, author in ordered:
+        posted[author] = posted.get(author, 0) + 1
+    occasions: dict[tuple[int, int], tuple[int, float]] = {}
     for i, (at, a) in enumerate(ordered):
         for later, b in ordered[i + 1 :]:
             if later - at > window:
                 break
             if a == b:
                 continue
-            key = min(a, b) * count + max(a, b)
-            times, last, heaviest = occasions.get(key, (0, -math.inf, 0.0))
-            if abs(at - last) > window:
-                occasions[key] = (times + 1, at, max(heaviest, weight))
-            elif weight > heaviest:
-                occasions[key] = (times, last, weight)
+            pair = (a, b) if a < b else (b, a)
+            times, last = occasions.get(pair, (0, -math.inf))
+            if at - last > window:
+                occasions[pair] = (times + 1, at)
+    tied: list[tuple[int, int]] = []
+    for (a, b), (times, _) in occasions.items():
+        if times < settings.min_occasions:
+            continue
+        expected = posted[a] * posted[b] * 2 * window / span
+        if poisson_surprise(expected, times) >= settings.min_timing_surprise:
+            tied.append((a, b))
+    return tied
 
 
 def _describe(index: _Index, graph: nx.Graph, settings: DetectionSettings) -> Network:

@@ -48,3 +48,14 @@ def binomial_surprise(trials: int, successes: int, chance: float) -> float:
         _log_choose(trials, x) + x * log_p + (trials - x) * log_q for x in range(min(successes, trials), trials + 1)
     ]
     return max(0.0, -_log_sum(terms) / LN10)
+
+
+def poisson_surprise(expected: float, at_least: int) -> float:
+    """-log10 P(X >= at_least), X Poisson with mean `expected`."""
+    if at_least <= 0:
+        return 0.0
+    if expected <= 0.0:
+        return 300.0
+    log_mean = math.log(expected)
+    terms = [x * log_mean - expected - math.lgamma(x + 1) for x in range(at_least, at_least + 200)]
+    return max(0.0, -_log_sum(terms) / LN10)
