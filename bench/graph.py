@@ -6,8 +6,9 @@
    posts over 14 days) generated in memory, not written to a store (writing it through ingest takes about
    five minutes more and is `bench/simulate.py`'s business). Each post's text is placed by the project's own
    near-duplicate index (`bastion.match.neardup.ClusterIndex`, what detection does on ingest), so the text
-   clusters are the ones a store would hold; clusters of one item are dropped, as the store's reader drops
-   them. The detector's input (actors and the posts with a text cluster or an image) is pickled.
+   clusters are the ones a store would hold; clusters of one item, and clusters with more authors than can
+   tie anyone (`max_carriers`), are left out, as the store's reader leaves them out. The detector's input
+   (actors and the posts with a text cluster or an image) is pickled.
 2. **Ours**: `detect_networks` on the whole input in a process of its own: wall and CPU seconds of the
    detection alone, and peak memory (the process's peak resident size, and what it held once the input was
    loaded). Recall and precision against the planted networks, and the benign clusters reported.
@@ -84,19 +85,27 @@ def build_input(scale: str, seed: int) -> tuple[list[ActorTraits], list[Post], d
                     place()
     place()
     sizes: dict[int, int] = {}
+    authors: dict[int, set[str]] = {}
     cluster_of: dict[int, int] = {}
-    for _, posted, key, _ in raw:
+    for author, posted, key, _ in raw:
         if key in index:
             cluster = index.placement(key, posted).cluster
             cluster_of[key] = cluster
             sizes[cluster] = sizes.get(cluster, 0) + 1
+            authors.setdefault(cluster, set()).add(author)
+    # As the store's reader does: clusters of one item, and clusters with more authors than can tie anyone,
+    # are left out.
+    most = DetectionSettings().max_carriers
+    kept = {c for c, size in sizes.items() if size >= 2 and len(authors[c]) <= most}
+    crowded = sum(size for c, size in sizes.items() if size >= 2 and len(authors[c]) > most)
+    del authors
     posts: list[Post] = []
     for author, posted, key, pdq in raw:
         cluster = cluster_of.get(key)
-        text_cluster = str(cluster) if cluster is not None and sizes[cluster] >= 2 else None
+        text_cluster = str(cluster) if cluster is not None and cluster in kept else None
         if text_cluster is not None or pdq is not None:
             posts.append(Post(author, posted, text_cluster, pdq))
-    return actors, posts, world.truth() | {"content_items": len(raw)}
+    return actors, posts, world.truth() | {"content_items": len(raw), "crowded_posts": crowded}
 
 
 def run_ours(path: Path, min_score: float) -> dict[str, Any]:
@@ -223,7 +232,9 @@ def main() -> int:
     actors, posts, truth = build_input(args.scale, args.seed)
     print(
         f"input: {len(actors):,} actors, {truth['content_items']:,} content items, {len(posts):,} posts with a text "
-        f"cluster or an image; built in {time.perf_counter() - began:.0f} s (generation and near-duplicate placement)"
+        f"cluster or an image ({truth['crowded_posts']:,} posts of clusters with over "
+        f"{DetectionSettings().max_carriers:,} authors left out); built in {time.perf_counter() - began:.0f} s "
+        "(generation and near-duplicate placement)"
     )
     folder = Path(tempfile.mkdtemp(prefix="bench-graph-"))
     whole, sample_file = folder / "whole.pickle", folder / "sample.pickle"

@@ -124,3 +124,13 @@ def test_an_actor_record_s_traits_ignore_what_is_not_text() -> None:
     )
     assert (traits.devices, traits.ips, traits.urls) == (("d1",), ("1.2.3.4",), ("https://x.example/",))
     assert actor_traits("a2", START, ["not", "a", "record"]).values() == []
+
+
+def test_clusters_with_more_authors_than_the_limit_are_left_out(database: Database) -> None:
+    _platform(database)
+    with database.transaction() as session:
+        kept = read_traits(session, max_authors=6)[1]
+        crowded = read_traits(session, max_authors=5)[1]
+        since = read_traits(session, since=BURSTS[1], max_authors=5)[1]
+    assert {p.actor_id for p in kept} == set(RING) and all(p.text_cluster for p in kept)
+    assert crowded == [] and since == []

@@ -34,7 +34,8 @@ def find_networks(
 ) -> NetworkReport:
     """The coordinated networks among the actors (those active since `since`, when given), best first."""
     principal.require(Permission.INVESTIGATE_READ)
-    actors, posts = read_traits(session, since=since)
+    settings = settings or DetectionSettings()
+    actors, posts = read_traits(session, since=since, max_authors=settings.max_carriers)
     return NetworkReport(since, len(actors), len(posts), detect_networks(actors, posts, settings))
 
 
