@@ -153,7 +153,7 @@ def detect_networks(
     """The networks among `actors`, the highest score first. `posts` by actors not in `actors` are ignored."""
     settings = settings or DetectionSettings()
     index = _build_index(actors, posts)
-    graph = tie_graph(index, settings)
+    graph = _tie_graph(index, settings)
     networks: list[Network] = []
     for component in nx.connected_components(graph):
         if len(component) < settings.min_members:
@@ -202,7 +202,7 @@ def _build_index(actors: Sequence[ActorTraits], posts: Iterable[Post]) -> _Index
     return index
 
 
-def tie_graph(index: _Index, settings: DetectionSettings) -> nx.Graph:
+def _tie_graph(index: _Index, settings: DetectionSettings) -> nx.Graph:
     """The corroborated ties: an edge between two actors who share values of `min_kinds` kinds or more,
     weighted by the sum over kinds of the heaviest shared value's 1/(n-1)."""
     count = len(index.actors)
