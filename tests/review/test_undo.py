@@ -17,9 +17,6 @@ from bastion.domain.happened import DecisionWithdrawn
 from bastion.domain.subjects import IngestKind
 from bastion.errors import Conflict, Forbidden
 from bastion.ingest.service import ingest
-from bastion.metrics.listing import list_jobs
-from bastion.metrics.selection import JobSelection
-from bastion.metrics.throughput import decisions_by_reviewer
 from bastion.plugins import hookimpl, plugin_manager
 from bastion.policy.service import current_policies
 from bastion.review import claims
@@ -28,8 +25,11 @@ from bastion.review.claims import exposure_today
 from bastion.review.config_store import current_review_config, load_review_config
 from bastion.review.decisions import Choice, decide
 from bastion.review.jobs import JobStatus
+from bastion.review.supervisor import overview
 from bastion.review.undo import undo_decision, undo_offer
 from bastion.review.webhooks import claim_due
+from bastion.review.workload.listing import list_jobs
+from bastion.review.workload.selection import JobSelection
 from bastion.store.database import Database
 from bastion.store.schema import (
     AuditRecord,
@@ -362,11 +362,11 @@ def test_a_withdrawn_decision_is_not_counted_for_its_reviewer(database: Database
     decision = _decide_next(database, rita, clock())
     with database.transaction() as session:
         config = current_review_config(session).config
-        before = decisions_by_reviewer(session, config, JobSelection(), start=clock() - timedelta(days=1), now=clock())
+        before = overview(session, config, now=clock(), window=timedelta(days=1)).reviewers
         assert [(r.reviewer, r.decisions) for r in before] == [("rita", 1)]
         undo_decision(session, decision.pk, rita, now=clock())
     with database.transaction() as session:
-        after = decisions_by_reviewer(session, config, JobSelection(), start=clock() - timedelta(days=1), now=clock())
+        after = overview(session, config, now=clock(), window=timedelta(days=1)).reviewers
         behind = JobSelection(reviewer="rita", decision_from=clock() - timedelta(days=1))
         listed = list_jobs(session, config, behind, now=clock())
     assert after == [] and listed.total == 0  # the number and the list behind it agree

@@ -25,7 +25,7 @@ from bastion.detect.context import DetectionItem
 from bastion.detect.pipeline import Detector, load_items
 from bastion.detect.signals import SignalScope
 from bastion.domain.detect import RuleMode
-from bastion.metrics.outcomes import review_outcomes, same_family
+from bastion.review.outcomes import review_outcomes, same_family
 from bastion.store.schema import ContentItem
 
 WARM_UP = timedelta(days=1)  # the longest velocity window

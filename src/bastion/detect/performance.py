@@ -24,7 +24,7 @@ from bastion.detect.backtest import Rate, wilson
 from bastion.domain.review import AppealStatus
 from bastion.domain.subjects import SubjectType
 from bastion.errors import NotFound
-from bastion.metrics.outcomes import review_outcomes, same_family
+from bastion.review.outcomes import review_outcomes, same_family
 from bastion.store.schema import (
     Appeal,
     ContentItem,

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bastion.domain.models import ModelVerdict
 from bastion.domain.policy import covers
-from bastion.metrics.outcomes import review_outcomes
 from bastion.models.measures import BinaryMeasures, binary_measures
+from bastion.review.outcomes import review_outcomes
 from bastion.store.schema import ModelScore
 
 

@@ -28,10 +28,10 @@ from bastion.domain.policy import covers
 from bastion.domain.review import JobKind
 from bastion.domain.subjects import SubjectType
 from bastion.errors import FieldError, InvalidInput
-from bastion.metrics.outcomes import review_outcomes
 from bastion.models.measures import best_threshold, binary_measures
 from bastion.models.text_classifier import FeatureSpec, Settings, TextClassifier, train_text_classifier
 from bastion.models.versions import add_version, check_name, check_policy, default_name
+from bastion.review.outcomes import review_outcomes
 from bastion.store.schema import ContentItem, Decision, Job, ModelVersion
 
 _IN_CHUNKS = 5_000  # keys sent in one IN list

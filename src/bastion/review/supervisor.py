@@ -1,8 +1,10 @@
 """The supervisor's overview: backlog, SLA, flow, who is working and the team's exposure, per queue.
 
 One service call feeds the supervisor page and its JSON twin (`GET /api/v1/review/overview`). The
-numbers are the shared metrics of `bastion.metrics` (definitions there and in docs/review.md), each
-over a `JobSelection`, so that `Overview.link` gives every number the address of the jobs behind it.
+figures are metrics of the insight layer (`supervisor_figures`; definitions in docs/insight.md), the
+rest is about people and jobs (`review.workload`: who is active, jobs nobody eligible can take, the
+team's exposure). Each number counts the jobs of a `JobSelection`, so that `Overview.link` gives it
+the address of the jobs behind it. Golden jobs (tests of reviewers) are counted in no figure.
 
 Filters: `policy` matches a job's policy and its children (`hate_speech` takes in
 `hate_speech.slurs`); `language` the job's language; `vendor` keeps the queues that vendor works,
@@ -19,20 +21,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.clock import utc_midnight
-from bastion.metrics.backlog import Backlog, backlog_by_queue, unreachable_by_queue
-from bastion.metrics.exposure import HarmExposure, team_exposure
-from bastion.metrics.selection import (
+from bastion.insight.metrics.backends import shared_store
+from bastion.policy.service import current_policies
+from bastion.review.config import QueueSpec, ReviewConfig
+from bastion.review.jobs import JobStatus
+from bastion.review.supervisor_figures import QueueFigures, Scope, supervisor_figures
+from bastion.review.workload.exposure import HarmExposure, team_exposure
+from bastion.review.workload.people import active_reviewers, unreachable_by_queue
+from bastion.review.workload.selection import (
+    AGE_BUCKETS,
     BUCKET_LABELS,
     SLA_STATES,
     JobSelection,
     eligible_languages,
     vendor_queues,
 )
-from bastion.metrics.sla import Attainment, decided_selection, share, sla_attainment
-from bastion.metrics.throughput import active_reviewers, decisions_by_reviewer, flow
-from bastion.policy.service import current_policies
-from bastion.review.config import QueueSpec, ReviewConfig
-from bastion.review.jobs import JobStatus
 from bastion.store.schema import Job, User
 
 __all__ = ["BUCKET_LABELS", "DEFAULT_WINDOW", "Overview", "OverviewFilters", "filter_options", "overview"]
@@ -131,7 +134,7 @@ class Overview:
         decided_in_period (with `period=` an index into `flow`).
         """
         base = self.selection.narrowed(queue=queue)
-        window = decided_selection(base, self.window_start)
+        window = base.narrowed(status="decided", decided_from=self.window_start)
         chosen = {
             "backlog": lambda: base.narrowed(status="backlog"),
             "open": lambda: base.narrowed(status="open"),
@@ -175,28 +178,29 @@ def overview(
 ) -> Overview:
     """The state of every queue (those of `filters.vendor` only, when given) and of the reviewers."""
     base = filters.selection
-    names = set(vendor_queues(config, filters.vendor))
-    specs = [q for q in config.queues if q.name in names]
+    names = vendor_queues(config, filters.vendor)
+    specs = [q for q in config.queues if q.name in set(names)]
     window_start = now - window
-    backlog = backlog_by_queue(session, config, base, now=now)
+    step, flow_start = _flow_span(window, now)
+    starts = [start for start, _ in _periods(flow_start, now, step)]
+    scope = Scope(tuple(names), filters.policy, filters.language, filters.vendor)
+    backend = shared_store(session.get_bind().engine.url)
+    figures = supervisor_figures(backend, config, scope, now=now, window_start=window_start, flow=starts, step=step)
     unreachable = unreachable_by_queue(session, config, base, eligible_languages(session, config), now=now)
-    decided = sla_attainment(session, config, base, start=window_start, now=now)
     active_by_queue = active_reviewers(session, config, base, now=now)
-    everyone_active: set[int] = set().union(*active_by_queue.values())
+    everyone_active: set[str] = set().union(*active_by_queue.values())
     reviewers = [
         ReviewerActivity(
-            r.reviewer, r.vendor, r.decisions, r.mean_seconds, r.last_decided_at, r.user_pk in everyone_active
+            r.reviewer, r.vendor, r.decisions, r.mean_seconds, r.last_decided_at, r.reviewer in everyone_active
         )
-        for r in decisions_by_reviewer(session, config, base, start=window_start, now=now)
+        for r in figures.reviewers
     ]
     queues = [
         _health(
             spec,
-            backlog.get(spec.name, Backlog()),
+            figures.queues.get(spec.name, QueueFigures()),
             unreachable.get(spec.name, 0),
-            decided.get(spec.name, Attainment(0, 0)),
             len(active_by_queue.get(spec.name, ())),
-            now,
         )
         for spec in specs
     ]
@@ -212,10 +216,10 @@ def overview(
         active_reviewers=len(everyone_active),
         decisions=sum(r.decisions for r in reviewers),
     )
-    step, flow_start = _flow_span(window, now)
+    ends = [*starts[1:], None]
     points = [
-        FlowPoint(p.start, p.end, p.inflow, p.decided)
-        for p in flow(session, config, base, start=flow_start, now=now, step=step)
+        FlowPoint(start, end, inflow, decided)
+        for start, end, inflow, decided in zip(starts, ends, figures.inflow, figures.decided, strict=True)
     ]
     return Overview(
         generated_at=now,
@@ -251,26 +255,39 @@ def filter_options(session: Session, config: ReviewConfig) -> FilterOptions:
     return FilterOptions(policies, languages, sorted(vendors))
 
 
-def _health(
-    spec: QueueSpec, backlog: Backlog, unreachable: int, decided: Attainment, active: int, now: datetime
-) -> QueueHealth:
-    oldest = backlog.oldest
+def _periods(start: datetime, now: datetime, step: timedelta) -> list[tuple[datetime, datetime | None]]:
+    """[start, start + step), …, [last start, open end): the last period reaches now and beyond."""
+    bounds: list[datetime] = []
+    moment = start
+    while moment < now:
+        bounds.append(moment)
+        moment += step
+    return [(b, bounds[i + 1] if i + 1 < len(bounds) else None) for i, b in enumerate(bounds)]
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole to four places; None when the whole is 0: no attainment to speak of, not 0 %."""
+    return round(part / whole, 4) if whole else None
+
+
+def _health(spec: QueueSpec, figures: QueueFigures, unreachable: int, active: int) -> QueueHealth:
+    oldest = figures.oldest_waiting_hours
     return QueueHealth(
         name=spec.name,
         title=spec.title,
         kind=spec.kind,
         sla_hours=spec.sla_hours,
-        backlog=backlog.total,
-        open=backlog.statuses.get(JobStatus.OPEN.value, 0),
-        claimed=backlog.statuses.get(JobStatus.CLAIMED.value, 0),
-        held=backlog.statuses.get(JobStatus.HELD.value, 0),
-        overdue=backlog.overdue,
-        oldest_age_hours=round((now - oldest).total_seconds() / 3600, 2) if oldest is not None else None,
-        age_buckets=dict(backlog.age_buckets),
-        sla_states={state: backlog.sla_states[state] for state in SLA_STATES},
+        backlog=figures.backlog,
+        open=figures.statuses.get(JobStatus.OPEN.value, 0),
+        claimed=figures.statuses.get(JobStatus.CLAIMED.value, 0),
+        held=figures.statuses.get(JobStatus.HELD.value, 0),
+        overdue=figures.sla_states.get("overdue", 0),
+        oldest_age_hours=round(oldest, 2) if oldest is not None else None,
+        age_buckets={b.label: figures.age_buckets.get(b.key, 0) for b in AGE_BUCKETS},
+        sla_states={state: figures.sla_states.get(state, 0) for state in SLA_STATES},
         unreachable=unreachable,
-        decided=decided.decided,
-        decided_in_sla=decided.in_sla,
-        sla_attainment=decided.share,
+        decided=figures.decided,
+        decided_in_sla=figures.decided_in_sla,
+        sla_attainment=share(figures.decided_in_sla, figures.decided),
         active_reviewers=active,
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bastion.charts import Bar, Chart, bars, grouped_columns, stacked_bars
-from bastion.metrics.selection import SLA_STATE_LABELS, SLA_STATES
 from bastion.review.supervisor import Overview
+from bastion.review.workload.selection import SLA_STATE_LABELS, SLA_STATES
 
 # On track: calm blue; due soon: amber; overdue: red, whatever the job's age.
 SLA_COLOURS = ("#4f8cff", "#f5a524", "#d92d20")

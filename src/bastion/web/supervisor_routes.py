@@ -17,12 +17,12 @@ from bastion.domain.access import Permission
 from bastion.errors import InvalidInput
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
-from bastion.metrics.listing import described, list_jobs, page_from
-from bastion.metrics.selection import AGE_BUCKETS, SLA_STATE_LABELS, STATUSES, selection_from
 from bastion.quality.scorecards import accuracy_by_reviewer, reports_of
 from bastion.review.config_store import current_review_config
 from bastion.review.supervisor import DEFAULT_WINDOW, OverviewFilters, filter_options, overview
 from bastion.review.supervisor_charts import supervisor_charts
+from bastion.review.workload.listing import described, list_jobs, page_from
+from bastion.review.workload.selection import AGE_BUCKETS, SLA_STATE_LABELS, STATUSES, selection_from
 from bastion.web.rendering import render_page
 
 router = APIRouter(include_in_schema=False)

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from bastion.insight.metrics import DIMENSIONS, ENFORCEMENT_REPORT, METRICS, compute, open_store
+from bastion.errors import InvalidInput
+from bastion.insight.metrics import DIMENSIONS, ENFORCEMENT_REPORT, METRICS, check_request, compute, open_store
 from bastion.store.database import Database
 from tests.insight.metrics.handmade import hours, plant
 
@@ -39,9 +40,12 @@ def test_the_enforcement_report_set_counted_by_hand(database: Database) -> None:
 
 def test_operations_counted_by_hand(database: Database) -> None:
     names = [n for n in METRICS if n not in ENFORCEMENT_REPORT]
-    row = metrics(database, names).iloc[0]
+    row = metrics(database, names, at=hours(40)).iloc[0]
     assert row.inflow == 3
-    assert row.backlog == 1
+    assert row.backlog == 1  # j3, opened at T+3h
+    assert row.oldest_waiting == pytest.approx(37)
+    assert (row.decided, row.decided_in_sla, row.decisions) == (2, 1, 2)
+    assert row.last_decision == pd.Timestamp(hours(30))
     assert row.sla_attainment == pytest.approx(0.5)  # j1 in time, j2 six hours late
     assert row.time_to_action_p50 == pytest.approx(5)  # 4, 5 and 30 hours after posting
     assert row.time_to_action_p90 == pytest.approx(25)  # interpolated, as percentile_cont
@@ -82,3 +86,50 @@ def test_every_metric_and_segment_is_documented() -> None:
     assert documented == set(METRICS)
     for dimension in DIMENSIONS:
         assert f"`{dimension}`" in section
+
+
+def test_the_backlog_at_a_moment_by_age_and_sla_state(database: Database) -> None:
+    plant(database)
+    with open_store(database) as backend:
+        then = compute(backend, ["backlog"], at=hours(2.5)).backlog.tolist()  # j1 and j2; j3 not yet opened
+        split = compute(
+            backend,
+            ["backlog", "oldest_waiting"],
+            by=["queue", "age", "sla_state"],
+            at=hours(26),
+            sla_hours={"hate-harassment": 24.0, "general": 24.0},
+        )
+        before = compute(backend, ["backlog"], at=hours(0.5)).backlog.tolist()
+    assert then == [2] and before == [0]
+    # j2 (general) waited 25 h and is past its deadline (T+24h); j3 waited 23 h, due at T+27h: less
+    # than a quarter of its queue's 24 h left.
+    rows = {(r.queue, r.age, r.sla_state): (r.backlog, r.oldest_waiting) for r in split.itertuples()}
+    assert rows == {("general", "48h", "overdue"): (2 - 1, 25.0), ("hate-harassment", "24h", "due_soon"): (1, 23.0)}
+
+
+def test_filters_and_new_bounds_on_the_same_compiled_query(database: Database) -> None:
+    plant(database)
+    with open_store(database) as backend:
+        assert compute(backend, ["inflow"], since=hours(1.5)).inflow.tolist() == [2]  # j1 at 2 h, j3 at 3 h
+        assert compute(backend, ["inflow"], since=hours(2.5)).inflow.tolist() == [1]  # the same SQL, a new bound
+        hate = compute(backend, ["inflow"], where={"policy": "hate_speech"}).inflow.tolist()
+        prefix = compute(backend, ["inflow"], where={"policy": "hate"}).inflow.tolist()  # not a parent
+        queues = compute(backend, ["inflow"], where={"queue": ["general", "scams-spam"]}).inflow.tolist()
+        acme = compute(backend, ["decisions"], by=["reviewer"], where={"vendor": "acme"})
+        decided = compute(backend, ["decided"], where={"vendor": "acme"})
+    assert hate == [2] and prefix == [0] and queues == [2]
+    assert acme[["reviewer", "decisions"]].values.tolist() == [["ana", 1]]
+    assert decided[["decided", "decided_in_sla"]].values.tolist() == [[1, 1]]  # j1, decided by ana of acme
+
+
+def test_filters_and_moments_are_checked(database: Database) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_request(["inflow", "oldest_waiting"], by=["age"], where={"vendor": "acme", "colour": "red"})
+    assert {(e.path, e.message) for e in refused.value.errors} == {
+        ("where.colour", "no segment named 'colour' to filter by"),
+        ("where.vendor", "inflow cannot be filtered by vendor"),
+        ("where.vendor", "oldest_waiting cannot be filtered by vendor"),
+        ("at", "oldest_waiting is measured at a moment: give one"),
+        ("by[0]", "inflow cannot be split by age"),
+        ("by[0]", "age is measured at a moment: give one (at)"),
+    }

@@ -15,11 +15,11 @@ from bastion.auth.principal import Principal
 from bastion.domain.access import Permission
 from bastion.http.context import AppContext, app_context
 from bastion.http.security import requires
-from bastion.metrics.listing import MAX_PAGE_SIZE, PAGE_SIZE, ListedJob, list_jobs
-from bastion.metrics.selection import selection_from
 from bastion.review.config_store import current_review_config
 from bastion.review.preferences import Preferences, preferences_of, save_preferences
 from bastion.review.supervisor import Overview, OverviewFilters, overview
+from bastion.review.workload.listing import MAX_PAGE_SIZE, PAGE_SIZE, ListedJob, list_jobs
+from bastion.review.workload.selection import selection_from
 
 router = api_router("review", "/api/v1/review")
 StrictFlag = Annotated[bool, Strict()] | None

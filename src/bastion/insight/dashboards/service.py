@@ -34,7 +34,7 @@ from bastion.insight.dashboards.model import (
     delta,
 )
 from bastion.insight.metrics import ENFORCEMENT_REPORT, METRICS, NONE, MetricsBackend, compute, open_store
-from bastion.metrics.selection import JobSelection
+from bastion.review.workload.selection import JobSelection
 from bastion.store.database import Database
 
 OPERATIONS = ("inflow", "backlog", "sla_attainment", "time_to_action", "handle_time", "automated_share")

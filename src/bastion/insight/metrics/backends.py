@@ -9,21 +9,31 @@
 
 Each returns a `MetricsBackend`: the Ibis connection and its tables bound to one schema (`tables.py`),
 so `compute` never asks which engine it runs on. Close it when done (it is a context manager).
+
+`shared_store(url)`: one backend over a store kept open for the process (a page that refreshes every
+minute should not attach the store each time), its queries run one at a time under a lock. On DuckDB
+and PostgreSQL, `MetricsBackend.execute` compiles a metric's SQL once per slice shape (`_COMPILED`)
+and binds the slice's moments as parameters; Spark runs the Ibis expression itself.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import pandas as pd
 from ibis.backends import BaseBackend
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from bastion.errors import BastionError, InvalidInput
+from bastion.insight.metrics.definitions import PARAMS, Metric, Slice
 from bastion.insight.metrics.tables import SCHEMAS, StoreTables, bind
 from bastion.store.database import Database
 
@@ -43,6 +53,45 @@ class MetricsBackend:
     connection: BaseBackend
     tables: StoreTables
     owns_connection: bool = True
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def execute(self, metric: Metric, piece: Slice) -> pd.DataFrame:
+        """`metric` over `piece`, as the engine returns it (`compute` normalises the types)."""
+        values = piece.bound()
+        if self.engine not in COMPILED_ENGINES:
+            expression = metric.build(self.tables, piece)
+            return expression.execute(params={PARAMS[name]: value for name, value in values.items()})
+        sql = self._compiled(metric, piece)
+        with self.lock:
+            if self.engine == "duckdb":
+                raw = self.connection.con
+                return raw.execute(sql, {n: v for n, v in values.items() if f"${n}" in sql}).df()
+            with self.connection.con.cursor() as cursor:
+                cursor.execute(sql, values)
+                names = [column.name for column in cursor.description or ()]
+                rows = [[float(v) if isinstance(v, Decimal) else v for v in row] for row in cursor.fetchall()]
+            return pd.DataFrame(rows, columns=names)
+
+    def _compiled(self, metric: Metric, piece: Slice) -> str:
+        key = (self.engine, self.source, metric.name, piece.shape())
+        with _COMPILED_LOCK:
+            sql = _COMPILED.get(key)
+            if sql is not None:
+                _COMPILED.move_to_end(key)
+                return sql
+        expression = metric.build(self.tables, piece)
+        names = list(piece.bound())
+        sql = str(self.connection.compile(expression, params={PARAMS[n]: _SENTINEL.format(n) for n in names}))
+        if self.engine == "postgresql":
+            sql = sql.replace("%", "%%")  # psycopg's placeholders: a literal % is written %%
+        for name in names:
+            placeholder = f"${name}" if self.engine == "duckdb" else f"%({name})s"
+            sql = sql.replace(f"'{_SENTINEL.format(name)}'", placeholder)
+        with _COMPILED_LOCK:
+            _COMPILED[key] = sql
+            while len(_COMPILED) > _COMPILED_LIMIT:
+                _COMPILED.popitem(last=False)
+        return sql
 
     def close(self) -> None:
         if self.owns_connection:
@@ -57,9 +106,60 @@ class MetricsBackend:
         self.close()
 
 
-def open_store(database: Database) -> MetricsBackend:
-    """The metrics over the store: DuckDB over a SQLite file, or PostgreSQL read-only."""
-    url = make_url(database.url)
+COMPILED_ENGINES = ("duckdb", "postgresql")  # run compiled SQL with bound parameters
+_SENTINEL = "bastion-param-{}"  # a parameter's stand-in while compiling; replaced by a placeholder
+_COMPILED: OrderedDict[tuple[object, ...], str] = OrderedDict()  # (engine, source, metric, shape) -> SQL
+_COMPILED_LIMIT = 1024
+_COMPILED_LOCK = threading.Lock()
+
+_SHARED: OrderedDict[str, MetricsBackend] = OrderedDict()
+_SHARED_LIMIT = 4
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_store(database: Database | str | URL) -> MetricsBackend:
+    """The metrics over a store, opened once per process and kept (the least recently used of more
+    than a few stores is closed). Do not close it; `release_shared` does, and tests call it."""
+    url = make_url(database.url if isinstance(database, Database) else database)
+    key = url.render_as_string(hide_password=False)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is not None and _alive(found):
+            _SHARED.move_to_end(key)
+            return found
+        if found is not None:
+            _SHARED.pop(key).close()
+        backend = open_store(key)
+        _SHARED[key] = backend
+        while len(_SHARED) > _SHARED_LIMIT:
+            _, oldest = _SHARED.popitem(last=False)
+            _closed_quietly(oldest)
+        return backend
+
+
+def release_shared() -> None:
+    """Close every shared backend."""
+    with _SHARED_LOCK:
+        while _SHARED:
+            _closed_quietly(_SHARED.popitem()[1])
+
+
+def _alive(backend: MetricsBackend) -> bool:
+    if backend.engine != "postgresql":
+        return True
+    return not backend.connection.con.closed  # e.g. the server ended it
+
+
+def _closed_quietly(backend: MetricsBackend) -> None:
+    try:
+        backend.close()
+    except Exception:  # a connection the server already ended: nothing left to close
+        return
+
+
+def open_store(database: Database | str) -> MetricsBackend:
+    """The metrics over the store (or its URL): DuckDB over a SQLite file, or PostgreSQL read-only."""
+    url = make_url(database.url if isinstance(database, Database) else database)
     if url.get_backend_name() == "sqlite":
         return _duckdb_over_sqlite(url.database)
     if url.get_backend_name() == "postgresql":

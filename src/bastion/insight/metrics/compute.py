@@ -1,15 +1,29 @@
-"""Run a set of metrics on one backend, split by segments and a time grain, into one pandas table."""
+"""Run a set of metrics on one backend, split by segments and a time grain, into one pandas table.
+
+Each metric's SQL is compiled once per backend kind and slice shape (`Slice.shape`: segments, grain,
+filters, which moments are bound) and its moments bound as parameters: a page that refreshes asks
+the same questions with a new "now", and compiling with Ibis costs far more than running the query.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import pandas as pd
 
 from bastion.errors import FieldError, InvalidInput
 from bastion.insight.metrics.backends import MetricsBackend
-from bastion.insight.metrics.definitions import DIMENSIONS, GRAINS, METRICS, Metric, Slice, segment_names
+from bastion.insight.metrics.definitions import (
+    AT_SEGMENTS,
+    DIMENSIONS,
+    GRAINS,
+    METRICS,
+    Metric,
+    Slice,
+    segment_names,
+    where_of,
+)
 
 
 def check_request(
@@ -18,6 +32,9 @@ def check_request(
     grain: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    where: Mapping[str, str | Sequence[str]] | None = None,
+    at: datetime | None = None,
 ) -> list[Metric]:
     """The metrics asked for, or one error naming every bad field and why (in Bastion's words)."""
     errors: list[FieldError] = []
@@ -50,6 +67,22 @@ def check_request(
                 for m in chosen
                 if grain not in m.grains
             ]
+    for name, _ in where_of(where):
+        if name not in DIMENSIONS and name != "job_policy":
+            errors.append(FieldError(f"where.{name}", f"no segment named {name!r} to filter by"))
+        else:
+            errors += [
+                FieldError(f"where.{name}", f"{m.name} cannot be filtered by {name}")
+                for m in chosen
+                if name not in m.filters
+            ]
+    if at is None:
+        errors += [FieldError("at", f"{m.name} is measured at a moment: give one") for m in chosen if m.needs_at]
+        errors += [
+            FieldError(f"by[{i}]", f"{dimension} is measured at a moment: give one (at)")
+            for i, dimension in enumerate(by)
+            if dimension in AT_SEGMENTS
+        ]
     if since is not None and until is not None and since >= until:
         errors.append(FieldError("until", "must be after since"))
     if any(e.message.startswith("no metric named") for e in errors):
@@ -66,14 +99,23 @@ def compute(
     grain: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    *,
+    where: Mapping[str, str | Sequence[str]] | None = None,
+    at: datetime | None = None,
+    sla_hours: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """One row per segment (`period` first when a grain is asked, then `by` in order), one column per
     metric column; a count absent from a segment is 0, a rate or quantity with nothing to measure is
-    missing (NaN). Rows are sorted by their segments."""
-    chosen = check_request(metrics, by, grain, since, until)
-    piece = Slice(tuple(by), grain, since, until)
+    missing (NaN). Rows are sorted by their segments.
+
+    `where`: {segment: a value or the values it may take}; `policy` (and `job_policy`, the job's
+    policy of a decision) take in a policy's children. `at`: the moment of a count at one moment (the
+    backlog then, its jobs' age and SLA state). `sla_hours`: {queue: its SLA}, for the `sla_state` segment."""
+    chosen = check_request(metrics, by, grain, since, until, where=where, at=at)
+    hours = tuple(sorted((sla_hours or {}).items()))
+    piece = Slice(tuple(by), grain, since, until, where_of(where), at, hours)
     keys = segment_names(piece)
-    frames = [_normalised(metric.build(backend.tables, piece).execute(), metric, keys) for metric in chosen]
+    frames = [_normalised(backend.execute(metric, piece), metric, keys) for metric in chosen]
     merged = frames[0]
     for frame in frames[1:]:
         merged = merged.merge(frame, on=keys, how="outer") if keys else pd.concat([merged, frame], axis=1)
@@ -97,5 +139,10 @@ def _normalised(frame: pd.DataFrame, metric: Metric, keys: list[str]) -> pd.Data
         if key != "period":
             frame[key] = frame[key].astype("string").astype(object)
     for column in metric.columns:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        if metric.kind == "moment":
+            moment = pd.to_datetime(frame[column])
+            moment = moment.dt.tz_localize("UTC") if moment.dt.tz is None else moment.dt.tz_convert("UTC")
+            frame[column] = moment.astype("datetime64[us, UTC]")
+        else:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     return frame[[*keys, *metric.columns]]

@@ -14,10 +14,11 @@ one relation (or two, for a rate of two things) by the segments asked for.
 - `views_sampled`: sampled views with their weight and the item's segments; `violated_policy`: the
   policy of the item's standing action (the first in alphabetical order when there are several).
 - `jobs_opened`, `jobs_waiting`, `jobs_decided`: review jobs (golden jobs are tests of reviewers, not
-  work the platform asked for: left out), segmented as the job; `jobs_decided` carries `in_sla` and
-  the vendor of the final decision's reviewer.
-- `decisions_made`: decisions not taken back, with handle time, the decision's policy and the job's
-  segments.
+  work the platform asked for: left out), segmented as the job; `jobs_waiting` carries the job's
+  `status`, `sla_due_at` and `decided_at` (a backlog at a past moment needs them); `jobs_decided`
+  carries `in_sla` and the vendor of the final decision's reviewer.
+- `decisions_made`: decisions not taken back on real jobs (not golden ones), with handle time, the
+  decision's policy, the job's segments and policy (`job_policy`), and the reviewer's name and vendor.
 - `reports_filed`: reports on content items, with the report's policy and the item's segments, and
   whether the item was resolved (decided by review or actioned) and found violating (a standing action).
 """
@@ -166,10 +167,21 @@ def jobs_opened(t: StoreTables) -> Table:
     return jobs.select(at=jobs.created_at, **_job_segments(jobs))
 
 
-def jobs_waiting(t: StoreTables) -> Table:
+def jobs_waiting(t: StoreTables, *, since_decided: bool = False) -> Table:
+    """Jobs waiting now; with `since_decided`, also the jobs decided since (a backlog at a past moment:
+    those opened by then and not yet decided then)."""
     jobs = _real_jobs(t)
-    waiting = jobs.filter(jobs.status.isin(WAITING))
-    return waiting.select(at=waiting.created_at, **_job_segments(waiting))
+    waiting = jobs.status.isin(WAITING)
+    if since_decided:
+        waiting = waiting | ((jobs.status == JobStatus.DECIDED.value) & jobs.decided_at.notnull())
+    rows = jobs.filter(waiting)
+    return rows.select(
+        at=rows.created_at,
+        status=rows.status,
+        sla_due_at=rows.sla_due_at,
+        decided_at=rows.decided_at,
+        **_job_segments(rows),
+    )
 
 
 def jobs_decided(t: StoreTables) -> Table:
@@ -190,19 +202,23 @@ def jobs_decided(t: StoreTables) -> Table:
 
 
 def decisions_made(t: StoreTables) -> Table:
-    d, j, u = t.decisions, t.jobs, t.users
+    d, u = t.decisions, t.users
+    j = _real_jobs(t)
     made = d.filter(d.withdrawn_at.isnull())
     joined = made.join(j, made.job_pk == j.pk).left_join(u, made.reviewer_pk == u.pk)
     return joined.select(
         decision_pk=made.pk,
+        job_pk=made.job_pk,
         at=made.decided_at,
         seconds=made.seconds_spent,
         policy=made.policy_id,
+        job_policy=j.policy_hint,
         queue=j.queue,
         country=j.country,
         language=j.language,
         surface=j.surface,
         vendor=u.vendor,
+        reviewer=u.name,
     )
 
 

@@ -5,7 +5,8 @@ integers, PostgreSQL as `timestamptz` and `boolean`, a Parquet export as UTC tim
 session's timestamps: `bind` selects the columns below from each table and casts them to one schema,
 moments as UTC wall time without a zone, so every expression built on top compiles alike everywhere.
 
-Only what the metrics need is bound: no text of content or reports, no secrets of users.
+Only what the metrics need is bound: no text of content or reports, no secrets of users (their name
+and vendor only).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ SCHEMAS: Mapping[str, Mapping[str, dt.DataType]] = {
         "cancelled_at": MOMENT,
     },
     "appeals": {"pk": dt.int64, "action_pk": dt.int64, "filed_at": MOMENT, "status": dt.string},
-    "users": {"pk": dt.int64, "vendor": dt.string},
+    "users": {"pk": dt.int64, "name": dt.string, "vendor": dt.string},
 }
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from bastion.clock import as_utc
 from bastion.insight.recommend.model import Candidate, Evidence, Point, RecommendationKind
 from bastion.insight.recommend.providers import Window
-from bastion.metrics.outcomes import review_outcomes
+from bastion.review.outcomes import review_outcomes
 from bastion.store.database import Database
 from bastion.store.schema import Actor, ContentItem, Report, View
 

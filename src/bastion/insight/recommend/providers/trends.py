@@ -27,7 +27,7 @@ from bastion.clock import as_utc
 from bastion.domain.insight import TrendKind
 from bastion.insight.recommend.model import Action, ActionKind, Candidate, Evidence, Point, RecommendationKind
 from bastion.insight.recommend.providers import WEEK, Window
-from bastion.metrics.outcomes import review_outcomes
+from bastion.review.outcomes import review_outcomes
 from bastion.store.database import Database
 from bastion.store.schema import ContentItem
 from bastion.store.schema.insight import TrendAlert

@@ -4,6 +4,9 @@ Every number of the supervisor view is a count over a `JobSelection`, and links 
 with exactly that selection in its address. Counting and listing build their WHERE clause with the
 same `job_conditions`, so the listing holds as many jobs as the number said (a test checks it).
 
+A selection never takes in golden jobs (tests of reviewers, not work: the metrics leave them out too)
+unless `with_golden` says so: the team's exposure and who is active count every decision.
+
 Selections travel as query parameters (`?queue=general&status=backlog&overdue=1`). `selection_from`
 reads them with errors in Bastion's words, one per bad field, for the page and its JSON twin alike.
 """
@@ -23,6 +26,9 @@ from bastion.auth.users import principal_of
 from bastion.clock import as_utc
 from bastion.domain.access import Permission
 from bastion.errors import FieldError, InvalidInput
+from bastion.insight.metrics.definitions import AGE_BUCKETS as METRIC_AGE_BUCKETS
+from bastion.insight.metrics.definitions import DEFAULT_SLA_HOURS, DUE_SOON_SHARE
+from bastion.insight.metrics.definitions import SLA_STATES as METRIC_SLA_STATES
 from bastion.review.access import may_work
 from bastion.review.config import ReviewConfig
 from bastion.review.jobs import OPEN_STATES, JobStatus
@@ -45,19 +51,18 @@ class Bucket:
     upper: timedelta | None  # age below which a job falls in this bucket (and not an earlier one)
 
 
-AGE_BUCKETS = (
-    Bucket("1h", "<1 h", timedelta(hours=1)),
-    Bucket("24h", "<24 h", timedelta(hours=24)),
-    Bucket("48h", "<48 h", timedelta(hours=48)),
-    Bucket("older", "older", None),
+# The metrics layer's age buckets and SLA states (one definition), with the page's labels.
+_AGE_LABELS = {"1h": "<1 h", "24h": "<24 h", "48h": "<48 h", "older": "older"}
+AGE_BUCKETS = tuple(
+    Bucket(key, _AGE_LABELS[key], timedelta(hours=hours) if hours is not None else None)
+    for key, hours in METRIC_AGE_BUCKETS
 )
 BUCKET_LABELS = tuple(b.label for b in AGE_BUCKETS)
 
 # Where a waiting job stands against its SLA deadline. "Due soon": less than a quarter of its queue's
 # SLA left. Overdue is overdue whatever the job's age, so colours follow these, not the age buckets.
-SLA_STATES = ("on_track", "due_soon", "overdue")
+SLA_STATES = METRIC_SLA_STATES
 SLA_STATE_LABELS = {"on_track": "on track", "due_soon": "due soon", "overdue": "overdue"}
-DUE_SOON_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class JobSelection:
     reviewer: str | None = None
     harm_type: str | None = None
     unreachable: bool = False  # open, and no eligible reviewer speaks its language
+    with_golden: bool = False  # golden jobs too (exposure: every decision counts against the caps)
 
     def narrowed(self, **changes: Any) -> JobSelection:
         return replace(self, **changes)
@@ -118,7 +124,7 @@ class JobSelection:
 
 
 _TEXT_LIMITS = {"queue": 64, "policy": 128, "language": 16, "vendor": 128, "reviewer": 128, "harm_type": 64}
-_FLAGS = ("overdue", "unreachable")
+_FLAGS = ("overdue", "unreachable", "with_golden")
 _MOMENTS = ("created_from", "created_to", "decided_from", "decided_to", "decision_from", "decision_to")
 
 
@@ -197,7 +203,7 @@ def age_condition(key: str, now: datetime) -> ColumnElement[bool]:
 
 def due_soon_bound(config: ReviewConfig, queue: str, now: datetime) -> datetime:
     spec = config.by_name.get(queue)
-    hours = spec.sla_hours if spec is not None else 24.0
+    hours = spec.sla_hours if spec is not None else DEFAULT_SLA_HOURS
     return now + timedelta(hours=hours * DUE_SOON_SHARE)
 
 
@@ -260,6 +266,8 @@ def job_conditions(
         queues = [q for q in queues if q == s.queue]
     # Always the configured queues: the jobs of a queue since removed are counted nowhere, so listed nowhere.
     conditions: list[ColumnElement[bool]] = [Job.queue.in_(queues)]
+    if not s.with_golden:
+        conditions.append(Job.golden_pk.is_(None))
     if s.status is not None:
         conditions.append(Job.status.in_(STATUSES[s.status]))
     if s.policy:

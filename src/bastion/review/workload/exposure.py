@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bastion.clock import utc_midnight
-from bastion.metrics.selection import JobSelection, decision_conditions, job_conditions
 from bastion.review.config import ReviewConfig
+from bastion.review.workload.selection import JobSelection, decision_conditions, job_conditions
 from bastion.store.schema import Decision, Job
 
 NEAR_CAP = 0.8  # a reviewer at this share of a cap or more is "near" it
@@ -38,8 +38,8 @@ def team_exposure(
     session: Session, config: ReviewConfig, selection: JobSelection, *, now: datetime
 ) -> list[HarmExposure]:
     """Per harm type, today's decisions by the people (of `selection.vendor`, if set), most exposed first."""
-    today = selection.narrowed(decision_from=utc_midnight(now))
-    jobs = job_conditions(selection, config=config, now=now)
+    today = selection.narrowed(decision_from=utc_midnight(now), with_golden=True)
+    jobs = job_conditions(selection.narrowed(with_golden=True), config=config, now=now)
     made = [*decision_conditions(today), Decision.harm_type.is_not(None)]
     per_person = session.execute(
         select(Decision.harm_type, Decision.reviewer_pk, func.count())

@@ -15,10 +15,10 @@ from sqlalchemy import update
 from bastion.auth.users import add_user
 from bastion.domain.access import Role
 from bastion.errors import InvalidInput
-from bastion.metrics.listing import list_jobs
-from bastion.metrics.selection import AGE_BUCKETS, SLA_STATES, JobSelection, selection_from
 from bastion.review.config_store import current_review_config
 from bastion.review.supervisor import Overview, OverviewFilters, overview
+from bastion.review.workload.listing import list_jobs
+from bastion.review.workload.selection import AGE_BUCKETS, SLA_STATES, JobSelection, selection_from
 from bastion.store.database import Database
 from bastion.store.schema import User
 from tests.review.test_supervisor import NOW, Store, _known_world

@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bastion.errors import FieldError, InvalidInput
-from bastion.metrics.selection import (
+from bastion.review.config import ReviewConfig
+from bastion.review.workload.selection import (
     AGE_BUCKETS,
     SLA_STATE_LABELS,
     JobSelection,
     eligible_languages,
     job_conditions,
 )
-from bastion.review.config import ReviewConfig
 from bastion.store.schema import Job, User
 
 PAGE_SIZE = 50
@@ -136,6 +136,7 @@ _NAMES = {
     "reviewer": "reviewer",
     "harm_type": "harm type",
     "unreachable": "no eligible reviewer",
+    "with_golden": "golden jobs too",
 }
 
 
@@ -143,13 +144,17 @@ def described(selection: JobSelection) -> list[tuple[str, str, JobSelection]]:
     """(what, value, the selection without it) of each field set: the page's removable filter chips."""
     chips = []
     for name, value in selection.query().items():
-        shown = {"1": "yes", "0": "no"}.get(value, value) if name in ("overdue", "unreachable", "in_sla") else value
+        shown = (
+            {"1": "yes", "0": "no"}.get(value, value)
+            if name in ("overdue", "unreachable", "in_sla", "with_golden")
+            else value
+        )
         if name == "age":
             shown = next(b.label for b in AGE_BUCKETS if b.key == value)
         elif name == "sla":
             shown = SLA_STATE_LABELS[value]
         elif name.endswith(("_from", "_to")):
             shown = value.replace("T", " ").removesuffix("Z").removesuffix(":00") + " UTC"
-        default: Any = False if name in ("overdue", "unreachable") else None
+        default: Any = False if name in ("overdue", "unreachable", "with_golden") else None
         chips.append((_NAMES[name], shown, selection.narrowed(**{name: default})))
     return chips
