@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-import pandas as pd
-
-from bastion.insight.metrics import NONE, compute
+from bastion.insight.metrics import NONE, metric_rows
 from bastion.insight.metrics.backends import MetricsBackend
 from bastion.review.config import ReviewConfig
 
@@ -101,41 +100,52 @@ def supervisor_figures(
     step: timedelta,
 ) -> Figures:
     """Every figure of the overview; `flow`: the starts of the periods (of `step`), the last running now."""
+    with backend.snapshot(("jobs", "decisions", "users")):
+        return _figures(backend, config, scope, now=now, window_start=window_start, flow=flow, step=step)
+
+
+def _figures(
+    backend: MetricsBackend,
+    config: ReviewConfig,
+    scope: Scope,
+    *,
+    now: datetime,
+    window_start: datetime,
+    flow: Sequence[datetime],
+    step: timedelta,
+) -> Figures:
     queues: dict[str, QueueFigures] = {name: QueueFigures() for name in scope.queues}
     sla_hours = {spec.name: spec.sla_hours for spec in config.queues}
-    backlog = compute(
+    jobs, decided_where = scope.jobs(), scope.decided()
+    backlog = metric_rows(
         backend,
-        ["backlog"],
+        ["backlog", "oldest_waiting"],
         by=["queue", "status", "age", "sla_state"],
-        where=scope.jobs(),
+        where=jobs,
         at=now,
         sla_hours=sla_hours,
     )
-    for queue, status, age, state, n in backlog.itertuples(index=False):
+    for queue, status, age, state, n, hours in backlog:
         entry = queues.setdefault(str(queue), QueueFigures())
         entry.statuses[str(status)] = entry.statuses.get(str(status), 0) + int(n)
         entry.age_buckets[str(age)] = entry.age_buckets.get(str(age), 0) + int(n)
         entry.sla_states[str(state)] = entry.sla_states.get(str(state), 0) + int(n)
-    oldest = compute(backend, ["oldest_waiting"], by=["queue"], where=scope.jobs(), at=now)
-    for queue, hours in oldest.itertuples(index=False):
-        if not pd.isna(hours):
-            queues.setdefault(str(queue), QueueFigures()).oldest_waiting_hours = float(hours)
-    decided = compute(backend, ["decided"], by=["queue"], since=window_start, where=scope.decided())
-    for queue, n, in_sla in decided.itertuples(index=False):
+        if hours is not None:  # the oldest of the queue: the oldest of its groups
+            entry.oldest_waiting_hours = max(entry.oldest_waiting_hours or 0.0, float(hours))
+    for queue, n, in_sla in metric_rows(backend, ["decided"], by=["queue"], since=window_start, where=decided_where):
         entry = queues.setdefault(str(queue), QueueFigures())
         entry.decided, entry.decided_in_sla = int(n), int(in_sla)
+    grain = "hour" if step <= timedelta(hours=1) else "day"
     return Figures(
         queues=queues,
         reviewers=_reviewers(backend, scope, window_start),
-        inflow=_per_period(compute(backend, ["inflow"], grain=_grain(step), since=flow[0], where=scope.jobs()), flow),
-        decided=_per_period(
-            compute(backend, ["decided"], grain=_grain(step), since=flow[0], where=scope.decided()), flow
-        ),
+        inflow=_per_period(metric_rows(backend, ["inflow"], grain=grain, since=flow[0], where=jobs), flow),
+        decided=_per_period(metric_rows(backend, ["decided"], grain=grain, since=flow[0], where=decided_where), flow),
     )
 
 
 def _reviewers(backend: MetricsBackend, scope: Scope, since: datetime) -> list[ReviewerFigures]:
-    frame = compute(
+    rows = metric_rows(
         backend,
         ["decisions", "handle_time", "last_decision"],
         by=["reviewer", "vendor"],
@@ -147,24 +157,19 @@ def _reviewers(backend: MetricsBackend, scope: Scope, since: datetime) -> list[R
             reviewer=str(name),
             vendor=None if vendor == NONE else str(vendor),
             decisions=int(n),
-            mean_seconds=0.0 if pd.isna(seconds) else round(float(seconds), 1),
-            last_decided_at=last.to_pydatetime(),
+            mean_seconds=0.0 if seconds is None else round(float(seconds), 1),
+            last_decided_at=last,
         )
-        for name, vendor, n, seconds, last in frame.itertuples(index=False)
-        if name != NONE  # a decision by nobody known (none today): no one to show
+        for name, vendor, n, seconds, last in rows
+        if name != NONE  # a decision by nobody known: no one to show
     ]
     return sorted(found, key=lambda r: (-r.decisions, r.reviewer))
 
 
-def _grain(step: timedelta) -> str:
-    return "hour" if step <= timedelta(hours=1) else "day"
-
-
-def _per_period(frame: pd.DataFrame, flow: Sequence[datetime]) -> list[int]:
-    """The counts of `frame` (by period) in the flow's periods; what falls after the last start is in the last."""
+def _per_period(rows: list[tuple[Any, ...]], flow: Sequence[datetime]) -> list[int]:
+    """The counts of `rows` (by period) in the flow's periods; what falls after the last start is in the last."""
     counts = [0] * len(flow)
-    starts = [pd.Timestamp(start) for start in flow]
-    for period, n, *_ in frame.itertuples(index=False):
-        index = max(i for i, start in enumerate(starts) if start <= period)
+    for period, n, *_ in rows:
+        index = max(i for i, start in enumerate(flow) if start <= period)
         counts[index] += int(n)
     return counts

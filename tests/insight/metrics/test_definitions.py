@@ -11,7 +11,15 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from bastion.errors import InvalidInput
-from bastion.insight.metrics import DIMENSIONS, ENFORCEMENT_REPORT, METRICS, check_request, compute, open_store
+from bastion.insight.metrics import (
+    DIMENSIONS,
+    ENFORCEMENT_REPORT,
+    METRICS,
+    check_request,
+    compute,
+    metric_rows,
+    open_store,
+)
 from bastion.store.database import Database
 from tests.insight.metrics.handmade import hours, plant
 
@@ -133,3 +141,15 @@ def test_filters_and_moments_are_checked(database: Database) -> None:
         ("by[0]", "inflow cannot be split by age"),
         ("by[0]", "age is measured at a moment: give one (at)"),
     }
+
+
+def test_metric_rows_put_several_metrics_in_one_query(database: Database) -> None:
+    plant(database)
+    with open_store(database) as backend:
+        by_reviewer = metric_rows(backend, ["decisions", "handle_time", "last_decision"], by=["reviewer"])
+        whole = metric_rows(backend, ["inflow", "backlog", "oldest_waiting"], at=hours(40))
+        by_queue = metric_rows(backend, ["inflow", "decided"], by=["queue"])
+    assert sorted(by_reviewer) == [("ana", 1, 30.0, hours(4)), ("ben", 1, 90.0, hours(30))]
+    assert whole == [(3, 1, pytest.approx(37.0))]
+    # an outer join: hate-harassment opened a job and decided none
+    assert sorted(by_queue) == [("general", 1, 1, 0), ("hate-harassment", 1, None, None), ("scams-spam", 1, 1, 1)]

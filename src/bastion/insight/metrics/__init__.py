@@ -35,7 +35,7 @@ from bastion.insight.metrics.backends import (
     shared_store,
     spark_session,
 )
-from bastion.insight.metrics.compute import check_request, compute
+from bastion.insight.metrics.compute import check_request, compute, metric_rows
 from bastion.insight.metrics.definitions import DIMENSIONS, ENFORCEMENT_REPORT, GRAINS, METRICS, NONE, Metric
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "MetricsBackend",
     "check_request",
     "compute",
+    "metric_rows",
     "open_parquet",
     "open_spark",
     "open_store",

@@ -21,6 +21,8 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +35,7 @@ from ibis.backends import BaseBackend
 from sqlalchemy.engine import URL, make_url
 
 from bastion.errors import BastionError, InvalidInput
-from bastion.insight.metrics.definitions import PARAMS, Metric, Slice
+from bastion.insight.metrics.definitions import PARAMS, Metric, Slice, together
 from bastion.insight.metrics.tables import SCHEMAS, StoreTables, bind
 from bastion.store.database import Database
 
@@ -53,7 +55,28 @@ class MetricsBackend:
     connection: BaseBackend
     tables: StoreTables
     owns_connection: bool = True
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def rows(self, metrics: Sequence[Metric], piece: Slice) -> list[tuple[Any, ...]]:
+        """`metrics` over `piece` in one query, as plain rows (segments, then each metric's columns;
+        a segment one metric lacks has null there), as the engine returns them: moments naive UTC,
+        counts and sums as numbers. No pandas on the way."""
+        if self.engine not in COMPILED_ENGINES:
+            frame = together(self.tables, metrics, piece).execute(
+                params={PARAMS[name]: value for name, value in piece.bound().items()}
+            )
+            return list(frame.itertuples(index=False, name=None))
+        values = piece.bound()
+        sql = self._compiled(metrics, piece)
+        with self.lock:
+            if self.engine == "duckdb":
+                found: list[tuple[Any, ...]] = self.connection.con.execute(
+                    sql, {n: v for n, v in values.items() if f"${n}" in sql}
+                ).fetchall()
+                return found
+            with self.connection.con.cursor() as cursor:
+                cursor.execute(sql, values)
+                return [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in cursor.fetchall()]
 
     def execute(self, metric: Metric, piece: Slice) -> pd.DataFrame:
         """`metric` over `piece`, as the engine returns it (`compute` normalises the types)."""
@@ -61,7 +84,7 @@ class MetricsBackend:
         if self.engine not in COMPILED_ENGINES:
             expression = metric.build(self.tables, piece)
             return expression.execute(params={PARAMS[name]: value for name, value in values.items()})
-        sql = self._compiled(metric, piece)
+        sql = self._compiled([metric], piece)
         with self.lock:
             if self.engine == "duckdb":
                 raw = self.connection.con
@@ -72,14 +95,40 @@ class MetricsBackend:
                 rows = [[float(v) if isinstance(v, Decimal) else v for v in row] for row in cursor.fetchall()]
             return pd.DataFrame(rows, columns=names)
 
-    def _compiled(self, metric: Metric, piece: Slice) -> str:
-        key = (self.engine, self.source, metric.name, piece.shape())
+    @contextmanager
+    def snapshot(self, names: Sequence[str]) -> Iterator[MetricsBackend]:
+        """This backend, its tables `names` read once for every metric computed inside (and the
+        backend held by this thread meanwhile): the figures of one page, all of one moment.
+
+        DuckDB reads a SQLite store through its scanner, which pushes no filter down: each query reads
+        its tables whole. A page of several metrics over the same tables reads them once instead, into
+        temporary tables that the compiled SQL's table names resolve to first. Elsewhere a no-op."""
+        with self.lock:
+            copied = []
+            try:
+                if self.engine == "duckdb" and self.source == "store":
+                    raw = self.connection.con
+                    for name in names:
+                        columns = ", ".join(_quoted(c) for c in SCHEMAS[name])
+                        # Only the store's own table names (SCHEMAS) and column names, quoted.
+                        raw.execute(
+                            f"CREATE OR REPLACE TEMP TABLE {_quoted(name)} AS "  # noqa: S608
+                            f"SELECT {columns} FROM store.main.{_quoted(name)}"
+                        )
+                        copied.append(name)
+                yield self
+            finally:
+                for name in copied:
+                    self.connection.con.execute(f"DROP TABLE IF EXISTS temp.main.{_quoted(name)}")
+
+    def _compiled(self, metrics: Sequence[Metric], piece: Slice) -> str:
+        key = (self.engine, self.source, tuple(m.name for m in metrics), piece.shape())
         with _COMPILED_LOCK:
             sql = _COMPILED.get(key)
             if sql is not None:
                 _COMPILED.move_to_end(key)
                 return sql
-        expression = metric.build(self.tables, piece)
+        expression = together(self.tables, metrics, piece)
         names = list(piece.bound())
         sql = str(self.connection.compile(expression, params={PARAMS[n]: _SENTINEL.format(n) for n in names}))
         if self.engine == "postgresql":
@@ -130,6 +179,9 @@ def shared_store(database: Database | str | URL) -> MetricsBackend:
         if found is not None:
             _SHARED.pop(key).close()
         backend = open_store(key)
+        if backend.engine == "duckdb":
+            # Small queries every minute: one thread each costs less CPU than a team of them.
+            backend.connection.con.execute("SET threads = 1")
         _SHARED[key] = backend
         while len(_SHARED) > _SHARED_LIMIT:
             _, oldest = _SHARED.popitem(last=False)

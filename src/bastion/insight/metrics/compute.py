@@ -8,7 +8,8 @@ the same questions with a new "now", and compiling with Ibis costs far more than
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -126,6 +127,46 @@ def compute(
     if keys and not merged.empty:
         merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
     return merged[[*keys, *(c for m in chosen for c in m.columns)]]
+
+
+def metric_rows(
+    backend: MetricsBackend,
+    metrics: Sequence[str],
+    by: Sequence[str] = (),
+    grain: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    where: Mapping[str, str | Sequence[str]] | None = None,
+    at: datetime | None = None,
+    sla_hours: Mapping[str, float] | None = None,
+) -> list[tuple[Any, ...]]:
+    """Metrics as `compute` defines them, in one query, as plain rows for a page that needs no table:
+    each row its segments (`period` first, a UTC moment, when a grain is asked), then each metric's
+    columns. Only segments with rows are there, a metric without a row in one has None there (not
+    0); moments are UTC. Rows come in no particular order."""
+    chosen = check_request(metrics, by, grain, since, until, where=where, at=at)
+    hours = tuple(sorted((sla_hours or {}).items()))
+    piece = Slice(tuple(by), grain, since, until, where_of(where), at, hours)
+    keys = segment_names(piece)
+    moments = {i for i, key in enumerate(keys) if key == "period"}
+    column = len(keys)
+    for metric in chosen:
+        if metric.kind == "moment":
+            moments |= set(range(column, column + len(metric.columns)))
+        column += len(metric.columns)
+    found = backend.rows(chosen, piece)
+    if not moments:
+        return found
+    return [tuple(_utc(v) if i in moments else v for i, v in enumerate(row)) for row in found]
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
 
 
 def _normalised(frame: pd.DataFrame, metric: Metric, keys: list[str]) -> pd.DataFrame:

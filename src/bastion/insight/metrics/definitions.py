@@ -245,6 +245,25 @@ def _prevalence(t: StoreTables, s: Slice) -> Table:
     )
 
 
+def together(t: StoreTables, metrics: Sequence[Metric], s: Slice) -> Table:
+    """The metrics of one slice as one table (one query): each built alone, then joined on their
+    segments (outer: a segment one lacks has null in its columns)."""
+    built = [m.build(t, s) for m in metrics]
+    if len(built) == 1:
+        return built[0]
+    keys = segment_names(s)
+    joined = built[0]
+    for i, other in enumerate(built[1:], start=1):
+        if not keys:
+            joined = joined.cross_join(other)
+            continue
+        joined = joined.join(other, keys, how="outer", rname=f"{{name}}_{i}")
+        joined = joined.mutate(**{k: ibis.coalesce(joined[k], joined[f"{k}_{i}"]) for k in keys}).drop(
+            *(f"{k}_{i}" for k in keys)
+        )
+    return joined.select(*keys, *(c for m in metrics for c in m.columns))
+
+
 def segment_names(s: Slice) -> list[str]:
     """The key columns of a slice's rows, in their order."""
     return (["period"] if s.grain else []) + list(s.by)
@@ -284,7 +303,7 @@ def _waiting(t: StoreTables, s: Slice) -> Table:
 
 def _hours(hours: float) -> Value:
     """An interval of `hours`, to the microsecond."""
-    return ibis.interval(microseconds=round(hours * 3_600_000_000))
+    return ibis.interval(seconds=round(hours * 3600))
 
 
 def _backlog(t: StoreTables, s: Slice) -> Table:
