@@ -12,9 +12,10 @@ warm-up (the first call attaches the store and compiles each metric's SQL once; 
   workload queries (who is active, unreachable jobs, exposure) as the new one;
 - layer: `review.supervisor.overview`, its figures from the insight metrics layer.
 
-Both at the store's last moment plus 20 minutes, over a 7-day and a 24-hour window. Prints the median
-and best wall and CPU milliseconds of each, and the layer's CPU over the baseline's (target: 2 or
-less). The two must give the same numbers; the run stops if they do not.
+Both at the store's last moment plus 20 minutes, over a 7-day and a 24-hour window. Prints the
+first call's wall milliseconds, the best and median wall and CPU milliseconds of each (the two run
+alternately), and the median CPU of each over the baseline's (target for the layer: 2 or less). The
+two must give the same numbers; the run stops if they do not.
 """
 
 from __future__ import annotations
@@ -226,17 +227,10 @@ def old_overview(session: Session, config: ReviewConfig, *, now: datetime, windo
 # --- END OF BASELINE -----------------------------------------------------------------------------
 
 
-def timed(run: Callable[[], object], repeat: int) -> tuple[float, float, list[float], list[float]]:
+def clocked(run: Callable[[], object]) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     run()
-    first = (time.perf_counter() - wall, time.process_time() - cpu)
-    walls, cpus = [], []
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        run()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return first[0], first[1], walls, cpus
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def store(args: argparse.Namespace, folder: Path) -> Database:
@@ -284,17 +278,23 @@ def main() -> None:
             with database.transaction() as session:
                 return overview(session, config, now=now, window=window)
 
+        firsts = {"old": clocked(old), "layer": clocked(layer)}  # the layer's first call compiles
         before, after = old(), layer()
         assert (before.totals, before.reviewers, before.flow) == (after.totals, after.reviewers, after.flow)
-        base_cpu = None
-        for name, run in ((f"old queries, {window.days}-day window", old), (f"layer, {window.days}-day window", layer)):
-            first_wall, _, walls, cpus = timed(run, args.repeat)
-            best_cpu = min(cpus)
-            base_cpu = base_cpu or statistics.median(cpus)
+        walls: dict[str, list[float]] = {"old": [], "layer": []}
+        cpus: dict[str, list[float]] = {"old": [], "layer": []}
+        for _ in range(args.repeat):  # alternately, so that the machine's load falls on both alike
+            for name, run in (("old", old), ("layer", layer)):
+                wall, cpu = clocked(run)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+        base = statistics.median(cpus["old"])
+        for name, title in (("old", "old queries"), ("layer", "layer")):
             print(
-                f"{name:28} {first_wall * 1000:9.1f} {min(walls) * 1000:8.1f} {statistics.median(walls) * 1000:7.1f}"
-                f" {best_cpu * 1000:7.1f} {statistics.median(cpus) * 1000:7.1f}"
-                f" {statistics.median(cpus) / base_cpu:12.2f}"
+                f"{title + f', {window.days}-day window':28} {firsts[name][0] * 1000:9.1f}"
+                f" {min(walls[name]) * 1000:8.1f} {statistics.median(walls[name]) * 1000:7.1f}"
+                f" {min(cpus[name]) * 1000:7.1f} {statistics.median(cpus[name]) * 1000:7.1f}"
+                f" {statistics.median(cpus[name]) / base:12.2f}"
             )
 
 

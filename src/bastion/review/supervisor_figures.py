@@ -24,6 +24,17 @@ from bastion.review.config import ReviewConfig
 
 Where = dict[str, str | Sequence[str]]
 
+# The columns the figures' metrics read (relations.py: jobs_waiting, jobs_opened, jobs_decided,
+# decisions_made; no country, surface or decision's policy: the overview is split by none of them),
+# read once per overview (`MetricsBackend.snapshot`).
+READS = {
+    "jobs": (
+        "pk", "queue", "status", "policy_hint", "language", "created_at", "sla_due_at", "decided_at", "golden_pk",
+    ),
+    "decisions": ("pk", "job_pk", "reviewer_pk", "seconds_spent", "decided_at", "final", "withdrawn_at"),
+    "users": ("pk", "name", "vendor"),
+}  # fmt: skip
+
 
 @dataclass
 class QueueFigures:
@@ -100,7 +111,7 @@ def supervisor_figures(
     step: timedelta,
 ) -> Figures:
     """Every figure of the overview; `flow`: the starts of the periods (of `step`), the last running now."""
-    with backend.snapshot(("jobs", "decisions", "users")):
+    with backend.snapshot(READS):
         return _figures(backend, config, scope, now=now, window_start=window_start, flow=flow, step=step)
 
 

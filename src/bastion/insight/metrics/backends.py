@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -56,6 +56,7 @@ class MetricsBackend:
     tables: StoreTables
     owns_connection: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    store_types: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def rows(self, metrics: Sequence[Metric], piece: Slice) -> list[tuple[Any, ...]]:
         """`metrics` over `piece` in one query, as plain rows (segments, then each metric's columns;
@@ -96,30 +97,44 @@ class MetricsBackend:
             return pd.DataFrame(rows, columns=names)
 
     @contextmanager
-    def snapshot(self, names: Sequence[str]) -> Iterator[MetricsBackend]:
-        """This backend, its tables `names` read once for every metric computed inside (and the
-        backend held by this thread meanwhile): the figures of one page, all of one moment.
+    def snapshot(self, tables: Mapping[str, Collection[str]]) -> Iterator[MetricsBackend]:
+        """This backend, with `tables` ({table: the columns the metrics inside read}) read once for
+        every metric computed inside, and held by this thread meanwhile: the figures of one page, all
+        of one moment. Inside, the columns not named are null: name every column the metrics read.
 
         DuckDB reads a SQLite store through its scanner, which pushes no filter down: each query reads
         its tables whole. A page of several metrics over the same tables reads them once instead, into
         temporary tables that the compiled SQL's table names resolve to first. Elsewhere a no-op."""
         with self.lock:
-            copied = []
+            if self.engine != "duckdb" or self.source != "store":
+                yield self
+                return
+            raw = self.connection.con
+            # One transaction: the tables read at one moment, and one read of the SQLite file's
+            # transaction for every statement inside rather than one each.
+            raw.execute("BEGIN TRANSACTION")
             try:
-                if self.engine == "duckdb" and self.source == "store":
-                    raw = self.connection.con
-                    for name in names:
-                        columns = ", ".join(_quoted(c) for c in SCHEMAS[name])
-                        # Only the store's own table names (SCHEMAS) and column names, quoted.
-                        raw.execute(
-                            f"CREATE OR REPLACE TEMP TABLE {_quoted(name)} AS "  # noqa: S608
-                            f"SELECT {columns} FROM store.main.{_quoted(name)}"
-                        )
-                        copied.append(name)
+                for name, wanted in tables.items():
+                    kinds = self._store_types(name)
+                    columns = ", ".join(
+                        _quoted(c) if c in wanted else f"CAST(NULL AS {kinds[c]}) AS {_quoted(c)}"
+                        for c in SCHEMAS[name]
+                    )
+                    # Only the store's own table and column names (SCHEMAS, quoted) and their types.
+                    raw.execute(
+                        f"CREATE TEMP TABLE {_quoted(name)} AS "  # noqa: S608
+                        f"SELECT {columns} FROM store.main.{_quoted(name)}"
+                    )
                 yield self
             finally:
-                for name in copied:
-                    self.connection.con.execute(f"DROP TABLE IF EXISTS temp.main.{_quoted(name)}")
+                raw.execute("ROLLBACK")  # nothing to keep: the temporary tables go with it
+
+    def _store_types(self, name: str) -> dict[str, str]:
+        """{column: its type} of a store table as DuckDB reads it (asked once)."""
+        if name not in self.store_types:
+            described = self.connection.con.execute(f"DESCRIBE store.main.{_quoted(name)}").fetchall()
+            self.store_types[name] = {str(row[0]): str(row[1]) for row in described}
+        return self.store_types[name]
 
     def _compiled(self, metrics: Sequence[Metric], piece: Slice) -> str:
         key = (self.engine, self.source, tuple(m.name for m in metrics), piece.shape())
