@@ -1,11 +1,12 @@
 """What the supervisor overview costs now that its figures are metrics of the insight layer, against
 the SQLAlchemy queries that counted them before, side by side in one run.
 
-    .venv/bin/python bench/supervisor.py [--days 7] [--seed 1] [--repeat 20] [--store FILE]
+    .venv/bin/python bench/supervisor.py [--days 7] [--seed 1] [--repeat 20] [--store FILE] [--postgres]
 
-Simulates `--days` of the default platform (seed `--seed`, not timed; or reads the SQLite store
-`--store`, a copy of which is used), then times in this process, each `--repeat` times after one
-warm-up (the first call attaches the store and compiles each metric's SQL once; it is timed apart):
+Simulates `--days` of the default platform (seed `--seed`, not timed; into a temporary PostgreSQL
+server with `--postgres`; or reads the SQLite store `--store`, a copy of which is used), then times
+in this process, each `--repeat` times after one warm-up (the first call attaches the store and
+compiles each metric's SQL once; it is timed apart):
 
 - baseline: the overview with its figures counted by the old queries (a copy of the removed
   `bastion.metrics` backlog, SLA and throughput code, below, marked BASELINE), and the same
@@ -21,14 +22,16 @@ two must give the same numbers; the run stops if they do not.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,6 +41,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from bastion.clock import FrozenClock, as_utc
+from bastion.insight.metrics import release_shared
 from bastion.review.config import ReviewConfig
 from bastion.review.config_store import current_review_config
 from bastion.review.supervisor import (
@@ -233,16 +237,33 @@ def clocked(run: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def store(args: argparse.Namespace, folder: Path) -> Database:
+@contextlib.contextmanager
+def store(args: argparse.Namespace, folder: Path) -> Iterator[Database]:
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.support.postgres import PostgresServer
+
+        with PostgresServer() as server:
+            database = Database(server.create_database("bench"))
+            simulated(args, database)
+            yield database
+            release_shared()  # the layer's connection, before the server stops
+            database.dispose()
+        return
     path = folder / "store.db"
     if args.store:
         shutil.copyfile(args.store, path)
-        return Database(f"sqlite:///{path}")
+        yield Database(f"sqlite:///{path}")
+        return
     database = Database(f"sqlite:///{path}")
+    simulated(args, database)
+    yield database
+
+
+def simulated(args: argparse.Namespace, database: Database) -> None:
     spec = SimulationSpec(seed=args.seed, days=args.days)
     initialise(database, FrozenClock(spec.start))
     write_and_review(database, World(spec))
-    return database
 
 
 def main() -> None:
@@ -253,10 +274,15 @@ def main() -> None:
     parser.add_argument(
         "--store", type=Path, default=None, help="a SQLite store to read (a copy) instead of simulating"
     )
+    parser.add_argument("--postgres", action="store_true", help="simulate into a temporary PostgreSQL server")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     logging.disable(logging.INFO)
-    database = store(args, Path(tempfile.mkdtemp(prefix="bench-supervisor-")))
+    with store(args, Path(tempfile.mkdtemp(prefix="bench-supervisor-"))) as database:
+        compare(args, database)
+
+
+def compare(args: argparse.Namespace, database: Database) -> None:
     with database.transaction() as session:
         config = current_review_config(session).config
         last = max(

@@ -9,6 +9,9 @@ Filters mean what they meant on the jobs listing (`review.workload.selection`), 
 links to its jobs: the jobs of the configured queues (of a vendor's, with a vendor), a policy and its
 children, a language; with a vendor, decided jobs whose final decision was by that vendor's people and
 the decisions of those people. Golden jobs count nowhere.
+
+The shared store reads the database through a connection of its own: the figures are of what is
+committed, not of writes still pending in the caller's session.
 """
 
 from __future__ import annotations

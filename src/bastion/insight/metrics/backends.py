@@ -183,7 +183,7 @@ _SHARED_LOCK = threading.Lock()
 
 def shared_store(database: Database | str | URL) -> MetricsBackend:
     """The metrics over a store, opened once per process and kept (the least recently used of more
-    than a few stores is closed). Do not close it; `release_shared` does, and tests call it."""
+    than a few stores is closed). Do not close it: `release_shared` closes them all."""
     url = make_url(database.url if isinstance(database, Database) else database)
     key = url.render_as_string(hide_password=False)
     with _SHARED_LOCK:
