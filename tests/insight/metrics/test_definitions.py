@@ -15,10 +15,13 @@ from bastion.insight.metrics import (
     DIMENSIONS,
     ENFORCEMENT_REPORT,
     METRICS,
+    backends,
     check_request,
     compute,
     metric_rows,
     open_store,
+    release_shared,
+    shared_store,
 )
 from bastion.store.database import Database
 from tests.insight.metrics.handmade import hours, plant
@@ -153,3 +156,22 @@ def test_metric_rows_put_several_metrics_in_one_query(database: Database) -> Non
     assert whole == [(3, 1, pytest.approx(37.0))]
     # an outer join: hate-harassment opened a job and decided none
     assert sorted(by_queue) == [("general", 1, 1, 0), ("hate-harassment", 1, None, None), ("scams-spam", 1, 1, 1)]
+
+
+def test_a_slice_shape_is_compiled_once_and_the_shared_store_is_kept(database: Database) -> None:
+    plant(database)
+    backend = shared_store(database)
+    assert shared_store(database) is backend  # one per store and process
+    compiled = backends._COMPILED
+    compiled.clear()  # kept for the process: other tests' shapes are in it
+    first = metric_rows(backend, ["inflow"], by=["queue"], since=hours(1.5))
+    size = len(compiled)
+    assert size == 1
+    again = metric_rows(backend, ["inflow"], by=["queue"], since=hours(2.5))  # a new bound, the same shape
+    assert len(compiled) == size  # nothing compiled anew
+    assert sorted(first) == [("hate-harassment", 1), ("scams-spam", 1)] and again == [("hate-harassment", 1)]
+    metric_rows(backend, ["inflow"], by=["queue"], since=hours(1.5), where={"queue": "general"})
+    assert len(compiled) == size + 1  # another shape: a filter
+    release_shared()
+    assert shared_store(database) is not backend
+    release_shared()

@@ -214,7 +214,8 @@ def release_shared() -> None:
 def _alive(backend: MetricsBackend) -> bool:
     if backend.engine != "postgresql":
         return True
-    return not backend.connection.con.closed  # e.g. the server ended it
+    connection = backend.connection.con
+    return not (connection.closed or connection.broken)  # e.g. the server ended it: open anew
 
 
 def _closed_quietly(backend: MetricsBackend) -> None:
