@@ -25,22 +25,34 @@ def organic(world: Generated) -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.parametrize("which", ["small", "small_other_seed"])
-def test_spikes_raise_the_segment_rate_by_about_the_factor(which: str, request: pytest.FixtureRequest) -> None:
+def test_spikes_add_their_planted_posts_to_the_segment(which: str, request: pytest.FixtureRequest) -> None:
+    """Inside its window a spike's segment holds the planted posts on top of its own, which keep the rate
+    they have outside it; the truth file says how many were planted and how many were expected."""
     world: Generated = request.getfixturevalue(which)
     assert len(world.truth["spikes"]) >= 3
+    words = [re.compile(rf"\b{re.escape(t['term'])}\b", re.IGNORECASE) for t in world.truth["emerging_terms"]]
+    start, end = datetime.fromisoformat(world.truth["start"]), datetime.fromisoformat(world.truth["end"])
     for spike in world.truth["spikes"]:
-        assert 3 <= spike["factor"] <= 10
-        inside, outside = [0, 0], [0, 0]
+        assert spike["items"] >= 30
+        assert spike["factor"] >= 3
+        assert spike["factor"] == pytest.approx((spike["expected"] + spike["items"]) / spike["expected"], rel=0.02)
+        inside = outside = 0
         for cid, item in organic(world).items():
             truth = world.labels[cid]
             if item["country"] != spike["country"] or truth.language != spike["language"]:
                 continue
-            bucket = inside if spike["start"] <= item["created_at"] < spike["end"] else outside
-            bucket[0] += family(truth.policy) == spike["policy"]
-            bucket[1] += 1
-        ratio = (inside[0] / inside[1]) / (outside[0] / outside[1])
-        assert spike["factor"] / 2 <= ratio <= spike["factor"] * 2, (spike, inside, outside)
-        assert ratio >= 2
+            if family(truth.policy) != spike["policy"] or any(w.search(item.get("text", "")) for w in words):
+                continue  # a coded word's posts are planted events of their own
+            if spike["start"] <= item["created_at"] < spike["end"]:
+                inside += 1
+            else:
+                outside += 1
+        window = datetime.fromisoformat(spike["end"]) - datetime.fromisoformat(spike["start"])
+        own = inside - spike["items"]
+        assert own >= 0, (spike, inside)
+        # The segment's own posts in the window: about what its rate outside the window predicts.
+        predicted = outside * window / (end - start - window)
+        assert abs(own - predicted) <= 4 * (predicted + 1) ** 0.5 + 2, (spike, own, predicted)
 
 
 def test_spikes_last_hours_to_days(small: Generated) -> None:
@@ -56,7 +68,7 @@ def test_emerging_terms_appear_only_after_first_seen_in_violating_posts(small: G
         carrying = [cid for cid, item in small.content.items() if pattern.search(item.get("text", ""))]
         assert all(small.content[cid]["created_at"] >= term["first_seen"] for cid in carrying)
         violating = [cid for cid in carrying if family(small.labels[cid].policy) == term["policy"]]
-        assert len(violating) >= 5, term
+        assert len(violating) >= term["posts"] >= 60, term
         assert len(violating) >= 0.8 * len(carrying)
         assert {small.labels[cid].language for cid in violating} == {term["language"]}
 

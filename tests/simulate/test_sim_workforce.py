@@ -22,7 +22,7 @@ def test_accuracy_is_mostly_high_with_planted_weak_spots(small: Generated) -> No
     scores = [p for r in small.world.workforce for _, p in r.accuracy]
     normal = [p for p in scores if 0.85 <= p <= 0.95]
     assert len(normal) >= 0.9 * len(scores)
-    weak = [r for r in small.world.workforce if any(0.60 <= p <= 0.70 for _, p in r.accuracy)]
+    weak = [r for r in small.world.workforce if any(0.45 <= p <= 0.70 for _, p in r.accuracy)]
     assert len(weak) >= 2
     assert {w["id"] for w in small.truth["low_accuracy_reviewers"]} == {r.id for r in weak}
     assert weak[0].accuracy_for("hate_speech.dehumanization") == weak[0].accuracy_for("hate_speech")

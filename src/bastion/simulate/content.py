@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass
 
 from bastion.simulate.corpus import Corpus, Text
-from bastion.simulate.geography import COUNTRIES, COUNTRY_INDEX, LANGUAGE_INDEX
+from bastion.simulate.geography import COUNTRIES, COUNTRY_INDEX
 from bastion.simulate.media import media_url, near_duplicate, random_pdq
 from bastion.simulate.networks import Network, network_message
 from bastion.simulate.policies import BENIGN_TYPES, FAMILIES, HARMS, Harm, family_of, policy_id
 from bastion.simulate.randomness import pick_weighted
 from bastion.simulate.records import ContentTruth, Payload
-from bastion.simulate.truths import EmergingTerm, Plan, Spike
+from bastion.simulate.truths import EmergingTerm, Plan
 
 LANGUAGE_OMITTED = 0.10
 MEDIA_CHANCE = {"image": 1.0, "video": 1.0, "post": 0.10, "listing": 0.60}
@@ -42,27 +42,20 @@ class NewContent:
 
 
 class HarmRates:
-    """Draws the harm (family) of a new item from base rates, country biases and active spikes."""
+    """Draws the harm (family) of an ordinary new item from base rates and country biases.
+
+    Spikes are not drawn here: their posts are planted on top of the ordinary ones (`Run`)."""
 
     def __init__(self, plan: Plan) -> None:
         self._rates = [
             [(harm, HARMS[harm].rate * plan.bias[(country, harm)]) for harm in FAMILIES]
             for country in range(len(COUNTRIES))
         ]
-        self._spikes: dict[tuple[int, int], list[Spike]] = {}
-        for spike in plan.spikes:
-            key = (COUNTRY_INDEX[spike.country], LANGUAGE_INDEX[spike.language])
-            self._spikes.setdefault(key, []).append(spike)
 
-    def draw(self, rng: random.Random, country: int, language: int, at: int) -> Harm | None:
-        """The harm family of an item posted at second `at`, or None (benign)."""
+    def draw(self, rng: random.Random, country: int) -> Harm | None:
+        """The harm family of an ordinary item posted in `country`, or None (benign)."""
         point = rng.random()
-        spikes = self._spikes.get((country, language))
         for harm, rate in self._rates[country]:
-            if spikes:
-                for spike in spikes:
-                    if spike.harm is harm and spike.start <= at < spike.end:
-                        rate *= spike.factor
             point -= rate
             if point < 0:
                 return harm
@@ -88,6 +81,24 @@ class ContentFactory:
         else:
             content_type = pick_weighted(rng, HARMS[family].types)
             text = self._with_term(rng, self.corpus.violating(rng, family, language), at)
+        media = None
+        if rng.random() < MEDIA_CHANCE.get(content_type, 0.0) or family is Harm.ADULT_NUDITY:
+            media = self._media(rng, content_id, content_type, family)
+        return self._build(rng, content_id, author, content_type, text, media, country, at_iso)
+
+    def planted(
+        self, rng: random.Random, content_id: str, author: str, country: int, language: str, at_iso: str,
+        family: Harm, term: EmergingTerm | None,
+    ) -> NewContent:  # fmt: skip
+        """A violating item of a planted event: a spike's post, or a post using an emerging coded word."""
+        content_type = pick_weighted(rng, HARMS[family].types)
+        text = self.corpus.violating(rng, family, language)
+        if term is not None and text.text:
+            # People using a new word write their own posts: two of the language's violating lines
+            # together, so that a small template bank does not make them all one text.
+            more = self.corpus.violating(rng, family, language)
+            joined = f"{text.text} {more.text}" if more.text and more.language == text.language else text.text
+            text = text._replace(text=_insert_word(rng, joined, term.term))
         media = None
         if rng.random() < MEDIA_CHANCE.get(content_type, 0.0) or family is Harm.ADULT_NUDITY:
             media = self._media(rng, content_id, content_type, family)
@@ -124,7 +135,7 @@ class ContentFactory:
             return text
         for term in self._terms:
             in_segment = family_of(text.harm) is term.harm and text.language == term.language
-            if in_segment and at >= term.first_seen and rng.random() < _term_share(term, at):
+            if in_segment and at >= term.first_seen and rng.random() < term_share(term, at):
                 return text._replace(text=_insert_word(rng, text.text, term.term))
         return text
 
@@ -161,7 +172,7 @@ class ContentFactory:
         return NewContent(payload, truth, text.harm, content_type, text.offensive, text.language)
 
 
-def _term_share(term: EmergingTerm, at: int) -> float:
+def term_share(term: EmergingTerm, at: int) -> float:
     """Share of the segment's violating posts that carry the term: 30 % at first, 80 % after the ramp."""
     return 0.3 + 0.5 * min(1.0, (at - term.first_seen) / term.ramp)
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from bastion.simulate.actors import ActorOverride, Population, actor_id
-from bastion.simulate.content import ContentFactory, HarmRates, NewContent
+from bastion.simulate.content import ContentFactory, HarmRates, NewContent, term_share
 from bastion.simulate.corpus import Corpus
-from bastion.simulate.geography import ENGLISH_SWITCH, LANGUAGE_INDEX
+from bastion.simulate.geography import COUNTRIES, COUNTRY_INDEX, ENGLISH_SWITCH
 from bastion.simulate.networks import BURST_SECONDS
 from bastion.simulate.policies import Harm
 from bastion.simulate.randomness import poisson, round_randomly, substream
@@ -25,11 +25,11 @@ from bastion.simulate.spec import SimulationSpec
 from bastion.simulate.tally import SLOT_OF, Tally
 from bastion.simulate.timeline import DAY, HOUR, Clockface, hourly_volume
 from bastion.simulate.truthfile import build_truth
-from bastion.simulate.truths import Plan
+from bastion.simulate.truths import EVENT_REACH, Plan, language_share
 from bastion.simulate.views import impressions, sample_weights, view_delay
 from bastion.simulate.workforce import SimulatedReviewer
 
-_ACTOR, _CONTENT, _NETWORK, _TARGET = 0, 1, 2, 3
+_ACTOR, _CONTENT, _NETWORK, _TARGET, _SPIKE, _TERM = 0, 1, 2, 3, 4, 5
 _VIEW, _REPORT = 0, 1
 NETWORK_POST_CHANCE = 0.85
 ABUSIVE_REPORT_CHANCE = 0.6
@@ -56,6 +56,9 @@ class Run:
         self.rates = HarmRates(plan)
         self.end = spec.seconds
         self.rng = substream(spec.seed, "timeline")
+        # Planted events' posts, views and reports draw from a stream of their own: the ordinary platform
+        # is the same, draw for draw, whatever is planted on top of it.
+        self._event_rng = substream(spec.seed, "event-posts")
         self._actor_rng = substream(spec.seed, "actor-records")
         self._overrides: dict[int, ActorOverride] = plan.overrides()
         self._heap: list[tuple[Any, ...]] = []
@@ -88,6 +91,8 @@ class Run:
                     yield self._regular_content(argument, at)
                 elif kind == _TARGET:
                     yield self._regular_content(self.population.country[argument], at, argument)
+                elif kind in (_SPIKE, _TERM):
+                    yield self._planted_content(kind, argument, at)
                 else:
                     network, position = divmod(argument, 1_000_000)
                     yield self._network_content(network, position, at)
@@ -120,6 +125,19 @@ class Run:
             for _ in range(round_randomly(creator, daily * creator.uniform(0.5, 1.5))):
                 at = day * DAY + creator.randrange(DAY)
                 by_hour.setdefault(at // HOUR, []).append((at, self._next(), _TARGET, self._target))
+        events = substream(self.spec.seed, "events")
+        for number, spike in enumerate(self.plan.spikes):
+            for _ in range(spike.items):
+                at = events.randrange(spike.start, spike.end)
+                by_hour.setdefault(at // HOUR, []).append((at, self._next(), _SPIKE, number))
+        for number, term in enumerate(self.plan.terms):
+            posted = 0
+            while posted < term.posts and term.first_seen < self.end:
+                # Posts follow the word's rise: as likely at a moment as its share of the segment then.
+                at = events.randrange(term.first_seen, self.end)
+                if events.random() * term_share(term, self.end) < term_share(term, at):
+                    by_hour.setdefault(at // HOUR, []).append((at, self._next(), _TERM, number))
+                    posted += 1
         bursts = substream(self.spec.seed, "bursts")
         for number, network in enumerate(self.plan.networks):
             for burst in network.bursts:
@@ -141,12 +159,12 @@ class Run:
                 yield self._report(event)
 
     def _schedule_audience(
-        self, made: NewContent, author: int, country: int, at: int, extra_actor_reports: float
+        self, made: NewContent, author: int, country: int, at: int, extra_actor_reports: float, boost: float = 1.0
     ) -> None:
-        """Schedule the views and reports a new item will get."""
+        """Schedule the views and reports a new item will get (its reach multiplied by `boost`)."""
         rng, population, profile = self.rng, self.population, self.spec.profile
         content_id = made.payload["id"]
-        reach = impressions(rng, population.followers[author], made.content_type)
+        reach = round(impressions(rng, population.followers[author], made.content_type) * boost)
         slot = SLOT_OF[made.harm] if made.harm is not None else 0
         for weight in sample_weights(reach, profile.view_unit, profile.max_view_samples):
             seen = at + view_delay(rng)
@@ -222,13 +240,41 @@ class Run:
             language = "en"
         family: Harm | None = None
         if author != self._target:
-            family = self.rates.draw(rng, country, LANGUAGE_INDEX[language], at)
+            family = self.rates.draw(rng, country)
         content_id = self._content_id()
         made = self.factory.regular(
             rng, content_id, actor_id(author), country, language, at, self.clock.iso(at), family
         )
         self._count(made)
         self._schedule_audience(made, author, country, at, 0.0)
+        return LabelledRecord(RecordKind.CONTENT, made.payload, made.truth)
+
+    def _planted_content(self, kind: int, number: int, at: int) -> LabelledRecord:
+        """A post of a planted event: a spike's (in its segment) or one using an emerging coded word."""
+        timeline, self.rng = self.rng, self._event_rng
+        try:
+            return self._event_post(kind, number, at)
+        finally:
+            self.rng = timeline
+
+    def _event_post(self, kind: int, number: int, at: int) -> LabelledRecord:
+        rng = self.rng
+        if kind == _SPIKE:
+            spike = self.plan.spikes[number]
+            country, language, family, term = COUNTRY_INDEX[spike.country], spike.language, spike.harm, None
+        else:
+            term = self.plan.terms[number]
+            language, family = term.language, term.harm
+            speakers = [(i, c.share * language_share(c, language)) for i, c in enumerate(COUNTRIES)]
+            point = rng.random() * sum(w for _, w in speakers)
+            country = next((i for i, w in speakers if (point := point - w) < 0), speakers[-1][0])
+        author = self.population.pick_poster(rng, country)
+        content_id = self._content_id()
+        made = self.factory.planted(
+            rng, content_id, actor_id(author), country, language, self.clock.iso(at), family, term
+        )
+        self._count(made)
+        self._schedule_audience(made, author, country, at, 0.0, EVENT_REACH)
         return LabelledRecord(RecordKind.CONTENT, made.payload, made.truth)
 
     def _network_content(self, number: int, position: int, at: int) -> LabelledRecord:

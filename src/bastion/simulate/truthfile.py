@@ -67,11 +67,19 @@ def build_truth(
                 "start": iso(s.start),
                 "end": iso(s.end),
                 "factor": s.factor,
+                "items": s.items,
+                "expected": s.expected,
             }
             for s in plan.spikes
         ],
         "emerging_terms": [
-            {"term": t.term, "policy": policy_id(t.harm), "language": t.language, "first_seen": iso(t.first_seen)}
+            {
+                "term": t.term,
+                "policy": policy_id(t.harm),
+                "language": t.language,
+                "first_seen": iso(t.first_seen),
+                "posts": t.posts,
+            }
             for t in plan.terms
         ],
         "networks": [

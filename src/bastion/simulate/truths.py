@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bastion.simulate.actors import ActorOverride, Population
 from bastion.simulate.corpus import Corpus
-from bastion.simulate.geography import COUNTRIES, COUNTRY_INDEX
+from bastion.simulate.geography import COUNTRIES, COUNTRY_INDEX, ENGLISH_SWITCH, Country
 from bastion.simulate.media import random_pdq
 from bastion.simulate.networks import (
     AbusiveReporting,
@@ -17,9 +17,9 @@ from bastion.simulate.networks import (
     plan_benign_clusters,
     plan_networks,
 )
-from bastion.simulate.policies import FAMILIES, Harm, policy_id
+from bastion.simulate.policies import FAMILIES, HARMS, Harm, policy_id
 from bastion.simulate.spec import SimulationSpec
-from bastion.simulate.timeline import DAY, HOUR
+from bastion.simulate.timeline import DAY, HOUR, hourly_volume
 
 # Segments big enough for a spike to show even at small scale: (harm family, country, language).
 SPIKE_SEGMENTS: tuple[tuple[Harm, str, str], ...] = (
@@ -32,8 +32,17 @@ SPIKE_SEGMENTS: tuple[tuple[Harm, str, str], ...] = (
 )
 MIN_SPIKE_SECONDS = 3 * HOUR
 MAX_SPIKE_SECONDS = 4 * DAY
+# A real harm event is dozens of posts at least, whatever the platform's size: a spike adds at least
+# this many violating posts to its segment (more when its factor asks for more).
+MIN_SPIKE_ITEMS = 40
 # (harm family, language) of the emerging coded words.
 TERM_SEGMENTS: tuple[tuple[Harm, str], ...] = ((Harm.HATE, "en"), (Harm.HATE, "es"))
+# A coded word that catches on is used by dozens of posts at least: besides the segment's own violating
+# posts that take it up, this many violating posts carrying it are planted over its rise.
+TERM_POSTS = 100
+# Posts of a planted event (a spike's, a coded word's) travel further than ordinary ones: they are
+# shared while the event lasts. Their reach is multiplied by this.
+EVENT_REACH = 10.0
 _ONSETS = ("b", "d", "g", "k", "v", "z", "tr", "gr", "sk", "pl", "br", "dr")
 _NUCLEI = ("a", "e", "i", "o", "u", "ai", "oo")
 _CODAS = ("", "n", "k", "x", "sh", "rk", "nd")
@@ -43,7 +52,11 @@ ADULT_FAMILIES = 20
 
 @dataclass(frozen=True)
 class Spike:
-    """A window in which one segment's violating rate for one harm family is multiplied by `factor`."""
+    """A window in which `items` violating posts of one harm family are added to one segment.
+
+    `expected` is the segment's own violating posts of that family expected in the window; `factor`, the
+    planned multiple of it: (expected + items) / expected. `items` is (factor - 1) x expected, and at
+    least `MIN_SPIKE_ITEMS`."""
 
     harm: Harm
     country: str
@@ -51,6 +64,8 @@ class Spike:
     start: int
     end: int
     factor: float
+    items: int
+    expected: float
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,8 @@ class EmergingTerm:
     first_seen: int
     # Seconds over which the share of such posts carrying the term grows to its plateau.
     ramp: int
+    # Violating posts carrying the term planted from `first_seen` on (besides the segment's own).
+    posts: int = TERM_POSTS
 
 
 @dataclass(frozen=True)
@@ -107,7 +124,7 @@ def plan_truths(spec: SimulationSpec, rng: random.Random, population: Population
     for harm, country, _ in SPIKE_SEGMENTS:
         bias[(COUNTRY_INDEX[country], harm)] = 1.0
     return Plan(
-        spikes=plan_spikes(rng, profile.spikes, seconds),
+        spikes=plan_spikes(rng, profile.spikes, spec),
         terms=plan_terms(rng, corpus, seconds),
         networks=networks,
         benign_clusters=clusters,
@@ -118,16 +135,37 @@ def plan_truths(spec: SimulationSpec, rng: random.Random, population: Population
     )
 
 
-def plan_spikes(rng: random.Random, count: int, seconds: int) -> tuple[Spike, ...]:
-    """`count` spikes in distinct segments, each lasting hours to days, with a factor of 3 to 10."""
+def plan_spikes(rng: random.Random, count: int, spec: SimulationSpec) -> tuple[Spike, ...]:
+    """`count` spikes in distinct segments, each lasting hours to days, adding 2 to 9 times the segment's
+    expected violating posts of the harm in the window, and at least `MIN_SPIKE_ITEMS`."""
+    seconds = spec.seconds
+    volume = hourly_volume(spec.start, spec.days * 24, spec.profile.content_items)
     spikes: list[Spike] = []
     for harm, country, language in rng.sample(SPIKE_SEGMENTS, count):
         length = int(min(MAX_SPIKE_SECONDS, max(MIN_SPIKE_SECONDS, rng.uniform(0.08, 0.18) * seconds)))
         length = min(length, seconds // 2)
         earliest, latest = int(seconds * 0.1), int(seconds * 0.9) - length
         start = rng.randint(earliest, max(earliest, latest))
-        spikes.append(Spike(harm, country, language, start, start + length, round(rng.uniform(3.0, 10.0), 1)))
+        end = start + length
+        index = COUNTRY_INDEX[country]
+        posts = sum(volume[index][start // HOUR : -(-end // HOUR)])
+        expected = posts * language_share(COUNTRIES[index], language) * HARMS[harm].rate
+        factor = rng.uniform(3.0, 10.0)
+        items = max(MIN_SPIKE_ITEMS, round((factor - 1.0) * expected))
+        factor = (expected + items) / expected if expected > 0 else float(items)
+        spikes.append(Spike(harm, country, language, start, end, round(factor, 1), items, round(expected, 2)))
     return tuple(sorted(spikes, key=lambda s: s.start))
+
+
+def language_share(country: Country, language: str) -> float:
+    """The expected share of a country's posts written in `language` (non-English speakers sometimes
+    write English)."""
+    share = 0.0
+    for spoken, part in country.languages:
+        native = part if spoken == "en" else part * (1 - ENGLISH_SWITCH)
+        share += native if spoken == language else 0.0
+        share += part - native if language == "en" else 0.0
+    return share
 
 
 def plan_terms(rng: random.Random, corpus: Corpus, seconds: int) -> tuple[EmergingTerm, ...]:

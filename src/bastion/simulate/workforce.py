@@ -16,6 +16,9 @@ from bastion.simulate.policies import FAMILIES, Harm, policy_id
 
 UNDERSTAFFED_LANGUAGE = "tr"
 LOW_ACCURACY = (0.60, 0.70)
+# The reviewer weak on one policy only is wrong there about half the time: weak enough to show on that
+# policy's share of their decisions, which is all the evidence there is against them.
+WEAK_POLICY_ACCURACY = (0.45, 0.55)
 NORMAL_ACCURACY = (0.85, 0.95)
 FULL_SHIFT_HOURS = 8
 PART_TIME_HOURS = 4
@@ -149,7 +152,7 @@ def _plant_low_accuracy(rng: random.Random, reviewers: list[SimulatedReviewer]) 
     for index in (weak_everywhere, weak_on_hate):
         reviewer = reviewers[index]
         accuracy = tuple(
-            (policy, round(rng.uniform(*LOW_ACCURACY), 3))
+            (policy, round(rng.uniform(*(LOW_ACCURACY if index == weak_everywhere else WEAK_POLICY_ACCURACY)), 3))
             if index == weak_everywhere or policy == hate
             else (policy, p)
             for policy, p in reviewer.accuracy
