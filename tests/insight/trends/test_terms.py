@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bastion.insight.trends.terms import Document, emerging_terms, tokens
+from bastion.insight.trends.terms import Document, emerging_terms, emerging_terms_scan, tokens
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 WORDS = ("people", "again", "every", "should", "never", "about", "today", "really", "think", "there", "where", "those")
@@ -56,3 +56,23 @@ def test_without_change_nothing_emerges_on_any_seed() -> None:
     for seed in range(5):
         docs = [d for d in corpus(seed) if "grobnak" not in d.text]
         assert emerging_terms(docs, recent_from=T0 + timedelta(days=14)) == []
+
+
+def test_the_scan_finds_a_word_that_began_in_the_first_half_once_at_its_best_split() -> None:
+    """`grobnak` begins on day 6 of a 25-day corpus: in the baseline half of a fixed split, found by the
+    scan over daily splits, once, at a split on or before its first use, with no baseline documents."""
+    docs = [d for d in corpus() if "grobnak" not in d.text]
+    rng = np.random.default_rng(3)
+    began = T0 + timedelta(days=6)
+    for i in range(19 * 24):
+        if rng.random() < 0.25:
+            at = began + timedelta(hours=i)
+            docs.append(Document(at, "en", " ".join([*rng.choice(WORDS, size=5, replace=False), "grobnak"]), "hate"))
+    until = T0 + timedelta(days=25)
+    assert not any(t.term == "grobnak" for t in emerging_terms(docs, recent_from=T0 + timedelta(days=12, hours=12)))
+    found = emerging_terms_scan(docs, since=T0, until=until)
+    assert [t.term for t, _ in found] == ["grobnak"]
+    ((term, split),) = found
+    assert split <= term.first_seen and term.first_seen >= began
+    assert term.baseline_documents == 0
+    assert term.p_value < 0.05

@@ -1,6 +1,7 @@
 """Trend alerts: scan the store's series and texts, record what is new, announce it after commit.
 
-`run_trends` scans every metric's hourly series per segment with the detector, and the texts of reported
+`run_trends` scans every metric's hourly series per segment for bursts (`bursts.py`: a window count test
+against the segment's own rate, corrected over every window of every segment), and the texts of reported
 and violating content for emerging terms. Each finding is stored once in `trend_alerts` with its
 evidence: re-scanning the same period adds nothing (an alert of the same kind, metric and segment that
 began within a day of another is the same alert). Each new alert is announced to the `trend_detected`
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,31 +23,32 @@ from sqlalchemy.orm import Session
 from bastion.domain.happened import TrendDetected
 from bastion.domain.insight import TrendKind
 from bastion.errors import FieldError, InvalidInput
-from bastion.insight.trends.series import Grain, Metric, Segment, SegmentSeries, segment_key, segment_of, series
+from bastion.insight.trends.series import (
+    Grain,
+    Metric,
+    Segment,
+    SegmentSeries,
+    segment_key,
+    segment_of,
+    series,
+)
 from bastion.plugins import announce
 from bastion.store.database import Database
 from bastion.store.schema import TrendAlert
 
 if TYPE_CHECKING:
-    from bastion.insight.trends.detector import Detection
+    from bastion.insight.trends.bursts import Burst
     from bastion.insight.trends.terms import EmergingTerm
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_SPAN = timedelta(days=28)
-RECENT = timedelta(days=7)  # emerging terms: the recent period, against everything before it
 SAME_ALERT = timedelta(days=1)
 EVIDENCE_BEFORE = 72  # periods of the series kept as evidence before the change
 EVIDENCE_AFTER = 24
 # A segment whose series holds fewer events than this over the whole scan is too thin to judge: one
 # event more or less there is noise, not a trend.
 MIN_SEGMENT_EVENTS = 20
-# A detection must stand on enough events: at least this many in the day up to it, and a count over its
-# time scale that a Poisson count at the expected rate (or last week's mean, if higher) reaches by chance
-# less often than this.
-MIN_EVENTS_AT_ALERT = 5
-POISSON_P = 0.001
-WARM_UP = timedelta(days=7)  # the first week of a scan is the baseline: no alert there
 
 
 @dataclass(frozen=True)
@@ -80,79 +83,78 @@ def run_trends(database: Database, *, now: datetime, since: datetime | None = No
     """Scan [since, now) (default: the last 28 days) and store every new alert."""
     # The statistics (pandas, SciPy, statsmodels) load here, not when a page or the API starts.
     from bastion.insight.trends.documents import documents
-    from bastion.insight.trends.terms import emerging_terms
+    from bastion.insight.trends.terms import emerging_terms_scan
 
     since = since or now - DEFAULT_SPAN
     if since >= now:
         raise InvalidInput("bad --since", [FieldError("since", "must be before now")])
     with database.transaction() as session:
         scanned = [s for metric in Metric for s in series(session, metric, since=since, until=now, grain=Grain.HOUR)]
-        findings = [f for s in scanned if s.total >= MIN_SEGMENT_EVENTS for f in series_findings(s)]
-        recent_from = max(since + (now - since) / 2, now - RECENT)
+        findings = burst_findings(scanned)
         findings += [
-            term_finding(t, recent_from)
-            for t in emerging_terms(documents(session, since, now), recent_from=recent_from)
+            term_finding(term, split)
+            for term, split in emerging_terms_scan(documents(session, since, now), since=since, until=now)
         ]
         added = [pk for f in findings if (pk := _store(session, f, now)) is not None]
     log.debug("trends_scanned", segments=len(scanned), found=len(findings), added=len(added))
     return TrendRun(since, now, len(scanned), len(findings), added)
 
 
-def series_findings(found: SegmentSeries) -> list[Finding]:
-    """The detector's rises (spikes and level shifts up) in one segment's series that stand on enough events."""
-    from bastion.insight.trends.detector import detect
+def burst_findings(scanned: Sequence[SegmentSeries]) -> list[Finding]:
+    """The bursts of every segment's series (`bursts.py`), each metric's segments corrected together."""
+    from bastion.insight.trends.bursts import bursts, exposure, significant
 
-    counts = found.counts
-    stamps = found.timestamps
-    day = max(1, round(timedelta(days=1) / found.grain.step))
     findings = []
-    warm_up = round(WARM_UP / found.grain.step)
-    for detection in detect(stamps, [float(c) for c in counts]):
-        i = detection.index
-        # A harm trend is a rise; in thin counts a drop is mostly the quiet after a burst.
-        if i < warm_up or detection.observed <= detection.expected or not _stands(counts, detection, day):
+    for metric in Metric:
+        of_metric = [s for s in scanned if s.metric is metric]
+        if not of_metric:
             continue
-        findings.append(
-            Finding(
-                kind=detection.kind,
-                metric=found.metric.value,
-                segment=found.segment,
-                at=stamps[i],
-                score=detection.score,
-                evidence=_series_evidence(found, detection),
+        period_hours = of_metric[0].grain.step / timedelta(hours=1)
+        everywhere = np.sum([np.asarray(s.counts, dtype=np.float64) for s in of_metric], axis=0)
+        tested = [s for s in of_metric if s.total >= MIN_SEGMENT_EVENTS]
+        candidates = [
+            bursts(
+                found.counts,
+                exposure(everywhere - np.asarray(found.counts, dtype=np.float64), period_hours),
+                period_hours,
             )
-        )
+            for found in tested
+        ]
+        for found, standing in zip(tested, significant(candidates), strict=True):
+            for burst in standing:
+                findings.append(
+                    Finding(
+                        kind=TrendKind.SPIKE,
+                        metric=metric.value,
+                        segment=found.segment,
+                        at=found.timestamps[burst.start],
+                        score=round(1.0 - burst.p_value, 6),
+                        evidence=_burst_evidence(found, burst),
+                    )
+                )
     return findings
 
 
-def _stands(counts: Sequence[int], detection: Detection, day: int) -> bool:
-    """Enough events in the day up to the detection, and a count on its scale unlikely by chance."""
-    from scipy.stats import poisson
-
-    i = detection.index
-    if sum(counts[max(0, i - day + 1) : i + 1]) < MIN_EVENTS_AT_ALERT:
-        return False
-    week = counts[max(0, i - 7 * day) : i]
-    rate = max(detection.expected, sum(week) / len(week) if week else 0.0, 0.0)
-    seen = sum(counts[max(0, i - detection.rows + 1) : i + 1])
-    return float(poisson.sf(seen - 1, max(rate * detection.rows, 1e-9))) < POISSON_P
-
-
-def _series_evidence(found: SegmentSeries, detection: Detection) -> dict[str, Any]:
-    i = detection.index
-    low, high = max(0, i - EVIDENCE_BEFORE), min(len(found.counts), i + EVIDENCE_AFTER + 1)
-    before = found.counts[max(0, i - 7 * 24) : i]
+def _burst_evidence(found: SegmentSeries, burst: Burst) -> dict[str, Any]:
+    low, high = max(0, burst.start - EVIDENCE_BEFORE), min(len(found.counts), burst.end + EVIDENCE_AFTER)
+    width = burst.end - burst.start
+    rest = len(found.counts) - width
+    stamps = found.timestamps
     return {
         "grain": found.grain.value,
         "series": [
-            {"at": t.isoformat(), "count": c}
-            for t, c in zip(found.timestamps[low:high], found.counts[low:high], strict=True)
+            {"at": t.isoformat(), "count": c} for t, c in zip(stamps[low:high], found.counts[low:high], strict=True)
         ],
-        "detected_at_index": i - low,
-        "observed": round(detection.observed, 3),
-        "expected": round(detection.expected, 3),
-        "baseline_mean": round(sum(before) / len(before), 3) if before else None,
-        "count": found.counts[i],
+        "detected_at_index": burst.start - low,
+        "until": (stamps[burst.end - 1] + found.grain.step).isoformat(),
+        "periods": width,
+        "observed": round(burst.observed / width, 3),  # a period, in the window
+        "expected": round(burst.expected / width, 3),
+        "baseline_mean": round((found.total - burst.observed) / rest, 3) if rest else None,
+        "count": burst.observed,
+        "expected_count": burst.expected,
+        "excess": round(burst.excess, 3),
+        "p_value": burst.p_value,
         "total": found.total,
     }
 

@@ -1,5 +1,8 @@
 """Emerging terms: words far more frequent in recent reported or violating content than in its baseline.
 
+`emerging_terms_scan` makes the test below at every day of a period (Bonferroni over the days tried),
+so a word that caught on early in it is not hidden in a fixed baseline half.
+
 For each language, the documents (the texts of content that was reported or found violating) are split
 into a recent period and the baseline before it. A term's recent document count k1 of n1 documents is
 tested against its baseline count k0 of n0: under "nothing changed", k1 given k0 + k1 is binomial with
@@ -25,8 +28,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import numpy as np
 from scipy.stats import binom
@@ -36,6 +39,10 @@ ALPHA = 0.05  # the false discovery rate over a language's terms
 MIN_DOCUMENTS = 5
 MIN_RATIO = 3.0
 MIN_TOKEN_CHARS = 3
+# The scan's splits: every day, with at least this much baseline before and recent period after.
+MIN_BASELINE = timedelta(days=3)
+MIN_RECENT = timedelta(days=2)
+SPLIT_STEP = timedelta(days=1)
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\S+\.(?:com|net|org|ly|example)(?:/\S*)?", re.IGNORECASE)
 
 
@@ -85,15 +92,42 @@ def tokens(text: str, language: str) -> set[str]:
     return found
 
 
-def emerging_terms(documents: Iterable[Document], *, recent_from: datetime) -> list[EmergingTerm]:
+def emerging_terms(documents: Iterable[Document], *, recent_from: datetime, alpha: float = ALPHA) -> list[EmergingTerm]:
     """The terms whose rate in documents from `recent_from` on is significantly above their rate before it."""
     by_language: dict[str, list[Document]] = {}
     for document in documents:
         by_language.setdefault(document.language, []).append(document)
     found: list[EmergingTerm] = []
     for language, docs in sorted(by_language.items()):
-        found.extend(_emerging_in(language, docs, recent_from))
+        found.extend(_emerging_in(language, docs, recent_from, alpha))
     return sorted(found, key=lambda t: (t.p_value, -t.recent_documents, t.term))
+
+
+def emerging_terms_scan(
+    documents: Iterable[Document], *, since: datetime, until: datetime
+) -> list[tuple[EmergingTerm, datetime]]:
+    """The emerging terms of [since, until), each with the split it stands out most at.
+
+    A word that caught on early in the period is part of the baseline of a fixed "recent" half: so the
+    test is made at every day from `MIN_BASELINE` after the start to `MIN_RECENT` before the end, and a
+    term's p-value is multiplied by the number of splits tried (Bonferroni) before it is held against
+    `ALPHA`. Each term is reported once, at the split where its p-value is smallest."""
+    docs = list(documents)
+    splits = []
+    split = since + MIN_BASELINE
+    while split <= until - MIN_RECENT:
+        splits.append(split)
+        split += SPLIT_STEP
+    if not splits:
+        splits = [since + (until - since) / 2]
+    best: dict[tuple[str, str], tuple[EmergingTerm, datetime]] = {}
+    for split in splits:
+        for term in emerging_terms(docs, recent_from=split, alpha=ALPHA / len(splits)):
+            corrected = replace(term, p_value=min(1.0, term.p_value * len(splits)))
+            held = best.get((term.language, term.term))
+            if held is None or corrected.p_value < held[0].p_value:
+                best[(term.language, term.term)] = (corrected, split)
+    return sorted(best.values(), key=lambda found: (found[0].p_value, -found[0].recent_documents, found[0].term))
 
 
 def _distinct(docs: list[Document], language: str) -> list[tuple[Document, frozenset[str]]]:
@@ -108,7 +142,7 @@ def _distinct(docs: list[Document], language: str) -> list[tuple[Document, froze
     return kept
 
 
-def _emerging_in(language: str, docs: list[Document], recent_from: datetime) -> list[EmergingTerm]:
+def _emerging_in(language: str, docs: list[Document], recent_from: datetime, alpha: float) -> list[EmergingTerm]:
     recent = _distinct([d for d in docs if d.at >= recent_from], language)
     baseline = _distinct([d for d in docs if d.at < recent_from], language)
     n1, n0 = len(recent), len(baseline)
@@ -140,7 +174,7 @@ def _emerging_in(language: str, docs: list[Document], recent_from: datetime) -> 
     found = []
     for term, recent_count, baseline_count, p in zip(terms, recent_counts, baseline_counts, adjusted, strict=True):
         ratio = (recent_count / n1) / ((baseline_count + 1) / n0)
-        if p < ALPHA and recent_count >= MIN_DOCUMENTS and ratio >= MIN_RATIO:
+        if p < alpha and recent_count >= MIN_DOCUMENTS and ratio >= MIN_RATIO:
             found.append(
                 EmergingTerm(
                     term=term,
