@@ -21,7 +21,9 @@ from bastion.insight.recommend.providers import Window
 from bastion.quality.report import QualityReport
 
 SIGNIFICANCE = 0.01
-MOST = 3  # hot spots proposed at most, the largest first
+# Hot spots proposed at most: the largest. A line is redrawn one at a time (each a calibration exercise
+# on the queue); every confused pair is on the quality report's page.
+MOST = 1
 
 
 def clarity_candidates(report: QualityReport, window: Window) -> list[Candidate]:

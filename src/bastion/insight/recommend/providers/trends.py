@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,11 +29,15 @@ from bastion.insight.recommend.model import Action, ActionKind, Candidate, Evide
 from bastion.insight.recommend.providers import WEEK, Window
 from bastion.review.outcomes import review_outcomes
 from bastion.store.database import Database
-from bastion.store.schema import ContentItem
+from bastion.store.schema import ContentItem, Report
 from bastion.store.schema.insight import TrendAlert
 
 DRAFT_BANK = "emerging_terms"  # a keyword bank no rule reads until someone writes one: a draft
 MIN_SCORE = 0.5
+UNSPECIFIED = "unspecified"  # the policy of reports that named none
+SAME_EVENT = timedelta(hours=12)  # alerts this close in time, in the same segment, are one event
+REPORTS = "reports"
+MIN_DECIDED = 5
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def trend_candidates(database: Database, window: Window) -> list[Candidate]:
     """Every trend candidate of the window."""
     alerts = alerts_in(database, window)
     terms = [a for a in alerts if a.kind is TrendKind.EMERGING_TERM]
-    return emerging_term_candidates(database, terms, window) + spike_candidates(alerts)
+    return emerging_term_candidates(database, terms, window) + spike_candidates(alerts, database, window)
 
 
 def _number(value: Any, default: float) -> float:
@@ -94,7 +98,9 @@ class TermItems:
     daily: dict[str, int]
 
 
-def term_items(database: Database, term: str, language: str | None, since: datetime, until: datetime) -> TermItems:
+def term_items(
+    database: Database, term: str, language: str | None, since: datetime, until: datetime, country: str | None = None
+) -> TermItems:
     """Content posted in [since, until) whose text holds `term` (ignoring case), with its review outcome."""
     pattern = "%" + term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     query = select(ContentItem.pk, ContentItem.external_id, ContentItem.created_at).where(
@@ -104,6 +110,8 @@ def term_items(database: Database, term: str, language: str | None, since: datet
     )
     if language:
         query = query.where(ContentItem.language == language)
+    if country:
+        query = query.where(ContentItem.country == country)
     with database.transaction() as session:
         rows = session.execute(query.order_by(ContentItem.created_at, ContentItem.pk)).all()
         outcomes = review_outcomes(session, [int(pk) for pk, _, _ in rows])
@@ -116,14 +124,18 @@ def term_items(database: Database, term: str, language: str | None, since: datet
 
 
 def emerging_term_candidates(database: Database, alerts: Sequence[Alert], window: Window) -> list[Candidate]:
-    """A candidate per emerging term: add it to the draft keyword bank."""
+    """A candidate per emerging term (its earliest alert, when scans alerted on it more than once): add it
+    to the draft keyword bank."""
+    earliest: dict[tuple[str, str | None], Alert] = {}
+    for alert in sorted(alerts, key=lambda a: as_utc(a.at)):
+        term = str(alert.segment.get("term") or alert.evidence.get("term") or "").strip()
+        language = str(alert.segment.get("language") or alert.evidence.get("language") or "") or None
+        if term:
+            earliest.setdefault((term.lower(), language), alert)
     found = []
-    for alert in alerts:
+    for (_, language), alert in earliest.items():
         evidence = alert.evidence
         term = str(alert.segment.get("term") or evidence.get("term") or "").strip()
-        if not term:
-            continue
-        language = str(alert.segment.get("language") or evidence.get("language") or "") or None
         since = max(as_utc(alert.at), window.start)
         held = term_items(database, term, language, since, window.end)
         weeks = max((window.end - since) / WEEK, 1 / 7)
@@ -179,30 +191,118 @@ def excess_a_week(evidence: dict[str, Any]) -> float:
     return max(observed - expected, 0.0) * 7.0 / days
 
 
-def spike_candidates(alerts: Sequence[Alert]) -> list[Candidate]:
-    """A candidate per spike or level shift: investigate it."""
-    found = []
-    for alert in alerts:
-        if alert.kind is TrendKind.EMERGING_TERM:
+def _excess(alert: Alert, weeks: float = 1.0) -> float:
+    """The alert's excess a week: a burst's own excess (a count over its window) spread over the weeks
+    the recommendations look at, as every provider counts; else what `excess_a_week` reads from its
+    series."""
+    evidence = alert.evidence
+    if "excess" in evidence and "until" in evidence:
+        return _number(evidence["excess"], 0.0) / max(weeks, 1 / 7)
+    return excess_a_week(evidence)
+
+
+def _until(alert: Alert) -> datetime:
+    until = alert.evidence.get("until")
+    if isinstance(until, str):
+        try:
+            return as_utc(datetime.fromisoformat(until))
+        except ValueError:
+            pass
+    return as_utc(alert.at) + SAME_EVENT
+
+
+@dataclass
+class SpikeEvent:
+    """The alerts of one event: one segment's (any metric), overlapping in time; alerts on reports that
+    name no policy join an event of the same country and language they overlap."""
+
+    segment: dict[str, Any]
+    start: datetime
+    end: datetime
+    alerts: list[Alert]
+
+    def overlaps(self, alert: Alert) -> bool:
+        return as_utc(alert.at) < self.end + SAME_EVENT and self.start < _until(alert) + SAME_EVENT
+
+    def add(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+        self.start, self.end = min(self.start, as_utc(alert.at)), max(self.end, _until(alert))
+
+
+def spike_events(alerts: Sequence[Alert]) -> list[SpikeEvent]:
+    """The spikes and level shifts, grouped into events (the earliest alert first)."""
+    rises = sorted((a for a in alerts if a.kind is not TrendKind.EMERGING_TERM), key=lambda a: as_utc(a.at))
+    events: list[SpikeEvent] = []
+    unnamed = []
+    for alert in rises:
+        if alert.segment.get("policy") == UNSPECIFIED:
+            unnamed.append(alert)
             continue
-        evidence = alert.evidence
-        impact = excess_a_week(evidence)
-        where = _segment_text(alert.segment)
-        what = alert.kind.value.replace("_", " ")
-        at = as_utc(alert.at)
+        event = next((e for e in events if e.segment == alert.segment and e.overlaps(alert)), None)
+        if event is None:
+            events.append(SpikeEvent(dict(alert.segment), as_utc(alert.at), _until(alert), [alert]))
+        else:
+            event.add(alert)
+    for alert in unnamed:
+        place = {k: v for k, v in alert.segment.items() if k != "policy"}
+        event = next(
+            (e for e in events if {k: v for k, v in e.segment.items() if k != "policy"} == place and e.overlaps(alert)),
+            None,
+        )
+        if event is None:
+            events.append(SpikeEvent(dict(alert.segment), as_utc(alert.at), _until(alert), [alert]))
+        else:
+            event.add(alert)
+    return events
+
+
+def spike_candidates(
+    alerts: Sequence[Alert], database: Database | None = None, window: Window | None = None
+) -> list[Candidate]:
+    """A candidate per spike event (its alerts grouped): investigate it.
+
+    With the store at hand, an event is weighed by what it is made of: an event only in reports counts
+    its excess reports at the precision review found for the reports of its place and time (a campaign
+    of bad-faith reports weighs nothing here: the mass-reporting provider has it), and an event most of
+    whose excess is the posts of an emerging term alerted on is that term's (one problem, one
+    recommendation: the term's)."""
+    terms = [a for a in alerts if a.kind is TrendKind.EMERGING_TERM]
+    weeks = window.weeks if window is not None else 1.0
+    found = []
+    for event in spike_events(alerts):
+        # The event's size: its largest excess on any metric (violating items, or reports).
+        lead = max(event.alerts, key=_excess)
+        impact = _excess(lead, weeks)
+        evidence = lead.evidence
+        precision = None
+        if database is not None:
+            if _of_a_term(database, event, terms):
+                continue
+            if all(a.metric == REPORTS for a in event.alerts):
+                precision = _report_precision(database, event)
+                impact *= precision
+        where = _segment_text(event.segment)
+        kinds = {a.kind for a in event.alerts}
+        what = "level shift" if kinds == {TrendKind.LEVEL_SHIFT} else "spike"
+        metrics = sorted({a.metric for a in event.alerts})
+        at = event.start
         found.append(
             Candidate(
                 kind=RecommendationKind.INVESTIGATE_SPIKE,
-                subject=f"{alert.metric}|{alert.kind.value}|{where}|{at:%Y-%m-%dT%H}",
-                title=f"Investigate the {what} in {alert.metric} ({where}) from {at:%Y-%m-%d %H:%M}",
+                subject=f"{where}|{at:%Y-%m-%dT%H}",
+                title=f"Investigate the {what} in {' and '.join(metrics)} ({where}) from {at:%Y-%m-%d %H:%M}",
                 impact=impact,
                 expected_effect=f"about {impact:.0f} items a week above the baseline explained, and stopped if harmful",
                 evidence=Evidence(
                     figures={
-                        "metric": alert.metric,
+                        "metric": lead.metric,
+                        "metrics": ", ".join(metrics),
+                        "alerts": len(event.alerts),
                         "segment": where,
-                        "score": round(alert.score, 3),
+                        "score": round(max(a.score for a in event.alerts), 3),
                         "from": at.isoformat(),
+                        "until": event.end.isoformat(),
+                        **({} if precision is None else {"report_precision": round(precision, 3)}),
                         **{
                             k: v
                             for k, v in evidence.items()
@@ -212,9 +312,57 @@ def spike_candidates(alerts: Sequence[Alert]) -> list[Candidate]:
                     examples=tuple(str(e) for e in evidence.get("examples", [])[:5])
                     if isinstance(evidence.get("examples"), list)
                     else (),
-                    series_title=f"{alert.metric} per {evidence.get('grain', 'period')}",
+                    series_title=f"{lead.metric} per {evidence.get('grain', 'period')}",
                     series=tuple(Point(label, value) for label, value in _points(evidence.get("series"))[-72:]),
                 ),
             )
         )
     return found
+
+
+def _place(event: SpikeEvent) -> tuple[str | None, str | None]:
+    country, language = event.segment.get("country"), event.segment.get("language")
+    return (str(country) if country else None, str(language) if language else None)
+
+
+def _of_a_term(database: Database, event: SpikeEvent, terms: Sequence[Alert]) -> bool:
+    """Whether most of the content reported in the event's place and time holds an emerging term."""
+    country, language = _place(event)
+    reported = set(_reported(database, event))
+    if not reported:
+        return False
+    for alert in terms:
+        term = str(alert.segment.get("term") or "").strip()
+        if not term or alert.segment.get("language") != language:
+            continue
+        held = term_items(database, term, language, event.start, event.end, country)
+        if len(reported & set(held.items)) * 2 >= len(reported):
+            return True
+    return False
+
+
+def _reported(database: Database, event: SpikeEvent) -> dict[str, int]:
+    """The content reported in the event's place and time: external id -> key."""
+    country, language = _place(event)
+    query = (
+        select(ContentItem.external_id, ContentItem.pk)
+        .join(Report, Report.content_pk == ContentItem.pk)
+        .where(Report.created_at >= event.start, Report.created_at < event.end)
+    )
+    if country:
+        query = query.where(ContentItem.country == country)
+    if language:
+        query = query.where(ContentItem.language == language)
+    with database.transaction() as session:
+        return {str(external): int(pk) for external, pk in session.execute(query)}
+
+
+def _report_precision(database: Database, event: SpikeEvent) -> float:
+    """The share of the content reported in the event's place and time that review found violating (of
+    that review decided); 0.5 when review decided fewer than `MIN_DECIDED` of them."""
+    pks = sorted(set(_reported(database, event).values()))
+    with database.transaction() as session:
+        outcomes = review_outcomes(session, pks)
+    if len(outcomes) < MIN_DECIDED:
+        return 0.5
+    return sum(1 for o in outcomes.values() if o.violating) / len(outcomes)
