@@ -1,6 +1,6 @@
 """Simulated stores shared by the whole test session: each seed's default simulation (small, 14 days,
-the workforce at work) is written and reviewed once, into a cache every pytest-xdist worker sees, and
-each test gets its own copy of the file.
+the reference detection rules in force, the workforce at work) is written and reviewed once, into a
+cache every pytest-xdist worker sees, and each test gets its own copy of the file.
 
 Building one takes a minute or more; the quality report, the trends scan and the recommendations all
 check their planted truths on the same seeds, so they share the build instead of repeating it.
@@ -16,7 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bastion.auth.principal import SYSTEM
 from bastion.clock import FrozenClock
+from bastion.detect.reference import install_reference
 from bastion.setup import initialise
 from bastion.simulate import SimulationSpec, World
 from bastion.simulate.reviewing import write_and_review
@@ -45,6 +47,8 @@ def simulated_copy(cache: Path, seed: int, into: Path) -> dict[str, Any]:
             world = World(SimulationSpec(seed=seed))
             database = Database(f"sqlite:///{building}")
             initialise(database, FrozenClock(world.spec.start))
+            with database.transaction() as session:
+                install_reference(session, principal=SYSTEM.name, now=world.spec.start)
             write_and_review(database, world)
             database.dispose()
             building.replace(built)

@@ -265,7 +265,11 @@ class Run:
         else:
             term = self.plan.terms[number]
             language, family = term.language, term.harm
-            speakers = [(i, c.share * language_share(c, language)) for i, c in enumerate(COUNTRIES)]
+            # Not in a spike's segment: there the spike is the only change.
+            spiked = {s.country for s in self.plan.spikes if s.harm is family and s.language == language}
+            speakers = [
+                (i, c.share * language_share(c, language)) for i, c in enumerate(COUNTRIES) if c.code not in spiked
+            ]
             point = rng.random() * sum(w for _, w in speakers)
             country = next((i for i, w in speakers if (point := point - w) < 0), speakers[-1][0])
         author = self.population.pick_poster(rng, country)

@@ -46,9 +46,9 @@ DEFAULT_SPAN = timedelta(days=28)
 SAME_ALERT = timedelta(days=1)
 EVIDENCE_BEFORE = 72  # periods of the series kept as evidence before the change
 EVIDENCE_AFTER = 24
-# A segment whose series holds fewer events than this over the whole scan is too thin to judge: one
-# event more or less there is noise, not a trend.
-MIN_SEGMENT_EVENTS = 20
+# A segment whose series holds fewer events than a burst needs (`bursts.MIN_BURST_EVENTS`) over the whole
+# scan cannot hold one: it is not tested, nor counted in the correction.
+MIN_SEGMENT_EVENTS = 8
 
 
 @dataclass(frozen=True)

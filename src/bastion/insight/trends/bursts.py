@@ -23,7 +23,7 @@ Why a scan and not the detector (`detector.py`) on each segment:
   the rest predicts; its p-value is multiplied by the number of windows tested in its segment
   (Bonferroni). A segment's candidates are taken best first, each one's overlapping windows then
   dropped, at most `MAX_BURSTS`. Across segments, the best candidates of each are corrected together by
-  Benjamini-Hochberg at a false discovery rate of `FAMILY_ALPHA`: the bursts that stand are those at or
+  Benjamini-Hochberg at a false discovery rate of `FAMILY_ALPHA` (5 %): the bursts that stand are those at or
   under its cut-off.
 
 Pure: arrays in, bursts out.
@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from scipy.stats import binom
 
 WIDTHS_HOURS = (3, 6, 12, 24, 48, 96)
-FAMILY_ALPHA = 0.01
+FAMILY_ALPHA = 0.05
 MIN_BURST_EVENTS = 8
 MAX_BURSTS = 3
 # Every period keeps this small share of the exposure, so no window is impossible under the baseline.
@@ -143,9 +143,10 @@ def bursts(counts: Sequence[int], share: Floats, period_hours: float = 1.0) -> l
 def significant(candidates: Sequence[Sequence[Burst]], alpha: float = FAMILY_ALPHA) -> list[list[Burst]]:
     """The bursts that stand, per segment: Benjamini-Hochberg over the segments' best bursts at false
     discovery rate `alpha`; a segment that passes keeps every burst of its at or under the cut-off."""
-    best = [found[0].p_value for found in candidates if found]
+    # Every segment tested counts, those without a candidate at a p-value of 1.
+    best = [found[0].p_value if found else 1.0 for found in candidates]
     if not best:
-        return [[] for _ in candidates]
+        return []
     ordered = np.sort(np.asarray(best))
     passing = np.flatnonzero(ordered <= alpha * np.arange(1, len(ordered) + 1) / len(ordered))
     if len(passing) == 0:

@@ -1,17 +1,21 @@
 """Emerging terms: words far more frequent in recent reported or violating content than in its baseline.
 
-`emerging_terms_scan` makes the test below at every day of a period (Bonferroni over the days tried),
+`emerging_terms_scan` makes the test below at every other day of a period (Bonferroni over the days tried),
 so a word that caught on early in it is not hidden in a fixed baseline half.
 
 For each language, the documents (the texts of content that was reported or found violating) are split
-into a recent period and the baseline before it. A term's recent document count k1 of n1 documents is
-tested against its baseline count k0 of n0: under "nothing changed", k1 given k0 + k1 is binomial with
-p = n1 / (n0 + n1) (the conditional test of two Poisson rates). The one-sided p-values of the terms of
-a language seen in at least `MIN_DOCUMENTS` documents are corrected together with Benjamini-Hochberg;
+into a recent period and the baseline before it. A term's recent document count k1 is tested against
+its baseline count k0: under "nothing changed", k1 given k0 + k1 is binomial with p the share of the
+language's *other* documents (those without the term) that are recent — the conditional test of two
+Poisson rates, the language's flow of documents as the exposure, less the term's own: a coded word's
+posts are documents of its language, and a baseline that rises with the event hides it. The one-sided
+p-values of the terms of a language seen in at least `MIN_DOCUMENTS` documents are corrected together
+with Benjamini-Hochberg;
 a term emerges when its adjusted p-value is below 0.05, it is in at least `MIN_DOCUMENTS` recent
 documents, and its recent rate is at least three times the baseline's (with one document added to the
 baseline, so a term never seen before still needs real evidence). Ordinary words keep their rate and
-are not flagged, however common.
+are not flagged, however common; a word that rose only as the context of a stronger emerging term (most
+of its recent documents hold that term) is not a term of its own.
 
 Documents are counted as distinct texts: a campaign posting one template many times (the same words,
 other emoji and links) counts once, so its words do not pass for an emerging term (networks are
@@ -39,10 +43,11 @@ ALPHA = 0.05  # the false discovery rate over a language's terms
 MIN_DOCUMENTS = 5
 MIN_RATIO = 3.0
 MIN_TOKEN_CHARS = 3
-# The scan's splits: every day, with at least this much baseline before and recent period after.
+# The scan's splits: every other day, with at least this much baseline before and recent period after
+# (a word first used between two splits has at most two days of its rise in the baseline).
 MIN_BASELINE = timedelta(days=3)
 MIN_RECENT = timedelta(days=2)
-SPLIT_STEP = timedelta(days=1)
+SPLIT_STEP = timedelta(days=2)
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\S+\.(?:com|net|org|ly|example)(?:/\S*)?", re.IGNORECASE)
 
 
@@ -97,9 +102,17 @@ def emerging_terms(documents: Iterable[Document], *, recent_from: datetime, alph
     by_language: dict[str, list[Document]] = {}
     for document in documents:
         by_language.setdefault(document.language, []).append(document)
+    split: dict[str, tuple[list[tuple[Document, frozenset[str]]], list[tuple[Document, frozenset[str]]]]] = {
+        language: (
+            _distinct([d for d in docs if d.at >= recent_from], language),
+            _distinct([d for d in docs if d.at < recent_from], language),
+        )
+        for language, docs in by_language.items()
+    }
     found: list[EmergingTerm] = []
-    for language, docs in sorted(by_language.items()):
-        found.extend(_emerging_in(language, docs, recent_from, alpha))
+    for language, (recent, baseline) in sorted(split.items()):
+        share = len(recent) / max(len(recent) + len(baseline), 1)
+        found.extend(_emerging_in(language, recent, baseline, share, alpha))
     return sorted(found, key=lambda t: (t.p_value, -t.recent_documents, t.term))
 
 
@@ -109,7 +122,7 @@ def emerging_terms_scan(
     """The emerging terms of [since, until), each with the split it stands out most at.
 
     A word that caught on early in the period is part of the baseline of a fixed "recent" half: so the
-    test is made at every day from `MIN_BASELINE` after the start to `MIN_RECENT` before the end, and a
+    test is made every `SPLIT_STEP` from `MIN_BASELINE` after the start to `MIN_RECENT` before the end, and a
     term's p-value is multiplied by the number of splits tried (Bonferroni) before it is held against
     `ALPHA`. Each term is reported once, at the split where its p-value is smallest."""
     docs = list(documents)
@@ -127,7 +140,20 @@ def emerging_terms_scan(
             held = best.get((term.language, term.term))
             if held is None or corrected.p_value < held[0].p_value:
                 best[(term.language, term.term)] = (corrected, split)
-    return sorted(best.values(), key=lambda found: (found[0].p_value, -found[0].recent_documents, found[0].term))
+    ordered = sorted(best.values(), key=lambda found: (found[0].p_value, -found[0].recent_documents, found[0].term))
+    # A word that rose as the context of a stronger term at another split is that term's too.
+    texts = {
+        language: _distinct([d for d in docs if d.language == language], language)
+        for language in {term.language for term, _ in ordered}
+    }
+    kept: list[tuple[EmergingTerm, datetime]] = []
+    for term, split in ordered:
+        holding = [terms for d, terms in texts[term.language] if d.at >= split and term.term in terms]
+        stronger = [k for k, _ in kept if k.language == term.language]
+        if any(sum(1 for terms in holding if k.term in terms) * 2 > len(holding) for k in stronger):
+            continue
+        kept.append((term, split))
+    return kept
 
 
 def _distinct(docs: list[Document], language: str) -> list[tuple[Document, frozenset[str]]]:
@@ -142,9 +168,13 @@ def _distinct(docs: list[Document], language: str) -> list[tuple[Document, froze
     return kept
 
 
-def _emerging_in(language: str, docs: list[Document], recent_from: datetime, alpha: float) -> list[EmergingTerm]:
-    recent = _distinct([d for d in docs if d.at >= recent_from], language)
-    baseline = _distinct([d for d in docs if d.at < recent_from], language)
+def _emerging_in(
+    language: str,
+    recent: list[tuple[Document, frozenset[str]]],
+    baseline: list[tuple[Document, frozenset[str]]],
+    share: float,
+    alpha: float,
+) -> list[EmergingTerm]:
     n1, n0 = len(recent), len(baseline)
     if n1 < MIN_DOCUMENTS or n0 == 0:
         return []
@@ -167,9 +197,12 @@ def _emerging_in(language: str, docs: list[Document], recent_from: datetime, alp
         return []
     recent_counts = np.array([k1[t] for t in terms])
     baseline_counts = np.array([k0[t] for t in terms])
-    share = n1 / (n0 + n1)
-    # P(K1 >= k1 | k0 + k1) under the same rate in both periods.
-    p_values = binom.sf(recent_counts - 1, recent_counts + baseline_counts, share)
+    # P(K1 >= k1 | k0 + k1) under the rate of the language's other documents in both periods: the
+    # documents holding the term are left out of its exposure (its own rise must not set its baseline).
+    others_recent = np.maximum(n1 - recent_counts, 0)
+    others = np.maximum(n0 + n1 - recent_counts - baseline_counts, 1)
+    exposure = np.clip(np.where(others_recent > 0, others_recent / others, share), 1e-9, 1 - 1e-9)
+    p_values = binom.sf(recent_counts - 1, recent_counts + baseline_counts, exposure)
     adjusted = multipletests(p_values, method="fdr_bh")[1]
     found = []
     for term, recent_count, baseline_count, p in zip(terms, recent_counts, baseline_counts, adjusted, strict=True):
@@ -189,4 +222,17 @@ def _emerging_in(language: str, docs: list[Document], recent_from: datetime, alp
                     policies=dict(policies[term].most_common()),
                 )
             )
-    return found
+    return _without_context(found, recent)
+
+
+def _without_context(found: list[EmergingTerm], recent: list[tuple[Document, frozenset[str]]]) -> list[EmergingTerm]:
+    """The emerging terms less those that are another's context: a term most of whose recent documents
+    hold a stronger emerging term (a smaller p-value, then more documents) rose with that term's posts,
+    not on its own — the words of the posts a coded word travels in. One problem, one term."""
+    kept: list[EmergingTerm] = []
+    for term in sorted(found, key=lambda t: (t.p_value, -t.recent_documents, t.term)):
+        holding = [terms for _, terms in recent if term.term in terms]
+        if any(sum(1 for terms in holding if k.term in terms) * 2 > len(holding) for k in kept):
+            continue
+        kept.append(term)
+    return kept

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from bastion.domain.insight import TrendKind
 from bastion.errors import Conflict, NotFound
 from bastion.insight.recommend.model import RecommendationKind
 from bastion.insight.recommend.providers import Window
-from bastion.insight.recommend.providers.trends import trend_candidates
+from bastion.insight.recommend.providers.trends import Alert, spike_candidates, spike_events, trend_candidates
 from bastion.insight.recommend.service import act, recommendations
 from bastion.store.database import Database
 from bastion.store.schema import AuditRecord
@@ -95,7 +95,10 @@ def test_terms_and_spikes_become_candidates_with_their_impact(database: Database
     assert set(term.evidence.examples) == {"p0", "p1", "p2"}
     assert term.evidence.figures["ratio"] == 40.0
     spike = by_kind[RecommendationKind.INVESTIGATE_SPIKE]
-    assert spike.impact == pytest.approx((18 + 28 + 8) * 168 / 4)  # 54 above the baseline in 4 hours
+    # 54 above the baseline in 4 hours, a week; a rise of reports only, none of them decided by review:
+    # taken at a precision of one half.
+    assert spike.impact == pytest.approx((18 + 28 + 8) * 168 / 4 * 0.5)
+    assert spike.evidence.figures["report_precision"] == 0.5
     assert "country=GB, policy=hate_speech" in spike.title
     assert [p.value for p in spike.evidence.series] == COUNTS
 
@@ -118,3 +121,31 @@ def test_acting_on_a_term_drafts_a_bank_entry_audited_and_once(database: Databas
         act(database, term.key, principal="bo", now=clock(), rng=random.Random(1))
     with pytest.raises(NotFound):
         act(database, "add_term--nothing", principal="bo", now=clock(), rng=random.Random(1))
+
+
+def _burst(metric: str, segment: dict[str, str], hour: int, hours: int, excess: float) -> Alert:
+    at = datetime(2026, 11, 5, tzinfo=UTC) + timedelta(hours=hour)
+    evidence = {"grain": "hour", "until": (at + timedelta(hours=hours)).isoformat(), "excess": excess}
+    return Alert(TrendKind.SPIKE, metric, segment, at, 0.99, evidence)
+
+
+def test_a_spike_event_is_one_recommendation_whatever_its_alerts() -> None:
+    """Reports and violating content of one segment rising together, and reports naming no policy in the
+    same place and time, are one event; another segment, or the same one days later, another."""
+    spam_br = {"policy": "spam", "country": "BR", "language": "pt"}
+    alerts = [
+        _burst("violating_content", spam_br, 0, 48, 30.0),
+        _burst("reports", spam_br, 6, 24, 12.0),
+        _burst("reports", {"policy": "unspecified", "country": "BR", "language": "pt"}, 10, 12, 5.0),
+        _burst("reports", {"policy": "unspecified", "country": "MX", "language": "es"}, 10, 12, 5.0),
+        _burst("violating_content", spam_br, 24 * 6, 12, 9.0),
+    ]
+    events = spike_events(alerts)
+    assert [(e.segment.get("country"), len(e.alerts)) for e in events] == [("BR", 3), ("BR", 1), ("MX", 1)]
+    found = spike_candidates(
+        alerts, window=Window(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 15, tzinfo=UTC))
+    )
+    assert len(found) == 3
+    first = next(c for c in found if c.subject.endswith("2026-11-05T00"))
+    assert first.impact == pytest.approx(30.0 / 2)  # the event's largest excess, over the window's two weeks
+    assert first.evidence.figures["alerts"] == 3 and "country=BR, language=pt, policy=spam" in first.subject

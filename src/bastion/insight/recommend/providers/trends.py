@@ -326,19 +326,43 @@ def _place(event: SpikeEvent) -> tuple[str | None, str | None]:
 
 
 def _of_a_term(database: Database, event: SpikeEvent, terms: Sequence[Alert]) -> bool:
-    """Whether most of the content reported in the event's place and time holds an emerging term."""
+    """Whether at least half the event's material — the content of its place and time that was reported,
+    or posted and found violating — holds an emerging term of its language."""
     country, language = _place(event)
-    reported = set(_reported(database, event))
-    if not reported:
+    material = set(_reported(database, event)) | _violating(database, event)
+    if not material:
         return False
     for alert in terms:
         term = str(alert.segment.get("term") or "").strip()
         if not term or alert.segment.get("language") != language:
             continue
         held = term_items(database, term, language, event.start, event.end, country)
-        if len(reported & set(held.items)) * 2 >= len(reported):
+        if len(material & set(held.items)) * 2 >= len(material):
             return True
     return False
+
+
+def _violating(database: Database, event: SpikeEvent) -> set[str]:
+    """The content posted in the event's place and time that review found violating (its policy, when the
+    event names one)."""
+    country, language = _place(event)
+    policy = event.segment.get("policy")
+    query = select(ContentItem.external_id, ContentItem.pk).where(
+        ContentItem.created_at >= event.start, ContentItem.created_at < event.end
+    )
+    if country:
+        query = query.where(ContentItem.country == country)
+    if language:
+        query = query.where(ContentItem.language == language)
+    with database.transaction() as session:
+        posted = {int(pk): str(external) for external, pk in session.execute(query)}
+        outcomes = review_outcomes(session, list(posted))
+    named = policy not in (None, UNSPECIFIED)
+    return {
+        posted[pk]
+        for pk, outcome in outcomes.items()
+        if outcome.violating and (not named or str(outcome.policy_id or "").split(".")[0] == policy)
+    }
 
 
 def _reported(database: Database, event: SpikeEvent) -> dict[str, int]:
