@@ -76,3 +76,22 @@ def test_the_scan_finds_a_word_that_began_in_the_first_half_once_at_its_best_spl
     assert split <= term.first_seen and term.first_seen >= began
     assert term.baseline_documents == 0
     assert term.p_value < 0.05
+
+
+def test_the_words_a_coded_word_travels_in_are_not_terms_of_their_own() -> None:
+    """A small language: a handful of baseline texts, then posts of one template set carrying `vorblik`.
+    The template's words rise with it, but most of their recent documents hold the word: only it is
+    flagged."""
+    rng = np.random.default_rng(5)
+    everyday = ["hola", "gracias", "mañana", "playa", "comida", "amigos", "ciudad", "trabajo"]
+    hateful = ["arruinando", "tierra", "vuelvan", "plaga"]
+    docs = [
+        Document(T0 + timedelta(hours=6 * i), "es", " ".join(rng.choice(everyday, 4, replace=False)), "none")
+        for i in range(80)
+    ]
+    for i in range(30):
+        words = [*rng.choice(hateful, 3, replace=False), *rng.choice(everyday, 2, replace=False), "vorblik"]
+        docs.append(Document(T0 + timedelta(days=12, hours=5 * i), "es", " ".join(words), "hate_speech"))
+    assert [t.term for t in emerging_terms(docs, recent_from=T0 + timedelta(days=11))] == ["vorblik"]
+    found = emerging_terms_scan(docs, since=T0, until=T0 + timedelta(days=20))
+    assert [t.term for t, _ in found] == ["vorblik"]
