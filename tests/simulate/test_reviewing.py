@@ -178,13 +178,14 @@ def _written(database: Database, planted: Planted, days: float) -> FrozenClock:
 
 
 def test_reviewers_measure_close_to_their_planted_accuracy(database: Database, planted: Planted) -> None:
-    # The two planted weak reviewers work for vendors; their vendors' team alone works two days of
-    # reports, so each of them makes enough decisions to be measured.
+    # The two planted weak reviewers work for vendors; their vendors' team alone works three days of
+    # reports, so each of them makes enough decisions to be measured, and the rest of the team enough
+    # to compare them with.
     weak = {found["id"] for found in low_accuracy(planted.world.workforce)}
     vendors = {planted.reviewers[name].vendor for name in weak}
     team = [reviewer for reviewer in planted.world.workforce if reviewer.vendor in vendors]
-    clock = _written(database, planted, days=2)
-    work_queues(database, team, planted.labels, clock=clock, seed=SPEC.seed, hours=48)
+    clock = _written(database, planted, days=3)
+    work_queues(database, team, planted.labels, clock=clock, seed=SPEC.seed, hours=72)
 
     tally: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])  # decisions, right, expected right
     low, high = [0, 0], [0, 0]
