@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from bastion.simulate.truths import MIN_SPIKE_ITEMS, TERM_POSTS
+
 from .conftest import Generated
 
 WORD = re.compile(r"\w+")
@@ -33,7 +35,7 @@ def test_spikes_add_their_planted_posts_to_the_segment(which: str, request: pyte
     words = [re.compile(rf"\b{re.escape(t['term'])}\b", re.IGNORECASE) for t in world.truth["emerging_terms"]]
     start, end = datetime.fromisoformat(world.truth["start"]), datetime.fromisoformat(world.truth["end"])
     for spike in world.truth["spikes"]:
-        assert spike["items"] >= 30
+        assert spike["items"] >= MIN_SPIKE_ITEMS
         assert spike["factor"] >= 3
         assert spike["factor"] == pytest.approx((spike["expected"] + spike["items"]) / spike["expected"], rel=0.02)
         inside = outside = 0
@@ -68,7 +70,7 @@ def test_emerging_terms_appear_only_after_first_seen_in_violating_posts(small: G
         carrying = [cid for cid, item in small.content.items() if pattern.search(item.get("text", ""))]
         assert all(small.content[cid]["created_at"] >= term["first_seen"] for cid in carrying)
         violating = [cid for cid in carrying if family(small.labels[cid].policy) == term["policy"]]
-        assert len(violating) >= term["posts"] >= 60, term
+        assert len(violating) >= term["posts"] == TERM_POSTS, term
         assert len(violating) >= 0.8 * len(carrying)
         assert {small.labels[cid].language for cid in violating} == {term["language"]}
 

@@ -4,7 +4,7 @@ own; every planted coded word found, on or after its first use; no ordinary word
 alerts that no planted truth explains.
 
 The store is the session's shared simulated store (`tests/support/simulated.py`), copied. The planted
-sizes (a spike adds at least 30 violating posts to its segment, a coded word is used by at least 60
+sizes (a spike adds at least 40 violating posts to its segment, a coded word is used by at least 100
 posts over its rise) are in the truth file and docs/insight.md."""
 
 from __future__ import annotations
