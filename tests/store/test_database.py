@@ -4,6 +4,7 @@ transaction with the session's own work."""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta, timezone
 
 import pytest
@@ -11,9 +12,10 @@ from sqlalchemy import Integer, String, bindparam, event, func, insert, literal,
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from bastion import audit_log
 from bastion.clock import FrozenClock
 from bastion.store.database import Database, execute_prepared
-from bastion.store.schema import Event
+from bastion.store.schema import AuditPending, AuditRecord, Event
 from bastion.store.upsert import table_of
 
 _events = table_of(Event)
@@ -159,3 +161,127 @@ def test_a_lost_connection_fails_its_transaction_and_the_next_one_works(database
         with database.transaction() as session:
             (second,) = execute_prepared(session, backend_pid, {})
     assert second != first
+
+
+# --- connections kept from one transaction to the next (PostgreSQL) --------------------------------------
+
+
+def _postgresql_only(database: Database) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("about PostgreSQL's pooled connections")
+
+
+_BACKEND = select(func.pg_backend_pid())
+
+
+def _backend(database: Database) -> int:
+    with database.transaction() as session:
+        (pid,) = execute_prepared(session, _BACKEND, {})
+        return int(pid)
+
+
+def test_a_clean_transaction_leaves_its_connection_for_the_next_and_its_session_empty(
+    database: Database, clock: FrozenClock
+) -> None:
+    _postgresql_only(database)
+    values = {"subject_pk": 7, "occurred_at": clock(), "recorded_at": clock(), "principal": "user:a", "data": {}}
+    with database.transaction() as session:
+        (first,) = execute_prepared(session, _BACKEND, {})
+        (pk,) = execute_prepared(session, _RECORD, values)
+        loaded = session.get_one(Event, pk)  # the session's own work, on the same connection
+        session.info["left"] = "behind"
+        first_session = session
+    with database.transaction() as session:
+        (second,) = execute_prepared(session, _BACKEND, {})
+        assert session is first_session and loaded not in session and "left" not in session.info
+        assert session.get_one(Event, pk).principal == "user:a"
+    assert second == first
+
+
+def test_a_failed_transaction_is_rolled_back_on_the_connection_it_leaves(
+    database: Database, clock: FrozenClock
+) -> None:
+    """Prepared statements begin a transaction of the driver's, outside the session's: a failure rolls it back
+    before the connection serves another transaction, which sees nothing of it."""
+    _postgresql_only(database)
+    values = {"subject_pk": 7, "occurred_at": clock(), "recorded_at": clock(), "principal": "user:a", "data": {}}
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        (first,) = execute_prepared(session, _BACKEND, {})
+        execute_prepared(session, _RECORD, values)
+        raise RuntimeError("the work failed")
+    with database.transaction() as session:
+        (second,) = execute_prepared(session, _BACKEND, {})
+        assert execute_prepared(session, _FIND, {"kind": "test.kind"}) is None
+    assert second == first
+    with database.engine.connect() as other:
+        assert (
+            other.execute(select(func.count()).select_from(_events).where(_events.c.kind == "test.kind")).scalar() == 0
+        )
+
+
+def test_after_a_lost_connection_the_kept_ones_are_dropped(database: Database) -> None:
+    """When the server ends every connection (a restart), the transaction that finds out fails; the kept ones
+    are given up with it, so the next transaction runs on a new connection rather than on another dead one."""
+    _postgresql_only(database)
+    with database.transaction() as outer:
+        (one,) = execute_prepared(outer, _BACKEND, {})
+        with database.transaction() as inner:  # a second connection, kept too
+            (two,) = execute_prepared(inner, _BACKEND, {})
+    assert one != two
+    with database.engine.connect() as other:
+        for pid in (one, two):
+            assert other.execute(select(func.pg_terminate_backend(pid))).scalar_one()
+    with pytest.raises(OperationalError):
+        _backend(database)
+    assert _backend(database) not in (one, two)
+
+
+def test_no_more_connections_are_kept_than_the_pool_keeps(database: Database) -> None:
+    _postgresql_only(database)
+    database = Database(database.url, pool_size=2, max_overflow=5)
+    try:
+        with database.transaction(), database.transaction(), database.transaction(), database.transaction():
+            assert database.engine.pool.checkedout() == 4  # type: ignore[attr-defined]
+        assert database.engine.pool.checkedout() == 2  # type: ignore[attr-defined]  # kept: the pool's size
+    finally:
+        database.dispose()
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_the_steps_after_commits_run_when_the_pool_has_nothing_to_spare(database: Database, clock: FrozenClock) -> None:
+    """The audit log's sealing follows commits on a connection of the store's: with one connection, kept after
+    the transaction, it runs on that one (the pool, which has none left, would make it wait and fail)."""
+    _postgresql_only(database)
+    database = Database(database.url, pool_size=1, max_overflow=0, pool_timeout=1)
+    unsealed = select(func.count()).select_from(AuditRecord).where(AuditRecord.seq < 0)
+    try:
+        with database.transaction() as session:
+            row = audit_log.staged_row(principal="user:a", action="test", target="t", at=clock(), details={"n": 1})
+            pending = table_of(AuditPending).c
+            session.execute(audit_log.append_unsealed({k: literal(v, pending[k].type) for k, v in row.items()}))
+        database.run_after_commits()
+        with database.transaction() as session:
+            assert session.scalar(unsealed) == 0
+    finally:
+        database.dispose()
+
+
+def test_a_forked_child_never_uses_the_parents_kept_connections(database: Database) -> None:
+    _postgresql_only(database)
+    parent = _backend(database)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: report the connection its transaction ran on, and go
+        code = 1
+        try:
+            os.close(reader)
+            os.write(writer, str(_backend(database)).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader) as report:
+        in_child = int(report.read())
+    assert os.waitpid(child, 0)[1] == 0
+    assert in_child != parent
+    assert _backend(database) == parent  # the parent's connection was left alone

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,11 +21,13 @@ from sqlalchemy import ClauseElement, Connection, Dialect, Engine, Executable, c
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from bastion.errors import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_RECYCLE_SECONDS = 3600
 log = structlog.get_logger(__name__)
 
 
@@ -66,7 +70,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # No pre-ping: it would cost a round trip on every transaction, and claims and decisions are
         # short transactions. A connection the server dropped fails one transaction; SQLAlchemy then
         # sees the disconnect and replaces every pooled connection. Idle ones are renewed hourly.
-        kwargs.setdefault("pool_recycle", 3600)
+        kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
         return create_engine(parsed, hide_parameters=True, **kwargs)
     raise ConfigurationError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
@@ -108,6 +112,13 @@ class Database:
         self._after_commits_timer: threading.Timer | None = None
         self._timer_lock, self._run_lock = threading.Lock(), threading.Lock()
         self._ran_after_commits = True  # False from a commit until the steps have run after it
+        # PostgreSQL: connections, each with its session, that finished a transaction cleanly, kept for the
+        # next one (see `transaction`); at most as many as the pool keeps, none older than its recycle age.
+        self._idle: list[tuple[Connection, Session, float]] = []
+        pool = self.engine.pool
+        self._idle_max = pool.size() if self._postgresql and isinstance(pool, QueuePool) else 0
+        self._recycle = float(engine_kwargs.get("pool_recycle", POOL_RECYCLE_SECONDS))
+        _databases.add(self)
 
     @property
     def dialect(self) -> str:
@@ -117,12 +128,20 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed at the end, or rolled back whole on any error.
 
-        On PostgreSQL the session is bound to a connection taken from the pool for the transaction, and
-        `execute_prepared` runs its statements on that connection without beginning the session's own
-        transaction: the hottest calls (a claim, most decisions) then never pay for the session's
-        transaction handling. Whatever else the session does joins the same database transaction; the
-        commit is the session's when it began one, otherwise the driver's, and the session's after-commit
-        hooks are announced after it either way.
+        On PostgreSQL the session is bound to a connection of its own, and `execute_prepared` runs its
+        statements on that connection without beginning the session's own transaction: the hottest calls
+        (a claim, most decisions) then never pay for the session's transaction handling. Whatever else the
+        session does joins the same database transaction; the commit is the session's when it began one,
+        otherwise the driver's, and the session's after-commit hooks are announced after it either way.
+
+        A connection and its session that end a transaction cleanly (committed, or rolled back with the
+        connection intact) are kept for this store's next transaction, in any thread, rather than going
+        back to the pool and being made again: a checkout, a check-in with its reset, a `Connection` and a
+        `Session` made and closed cost one reviewer thread about a quarter of a claim's and a decision's
+        CPU. The session is closed (emptied) and its `info` cleared between transactions; listeners put
+        on a session object itself would stay with it. A connection that failed, or was left inside a
+        transaction, goes back to the pool instead; after a lost connection the kept ones are dropped too,
+        as the pool drops its own.
         """
         if not self._postgresql:
             session = self._sessions()
@@ -135,8 +154,8 @@ class Database:
             finally:
                 session.close()
             return
-        connection = self.engine.connect()
-        session = self._sessions(bind=connection)
+        connection, session, made = self._take_connection()
+        clean = False
         try:
             yield session
             session.flush()
@@ -146,15 +165,50 @@ class Database:
                 # Only prepared statements ran, or nothing: the driver commits, and the session's
                 # after-commit hooks are announced as its own commit would, without beginning and
                 # committing an empty transaction of the session's for them.
-                _on_driver(connection, lambda driver: driver.commit())
+                _on_driver(connection, _commit)
                 session.dispatch.after_commit(session)
+            clean = True
         except BaseException:
             session.rollback()
+            clean = _rolled_back(connection)  # what prepared statements began outside the session's transaction
             raise
         finally:
             session.close()
-            connection.close()  # back to the pool, which rolls back whatever was left uncommitted
+            self._give_back(connection, session, made, clean)
         self._after_commits_soon()
+
+    def _take_connection(self) -> tuple[Connection, Session, float]:
+        """A kept connection and its session (PostgreSQL), or new ones from the pool; and when it was made."""
+        while True:
+            try:
+                kept = self._idle.pop()  # atomic: a kept connection serves one transaction at a time
+            except IndexError:
+                connection = self.engine.connect()
+                return connection, self._sessions(bind=connection), time.monotonic()
+            if time.monotonic() - kept[2] < self._recycle:
+                return kept
+            kept[0].close()  # as old as the pool's recycle age: the pool replaces it
+
+    def _give_back(self, connection: Connection, session: Session, made: float, clean: bool) -> None:
+        """Keep the connection and its session for the next transaction when it ended cleanly, there is room, and
+        the driver is outside any transaction; otherwise return the connection to the pool (which resets it)."""
+        if connection.invalidated:
+            self._drop_idle()  # the server went away or restarted: the kept ones are likely gone too
+            clean = False
+        if clean and len(self._idle) < self._idle_max and _driver_idle(connection):
+            session.info.clear()
+            self._idle.append((connection, session, made))
+            return
+        connection.close()
+
+    def _drop_idle(self) -> None:
+        """Return every kept connection to the pool."""
+        while True:
+            try:
+                connection, _session, _made = self._idle.pop()
+            except IndexError:
+                return
+            connection.close()
 
     def _after_commits_soon(self) -> None:
         armed = self._after_commits_timer
@@ -182,24 +236,74 @@ class Database:
         with self._run_lock:
             _due.discard(self)
             try:
-                with self.engine.begin() as connection:
-                    for step in _after_commits:
-                        step(connection)
+                self._run_steps()
             except OperationalError as error:  # the server is unreachable, or the database gone: so is all else
                 log.debug("after_commit_step_failed", error_type=type(error).__name__)
             except Exception as error:  # the transactions they follow have committed; the next run retries
                 log.warning("after_commit_step_failed", error_type=type(error).__name__)
             self._ran_after_commits = True
 
+    def _run_steps(self) -> None:
+        # On a kept connection when there is one: while connections are kept, the pool may have none to spare.
+        connection, session, made = self._take_connection()
+        clean = False
+        try:
+            with connection.begin():
+                for step in _after_commits:
+                    step(connection)
+            clean = True
+        finally:
+            self._give_back(connection, session, made, clean)
+
     def dispose(self) -> None:
         """Close the pooled connections, after running the steps that follow commits if any are due (and
         waiting for a run under way)."""
         if not self._ran_after_commits:
             self.run_after_commits()
+        self._drop_idle()
         self.engine.dispose()
 
 
 _due: weakref.WeakSet[Database] = weakref.WeakSet()  # whose steps are still to run after their commits
+_databases: weakref.WeakSet[Database] = weakref.WeakSet()
+_left_by_fork: list[tuple[Connection, Session, float]] = []
+
+
+def _forget_kept_connections() -> None:
+    """In a forked child: the kept connections are the parent's. Never used, never closed, never collected
+    (closing one, or collecting it, would end or reset the parent's connection to the server)."""
+    for database in list(_databases):
+        _left_by_fork.extend(database._idle)
+        database._idle = []
+
+
+os.register_at_fork(after_in_child=_forget_kept_connections)
+
+
+def _commit(driver: Any) -> None:
+    driver.commit()
+
+
+def _rolled_back(connection: Connection) -> bool:
+    """Roll back on the driver what prepared statements began outside the session's transaction (nothing is
+    sent when no transaction is open); whether the connection came out of it fit for another transaction.
+    A failure here is not raised: the error being handled is the one to report, and the connection goes
+    back to the pool, which resets or replaces it."""
+    if connection.invalidated or connection.closed:
+        return False
+    driver = connection.connection.driver_connection
+    try:
+        assert driver is not None
+        driver.rollback()
+    except Exception:
+        return False
+    return True
+
+
+def _driver_idle(connection: Connection) -> bool:
+    """The driver connection is outside any transaction (psycopg's IDLE): fit to start the next one."""
+    driver = connection.connection.driver_connection
+    return driver is not None and driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
 
 
 @atexit.register
@@ -269,10 +373,17 @@ def _on_driver(connection: Connection, call: Callable[[Any], Any]) -> Any:
 def _raise_driver_error(connection: Connection, error: Any) -> NoReturn:
     """A driver error raised as SQLAlchemy's, the connection invalidated if the error says it is lost."""
     dialect = connection.dialect
-    if dialect.is_disconnect(error, connection.connection.dbapi_connection, None):
+    lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+    if lost:
         connection.invalidate(error)
     raise DBAPIError.instance(
-        None, None, error, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        None,
+        None,
+        error,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=lost,
+        dialect=dialect,
     ) from error
 
 
