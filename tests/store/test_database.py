@@ -5,7 +5,8 @@ transaction with the session's own work."""
 from __future__ import annotations
 
 import os
-from datetime import timedelta, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Integer, String, bindparam, event, func, insert, literal, literal_column, select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bastion import audit_log
 from bastion.clock import FrozenClock
-from bastion.store.database import Database, execute_prepared
+from bastion.store.database import AFTER_COMMITS_DELAY_SECONDS, Database, execute_prepared
 from bastion.store.schema import AuditPending, AuditRecord, Event
 from bastion.store.upsert import table_of
 
@@ -256,9 +257,7 @@ def test_the_steps_after_commits_run_when_the_pool_has_nothing_to_spare(database
     unsealed = select(func.count()).select_from(AuditRecord).where(AuditRecord.seq < 0)
     try:
         with database.transaction() as session:
-            row = audit_log.staged_row(principal="user:a", action="test", target="t", at=clock(), details={"n": 1})
-            pending = table_of(AuditPending).c
-            session.execute(audit_log.append_unsealed({k: literal(v, pending[k].type) for k, v in row.items()}))
+            _append_unsealed(session, clock())
         database.run_after_commits()
         with database.transaction() as session:
             assert session.scalar(unsealed) == 0
@@ -285,3 +284,33 @@ def test_a_forked_child_never_uses_the_parents_kept_connections(database: Databa
     assert os.waitpid(child, 0)[1] == 0
     assert in_child != parent
     assert _backend(database) == parent  # the parent's connection was left alone
+
+
+def test_sealing_a_moment_after_commits_waits_for_no_connection(database: Database, clock: FrozenClock) -> None:
+    """With every connection busy when the moment comes (here the only one, held by a transaction), the seal
+    is put off rather than waiting on the pool, which gets no connection back while they are kept: it runs
+    a moment after one is free."""
+    _postgresql_only(database)
+    database = Database(database.url, pool_size=1, max_overflow=0, pool_timeout=30)
+    unsealed = select(func.count()).select_from(AuditRecord).where(AuditRecord.seq < 0)
+    try:
+        with database.transaction() as session:
+            _append_unsealed(session, clock())
+        with database.transaction() as session:  # the only connection, held past the moment of the seal
+            time.sleep(4 * AFTER_COMMITS_DELAY_SECONDS)
+            assert session.scalar(unsealed) == 1
+        deadline = time.monotonic() + 20 * AFTER_COMMITS_DELAY_SECONDS
+        left = 1
+        while left and time.monotonic() < deadline:
+            time.sleep(AFTER_COMMITS_DELAY_SECONDS / 5)
+            with database.transaction() as session:
+                left = session.scalar(unsealed) or 0
+        assert left == 0
+    finally:
+        database.dispose()
+
+
+def _append_unsealed(session: Session, at: datetime) -> None:
+    row = audit_log.staged_row(principal="user:a", action="test", target="t", at=at, details={"n": 1})
+    pending = table_of(AuditPending).c
+    session.execute(audit_log.append_unsealed({k: literal(v, pending[k].type) for k, v in row.items()}))

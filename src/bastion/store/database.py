@@ -179,15 +179,30 @@ class Database:
 
     def _take_connection(self) -> tuple[Connection, Session, float]:
         """A kept connection and its session (PostgreSQL), or new ones from the pool; and when it was made."""
+        kept = self._kept()
+        if kept is not None:
+            return kept
+        connection = self.engine.connect()
+        return connection, self._sessions(bind=connection), time.monotonic()
+
+    def _kept(self) -> tuple[Connection, Session, float] | None:
         while True:
             try:
                 kept = self._idle.pop()  # atomic: a kept connection serves one transaction at a time
             except IndexError:
-                connection = self.engine.connect()
-                return connection, self._sessions(bind=connection), time.monotonic()
+                return None
             if time.monotonic() - kept[2] < self._recycle:
                 return kept
             kept[0].close()  # as old as the pool's recycle age: the pool replaces it
+
+    def _pool_has_room(self) -> bool:
+        """The pool would lend a connection now, without waiting for one to come back (which, while
+        connections are kept rather than given back, could take until its timeout)."""
+        pool = self.engine.pool
+        if not isinstance(pool, QueuePool):
+            return True
+        overflow = pool._max_overflow  # -1: no limit
+        return overflow < 0 or pool.checkedout() < pool.size() + overflow
 
     def _give_back(self, connection: Connection, session: Session, made: float, clean: bool) -> None:
         """Keep the connection and its session for the next transaction when it ended cleanly, there is room, and
@@ -219,7 +234,9 @@ class Database:
             # Not alive: a timer armed before this process forked, whose thread the fork did not copy.
             if (armed is not None and armed.is_alive()) or not _after_commits:
                 return
-            timer = self._after_commits_timer = threading.Timer(AFTER_COMMITS_DELAY_SECONDS, self.run_after_commits)
+            timer = self._after_commits_timer = threading.Timer(
+                AFTER_COMMITS_DELAY_SECONDS, self._run_after_commits, kwargs={"wait": False}
+            )
             self._ran_after_commits = False
             timer.daemon = True
             timer.start()
@@ -229,23 +246,39 @@ class Database:
         """Run the steps that follow commits now (see `run_after_commits`), one run at a time. A failure is
         logged and left to the next run: each step is one a later run completes (a seal seals what is left).
         """
+        self._run_after_commits(wait=True)
+
+    def _run_after_commits(self, *, wait: bool) -> None:
+        """`run_after_commits`; without `wait` (the timer's run), when no connection is to be had at once the
+        run is put off to a moment later rather than waiting for one."""
         with self._timer_lock:
             timer, self._after_commits_timer = self._after_commits_timer, None
         if timer is not None and timer is not threading.current_thread():
             timer.cancel()
+        ran = True
         with self._run_lock:
-            _due.discard(self)
             try:
-                self._run_steps()
+                ran = self._run_steps(wait=wait)
             except OperationalError as error:  # the server is unreachable, or the database gone: so is all else
                 log.debug("after_commit_step_failed", error_type=type(error).__name__)
             except Exception as error:  # the transactions they follow have committed; the next run retries
                 log.warning("after_commit_step_failed", error_type=type(error).__name__)
-            self._ran_after_commits = True
+            if ran:
+                _due.discard(self)
+                self._ran_after_commits = True
+        if not ran:
+            self._after_commits_soon()
 
-    def _run_steps(self) -> None:
-        # On a kept connection when there is one: while connections are kept, the pool may have none to spare.
-        connection, session, made = self._take_connection()
+    def _run_steps(self, *, wait: bool) -> bool:
+        """Run the steps in a transaction of their own; False when put off (no connection at once, not `wait`).
+
+        On a kept connection when there is one: while connections are kept, the pool may have none to spare."""
+        kept = self._kept()
+        if kept is None:
+            if not wait and not self._pool_has_room():
+                return False
+            kept = self._take_connection()
+        connection, session, made = kept
         clean = False
         try:
             with connection.begin():
@@ -254,6 +287,7 @@ class Database:
             clean = True
         finally:
             self._give_back(connection, session, made, clean)
+        return True
 
     def dispose(self) -> None:
         """Close the pooled connections, after running the steps that follow commits if any are due (and
