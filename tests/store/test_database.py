@@ -5,6 +5,7 @@ transaction with the session's own work."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -314,3 +315,34 @@ def _append_unsealed(session: Session, at: datetime) -> None:
     row = audit_log.staged_row(principal="user:a", action="test", target="t", at=at, details={"n": 1})
     pending = table_of(AuditPending).c
     session.execute(audit_log.append_unsealed({k: literal(v, pending[k].type) for k, v in row.items()}))
+
+
+def test_no_transaction_waits_on_the_pool_for_a_connection_kept_elsewhere(
+    database: Database, clock: FrozenClock
+) -> None:
+    """As many threads as the pool has connections, and the sealing after their commits besides: when the
+    sealer takes a kept connection and a thread then waits on the pool, the sealer gives it back to the
+    pool (not to the kept ones), so the thread is served at once rather than at the pool's timeout."""
+    _postgresql_only(database)
+    database = Database(database.url, pool_size=2, max_overflow=0, pool_timeout=2)
+    errors: list[BaseException] = []
+    stop = time.monotonic() + 16 * AFTER_COMMITS_DELAY_SECONDS
+
+    def work() -> None:
+        try:
+            while time.monotonic() < stop:
+                with database.transaction() as session:
+                    _append_unsealed(session, clock())
+                time.sleep(0.002)  # between transactions, as a reviewer is: the sealer may take the kept connection
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+    finally:
+        database.dispose()

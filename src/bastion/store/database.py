@@ -206,11 +206,14 @@ class Database:
 
     def _give_back(self, connection: Connection, session: Session, made: float, clean: bool) -> None:
         """Keep the connection and its session for the next transaction when it ended cleanly, there is room, and
-        the driver is outside any transaction; otherwise return the connection to the pool (which resets it)."""
+        the driver is outside any transaction; otherwise return the connection to the pool (which resets it).
+
+        Never kept while the pool is at its limit: someone may be waiting on the pool for a connection, and
+        only one given back to it would reach them."""
         if connection.invalidated:
             self._drop_idle()  # the server went away or restarted: the kept ones are likely gone too
             clean = False
-        if clean and len(self._idle) < self._idle_max and _driver_idle(connection):
+        if clean and len(self._idle) < self._idle_max and self._pool_has_room() and _driver_idle(connection):
             session.info.clear()
             self._idle.append((connection, session, made))
             return
