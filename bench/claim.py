@@ -26,14 +26,15 @@ PostgreSQL server per job, the least noisy measure of cost, and everything else 
 busy machine makes every other figure worse).
 
 The reviewers are threads of `--processes` processes (default: one per CPU), a pooled connection
-each, as reviewers reach a server that runs one API worker process per CPU, each with a thread pool:
-the operating system shares the CPUs among the processes, and within each the threads take turns
-for Python's global interpreter lock. Each reviewer first claims and decides one job of another
-queue, so that the clock starts on a warm server (connected, caches filled, statements compiled and
-prepared). The reviewers never pause, so at 8 and 32 the claim latency is mostly queueing for the
-CPUs (with no pause, the time a job takes is reviewers / throughput). `--think-ms` makes
-each reviewer pause after each decision (uniformly 0.5 to 1.5 times that, and up to that long
-before the first claim), to see the latency at a load below capacity.
+each and one more for the sealing after commits, as reviewers reach a server that runs one API
+worker process per CPU, each with a thread pool: the operating system shares the CPUs among the
+processes, and within each the threads take turns for Python's global interpreter lock. Each
+reviewer first claims and decides one job of another queue, so that the clock starts on a warm
+server (connected, caches filled, statements compiled and prepared). The reviewers never pause, so
+at 8 and 32 the claim latency is mostly queueing for the CPUs (with no pause, the time a job takes
+is reviewers / throughput). `--think-ms` makes each reviewer pause after each decision (uniformly
+0.5 to 1.5 times that, and up to that long before the first claim), to see the latency at a load
+below capacity.
 
 By default a temporary PostgreSQL server is started with `tests/support/postgres.py`, with the test
 suite's settings (no fsync, no synchronous commit: the figures measure CPU and locking, not the disk)
@@ -413,8 +414,11 @@ def _reviewer_group(
     out: Any,
     profile_to: str | None = None,
 ) -> None:
-    """One API worker process: these reviewers as its threads, a pooled connection each."""
-    database = Database(url, pool_size=len(group), max_overflow=0)
+    """One API worker process: these reviewers as its threads, a pooled connection each, and one more for the
+    work that follows commits (the audit log's sealing), as a server's pool has room beyond the requests it
+    serves at once: with none to spare, transactions keep no connection for the next (see
+    `Database.transaction`)."""
+    database = Database(url, pool_size=len(group) + 1, max_overflow=0)
     profiles = [cProfile.Profile(time.thread_time) for _ in group] if profile_to else [None] * len(group)
 
     def reviewer_thread(reviewer: Principal, tally: Tally, profile: cProfile.Profile | None) -> None:
