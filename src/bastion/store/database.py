@@ -185,10 +185,13 @@ class Database:
         connection = self.engine.connect()
         return connection, self._sessions(bind=connection), time.monotonic()
 
-    def _kept(self) -> tuple[Connection, Session, float] | None:
+    def _kept(self, *, oldest: bool = False) -> tuple[Connection, Session, float] | None:
+        """A kept connection and its session: the one kept last (likely this thread's own, in its caches), or
+        with `oldest` the one kept longest (the steps after commits take that one, and leave the others to
+        the transactions that use them in turn); None when none is kept."""
         while True:
             try:
-                kept = self._idle.pop()  # atomic: a kept connection serves one transaction at a time
+                kept = self._idle.pop(0 if oldest else -1)  # atomic: a kept connection serves one transaction
             except IndexError:
                 return None
             if time.monotonic() - kept[2] < self._recycle:
@@ -276,7 +279,7 @@ class Database:
         """Run the steps in a transaction of their own; False when put off (no connection at once, not `wait`).
 
         On a kept connection when there is one: while connections are kept, the pool may have none to spare."""
-        kept = self._kept()
+        kept = self._kept(oldest=True)
         if kept is None:
             if not wait and not self._pool_has_room():
                 return False
