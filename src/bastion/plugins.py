@@ -11,11 +11,11 @@ Two kinds of hooks:
   work commits or rolls back with the caller's. Used by areas that must stay consistent with the facts
   (a report and the job it opens commit together).
 - **After commit** (`content_ingested`, `report_filed`, `job_created`, `decision_made`,
-  `decision_withdrawn`, `action_taken`, `appeal_decided`, `trend_detected`): a service calls `announce(session, fact)`
-  while it works; the fact is delivered only once the session's transaction has committed, and dropped
-  if it rolls back. An implementation that
-  raises is logged (hook, plugin and error type) and the others still run: the fact is already true, and
-  the caller's answer must not say otherwise.
+  `decision_withdrawn`, `action_taken`, `appeal_decided`, `trend_detected`, `threat_flagged`): a service
+  calls `announce(session, fact)` while it works; the fact is delivered only once the session's transaction
+  has committed, and dropped if it rolls back. An implementation that raises is logged (hook, plugin and
+  error type) and the others still run: the fact is already true, and the caller's answer must not say
+  otherwise.
 
 Every hook is documented in docs/plugins.md; a test fails when one is not.
 """
@@ -44,6 +44,7 @@ from bastion.domain.happened import (
     DecisionWithdrawn,
     JobCreated,
     ReportFiled,
+    ThreatFlagged,
     TrendDetected,
 )
 from bastion.errors import ConfigurationError
@@ -163,6 +164,10 @@ class BastionHooks:
     def trend_detected(self, fact: TrendDetected) -> None:
         """A trend alert was recorded (a spike, a level shift, an emerging term); e.g. open a case from it."""
 
+    @hookspec
+    def threat_flagged(self, fact: ThreatFlagged) -> None:
+        """A case was flagged as a real-world threat (imminent harm); e.g. page whoever is on call."""
+
 
 Fact = (
     ContentIngested
@@ -173,6 +178,7 @@ Fact = (
     | ActionTaken
     | AppealDecided
     | TrendDetected
+    | ThreatFlagged
 )
 HOOK_OF: dict[type[Any], str] = {
     ContentIngested: "content_ingested",
@@ -183,6 +189,7 @@ HOOK_OF: dict[type[Any], str] = {
     ActionTaken: "action_taken",
     AppealDecided: "appeal_decided",
     TrendDetected: "trend_detected",
+    ThreatFlagged: "threat_flagged",
 }
 _PENDING = "bastion.announce_after_commit"
 _ANNOUNCING: ContextVar[Engine | None] = ContextVar("bastion_announcing_store", default=None)

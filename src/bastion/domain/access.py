@@ -37,7 +37,8 @@ class Permission(StrEnum):
     INSIGHT_READ = "insight.read"  # metrics, dashboards, trends, recommendations, reports, exports
     INSIGHT_SQL = "insight.sql"  # the read-only SQL console and its saved queries
     INSIGHT_MANAGE = "insight.manage"  # act on a recommendation, run a prevalence round
-    INVESTIGATE_READ = "investigate.read"  # coordinated networks: accounts and the devices and IPs tying them
+    INVESTIGATE_READ = "investigate.read"  # coordinated networks and cases: accounts and what ties them
+    INVESTIGATE_MANAGE = "investigate.manage"  # open, change, link, export and refer cases
 
 
 _HUMAN_READERS = {Permission.POLICY_READ}
@@ -66,6 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW_WORK,
             Permission.INSIGHT_READ,
             Permission.INVESTIGATE_READ,
+            Permission.INVESTIGATE_MANAGE,
         }
     ),
     Role.QA: frozenset(

@@ -35,12 +35,26 @@ class EventKind(StrEnum):
     STRIKE_ADDED = "strike.added"
     APPEAL_FILED = "appeal.filed"
     APPEAL_RESOLVED = "appeal.resolved"
+    CONTENT_SNAPSHOTTED = "content.snapshotted"  # kept as evidence when its job was escalated
+    CASE_OPENED = "case.opened"
+    CASE_STATUS_CHANGED = "case.status_changed"
+    CASE_THREAT_FLAGGED = "case.threat_flagged"
+    CASE_OWNER_SET = "case.owner_set"
+    CASE_WATCHED = "case.watched"
+    CASE_LINKED = "case.linked"
+    CASE_NOTED = "case.noted"
+    CASE_TASK_ADDED = "case.task_added"
+    CASE_TASK_DONE = "case.task_done"
+    CASE_EXPORTED = "case.exported"
+    CASE_REFERRED = "case.referred"
 
 
 class EventEntity(StrEnum):
-    """What an event is about besides a subject (`SubjectType`): a job of the review process."""
+    """What an event is about besides a subject (`SubjectType`): a job of the review process, a case of an
+    investigation."""
 
     JOB = "job"
+    CASE = "case"
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,15 @@ class TrendDetected:
     at: datetime  # when the change began
     score: float  # 0..1
     detected_at: datetime
+
+
+@dataclass(frozen=True)
+class ThreatFlagged:
+    """A case was flagged as a real-world threat (imminent harm to someone): it goes to the top of every
+    list of cases; e.g. page whoever is on call."""
+
+    case_pk: int
+    title: str
+    severity: int  # 1..4, 1 the worst
+    principal: str
+    at: datetime

@@ -33,6 +33,14 @@ from bastion.store.schema.detect import (
 )
 from bastion.store.schema.golden import GoldenItem, GoldenSet
 from bastion.store.schema.insight import PrevalenceRound, PrevalenceSample, RecommendationAction, SavedQuery, TrendAlert
+from bastion.store.schema.investigate import (
+    Case,
+    CaseLink,
+    CaseNote,
+    CaseReferral,
+    CaseTask,
+    EvidenceSnapshot,
+)
 from bastion.store.schema.match import HashBank, HashBankEntry, HashMatch
 from bastion.store.schema.models import ModelScore, ModelVersion
 from bastion.store.schema.neardup import NearDuplicateCluster, NearDuplicateMember
@@ -67,6 +75,11 @@ __all__ = [
     "CalibrationExercise",
     "CalibrationItem",
     "CalibrationNote",
+    "Case",
+    "CaseLink",
+    "CaseNote",
+    "CaseReferral",
+    "CaseTask",
     "ContentItem",
     "Decision",
     "DetectionQueueItem",
@@ -75,6 +88,7 @@ __all__ = [
     "EnforcementAction",
     "EntityLabel",
     "Event",
+    "EvidenceSnapshot",
     "GoldenItem",
     "GoldenSet",
     "HashBank",
