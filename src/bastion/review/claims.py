@@ -435,6 +435,11 @@ def escalate(session: Session, job_pk: int, reviewer: Principal, *, now: datetim
     if job.queue == target.name:
         # Else the open job found below would be this one, cancelled and folded into itself.
         raise Conflict(f"job {job_pk} is already in the escalation queue {target.name}; decide it or skip it")
+    if job.subject_type == SubjectType.CONTENT:
+        # Evidence: the content as it stands now, so that its author's deletion loses nothing.
+        from bastion.investigate.snapshots import snapshot_content
+
+        snapshot_content(session, job.subject_pk, job_pk=job.pk, principal=reviewer.name, now=now)
     existing = open_job(session, target.name, job.subject_type, job.subject_pk)
     if existing is not None:
         # The subject is already escalated: fold this job into that one.

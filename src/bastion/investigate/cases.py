@@ -1,0 +1,623 @@
+"""Cases: investigations, opened by hand or from an escalated job, a network or a trend alert.
+
+Every change is a fact in the event log (`case.*` events about the case, written in the same transaction
+as the state it changes) and a row in the audit log, recorded here rather than by the interfaces; the
+timeline is read back from the event log. Reading a case is recorded too (`case.viewed`), whoever asks and
+however. Who may: `investigate.read` to view, `investigate.manage` to change (investigators and admins); a
+vendor reviewer never sees a case, whatever else they hold. Linked actors' private fields (the review
+configuration's `private_fields`) are masked for anyone without `investigate.manage`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bastion import audit_log
+from bastion.auth.principal import Principal
+from bastion.clock import as_utc
+from bastion.domain.access import Permission, Role
+from bastion.domain.events import EventEntity, EventKind, NewEvent
+from bastion.domain.happened import ThreatFlagged
+from bastion.domain.investigate import (
+    ALLOWED_MOVES,
+    RESPONSE_TARGETS,
+    CaseSource,
+    CaseStatus,
+    LinkKind,
+    Severity,
+)
+from bastion.domain.review import JobKind
+from bastion.domain.subjects import SubjectType
+from bastion.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from bastion.plugins import announce
+from bastion.review.private_fields import without_private_fields
+from bastion.store.events import append_events
+from bastion.store.schema import (
+    Actor,
+    Case,
+    CaseLink,
+    CaseNote,
+    CaseReferral,
+    CaseTask,
+    ContentItem,
+    Event,
+    Job,
+    TrendAlert,
+    User,
+)
+
+TITLE_CHARS = 200
+NOTE_CHARS = 20_000
+TIMELINE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class CaseDraft:
+    """What a new case starts with; `validated` checks every field and names each bad one."""
+
+    title: str
+    severity: int
+    threat: bool = False
+    owner: str | None = None
+
+    def validated(self) -> CaseDraft:
+        errors: list[FieldError] = []
+        title = " ".join(self.title.split())
+        if not title:
+            errors.append(FieldError("title", "must not be empty"))
+        elif len(title) > TITLE_CHARS:
+            errors.append(FieldError("title", f"must be at most {TITLE_CHARS} characters, got {len(title)}"))
+        if self.severity not in {s.value for s in Severity}:
+            errors.append(FieldError("severity", f"must be 1, 2, 3 or 4 (SEV1 the worst), got {self.severity}"))
+        if errors:
+            raise InvalidInput("the case cannot be opened", errors)
+        return CaseDraft(title, self.severity, self.threat, self.owner)
+
+
+def require_case_access(principal: Principal, permission: Permission) -> None:
+    """Deny unless the principal holds `permission`; a vendor reviewer never, whatever else they hold."""
+    if Role.VENDOR_REVIEWER in principal.roles:
+        raise Forbidden(f"{principal.display_name} may not see cases (vendor reviewers never do)")
+    principal.require(permission)
+
+
+def case_target(case_pk: int) -> str:
+    """The audit log's target for a case."""
+    return f"case:{case_pk}"
+
+
+# --- opening ------------------------------------------------------------------------------------------
+
+
+def open_case(
+    session: Session,
+    principal: Principal,
+    draft: CaseDraft,
+    *,
+    now: datetime,
+    source: CaseSource = CaseSource.MANUAL,
+    source_ref: str | None = None,
+) -> Case:
+    """Open a case by hand (or, through the functions below, from what it came from)."""
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    draft = draft.validated()
+    if draft.owner is not None:
+        _require_user(session, draft.owner, "owner")
+    case = Case(
+        title=draft.title,
+        severity=draft.severity,
+        threat=False,
+        status=CaseStatus.OPEN.value,
+        source=source.value,
+        source_ref=source_ref,
+        owner=draft.owner,
+        watchers=[],
+        opened_by=principal.name,
+        opened_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    details = {"title": case.title, "severity": case.severity, "source": case.source, "source_ref": source_ref}
+    case_fact(session, case, EventKind.CASE_OPENED, principal, now, details)
+    audit_log.record(
+        session, principal=principal.name, action="case.opened", target=case_target(case.pk), at=now, details=details
+    )
+    if draft.threat:
+        flag_threat(session, principal, case.pk, now=now)
+    return case
+
+
+def open_case_from_job(session: Session, principal: Principal, job_pk: int, draft: CaseDraft, *, now: datetime) -> Case:
+    """Open a case on an escalated job's subject: the content and its author, or the actor, are linked."""
+    job = session.get(Job, job_pk)
+    if job is None:
+        raise NotFound(f"no job {job_pk}")
+    escalated = session.scalar(
+        select(Event.pk)
+        .where(
+            Event.subject_type == EventEntity.JOB.value,
+            Event.subject_pk == job.pk,
+            Event.kind == EventKind.JOB_ESCALATED.value,
+        )
+        .limit(1)
+    )
+    if job.kind != JobKind.ESCALATION.value and escalated is None:
+        raise Conflict(f"job {job_pk} was never escalated; escalate it first, or open a case by hand and link it")
+    case = open_case(session, principal, draft, now=now, source=CaseSource.JOB, source_ref=f"job:{job.pk}")
+    if job.subject_type == SubjectType.CONTENT.value:
+        content = session.get_one(ContentItem, job.subject_pk)
+        author = session.get_one(Actor, content.actor_pk)
+        link_subject(session, principal, case.pk, LinkKind.CONTENT, content.external_id, now=now)
+        link_subject(session, principal, case.pk, LinkKind.ACTOR, author.external_id, now=now)
+    else:
+        actor = session.get_one(Actor, job.subject_pk)
+        link_subject(session, principal, case.pk, LinkKind.ACTOR, actor.external_id, now=now)
+    return case
+
+
+def open_case_from_network(
+    session: Session,
+    principal: Principal,
+    network_id: str,
+    members: list[str],
+    draft: CaseDraft,
+    *,
+    now: datetime,
+) -> Case:
+    """Open a case on a network the detector found (its stable id and its members)."""
+    case = open_case(session, principal, draft, now=now, source=CaseSource.NETWORK, source_ref=network_id)
+    link_network(session, principal, case.pk, network_id, members, now=now)
+    return case
+
+
+def open_case_from_trend(
+    session: Session, principal: Principal, alert_pk: int, draft: CaseDraft, *, now: datetime
+) -> Case:
+    """Open a case on a trend alert (a spike, a level shift, an emerging term)."""
+    if session.get(TrendAlert, alert_pk) is None:
+        raise NotFound(f"no trend alert {alert_pk}")
+    return open_case(session, principal, draft, now=now, source=CaseSource.TREND, source_ref=f"trend:{alert_pk}")
+
+
+# --- changing -----------------------------------------------------------------------------------------
+
+
+def change_status(
+    session: Session, principal: Principal, case_pk: int, status: CaseStatus, *, now: datetime, reason: str = ""
+) -> Case:
+    """Move the case along `ALLOWED_MOVES`; any other move is refused, naming the moves there are."""
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    case = case_row(session, case_pk)
+    _move(session, principal, case, status, now=now, reason=reason)
+    return case
+
+
+def _move(
+    session: Session, principal: Principal, case: Case, status: CaseStatus, *, now: datetime, reason: str
+) -> None:
+    current = CaseStatus(case.status)
+    allowed = ALLOWED_MOVES[current]
+    if status not in allowed:
+        moves = ", ".join(sorted(s.value for s in allowed))
+        raise Conflict(f"case {case.pk} is {current.value}: it can move to {moves}, not to {status.value}")
+    case.status = status.value
+    case.updated_at = now
+    moved = {"from": current.value, "to": status.value}
+    case_fact(session, case, EventKind.CASE_STATUS_CHANGED, principal, now, moved | {"reason": reason[:500]})
+    audit_log.record(
+        session,
+        principal=principal.name,
+        action="case.status_changed",
+        target=case_target(case.pk),
+        at=now,
+        details=moved,  # the audit log holds no free text: the reason is in the event log
+    )
+
+
+def flag_threat(session: Session, principal: Principal, case_pk: int, *, now: datetime) -> Case:
+    """Flag the case as a real-world threat: it goes to the top, and `threat_flagged` fires after commit."""
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    case = case_row(session, case_pk)
+    if case.threat:
+        return case
+    case.threat = True
+    case.updated_at = now
+    case_fact(session, case, EventKind.CASE_THREAT_FLAGGED, principal, now, {})
+    audit_log.record(
+        session, principal=principal.name, action="case.threat_flagged", target=case_target(case.pk), at=now
+    )
+    announce(session, ThreatFlagged(case.pk, case.title, case.severity, principal.name, now))
+    return case
+
+
+def set_owner(session: Session, principal: Principal, case_pk: int, owner: str, *, now: datetime) -> Case:
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    case = case_row(session, case_pk)
+    _require_user(session, owner, "owner")
+    case.owner = owner
+    case.updated_at = now
+    case_fact(session, case, EventKind.CASE_OWNER_SET, principal, now, {"owner": owner})
+    audit_log.record(
+        session,
+        principal=principal.name,
+        action="case.owner_set",
+        target=case_target(case.pk),
+        at=now,
+        details={"owner": owner},
+    )
+    return case
+
+
+def watch(session: Session, principal: Principal, case_pk: int, user: str, *, now: datetime) -> Case:
+    """Add a watcher (a user told of the case's changes by whatever listens to its events)."""
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    case = case_row(session, case_pk)
+    _require_user(session, user, "watcher")
+    if user not in case.watchers:
+        case.watchers = sorted([*case.watchers, user])
+        case.updated_at = now
+        case_fact(session, case, EventKind.CASE_WATCHED, principal, now, {"watcher": user})
+        audit_log.record(
+            session,
+            principal=principal.name,
+            action="case.watched",
+            target=case_target(case.pk),
+            at=now,
+            details={"watcher": user},
+        )
+    return case
+
+
+def link_subject(
+    session: Session, principal: Principal, case_pk: int, kind: LinkKind, external_id: str, *, now: datetime
+) -> CaseLink:
+    """Link a content item or an actor (by the platform's id) to the case; linking it again changes nothing."""
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    if kind is LinkKind.NETWORK:
+        raise InvalidInput("a network is linked with its members", [FieldError("kind", "use link_network")])
+    model = ContentItem if kind is LinkKind.CONTENT else Actor
+    if session.scalar(select(model.pk).where(model.external_id == external_id)) is None:
+        raise InvalidInput("nothing to link", [FieldError(kind.value, f"no {kind.value} {external_id!r}")])
+    return _link(session, principal, case_row(session, case_pk), kind, external_id, [], now)
+
+
+def link_network(
+    session: Session, principal: Principal, case_pk: int, network_id: str, members: list[str], *, now: datetime
+) -> CaseLink:
+    """Link a network by the detector's stable id, with its members as found."""
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    if not network_id.strip():
+        raise InvalidInput("nothing to link", [FieldError("network", "must not be empty")])
+    return _link(session, principal, case_row(session, case_pk), LinkKind.NETWORK, network_id, sorted(members), now)
+
+
+def _link(
+    session: Session, principal: Principal, case: Case, kind: LinkKind, ref: str, members: list[str], now: datetime
+) -> CaseLink:
+    existing = session.scalar(
+        select(CaseLink).where(CaseLink.case_pk == case.pk, CaseLink.kind == kind.value, CaseLink.ref == ref)
+    )
+    if existing is not None:
+        return existing
+    link = CaseLink(case_pk=case.pk, kind=kind.value, ref=ref, members=members, linked_by=principal.name, linked_at=now)
+    session.add(link)
+    case.updated_at = now
+    details = {"kind": kind.value, "ref": ref, "members": len(members)}
+    case_fact(session, case, EventKind.CASE_LINKED, principal, now, details)
+    audit_log.record(
+        session, principal=principal.name, action="case.linked", target=case_target(case.pk), at=now, details=details
+    )
+    session.flush()
+    return link
+
+
+def add_note(session: Session, principal: Principal, case_pk: int, body: str, *, now: datetime) -> CaseNote:
+    """An internal note: investigators only, never sent to the platform (a referral says what was sent)."""
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    if not body.strip():
+        raise InvalidInput("the note is empty", [FieldError("body", "must not be empty")])
+    if len(body) > NOTE_CHARS:
+        raise InvalidInput("the note is too long", [FieldError("body", f"must be at most {NOTE_CHARS} characters")])
+    case = case_row(session, case_pk)
+    note = CaseNote(case_pk=case.pk, body=body, author=principal.name, written_at=now)
+    session.add(note)
+    session.flush()
+    case.updated_at = now
+    case_fact(session, case, EventKind.CASE_NOTED, principal, now, {"note": note.pk})
+    audit_log.record(
+        session,
+        principal=principal.name,
+        action="case.noted",
+        target=case_target(case.pk),
+        at=now,
+        details={"note": note.pk},
+    )
+    return note
+
+
+def add_task(
+    session: Session, principal: Principal, case_pk: int, title: str, *, now: datetime, assignee: str | None = None
+) -> CaseTask:
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    title = " ".join(title.split())
+    if not title or len(title) > TITLE_CHARS:
+        raise InvalidInput("the task cannot be added", [FieldError("title", f"must be 1 to {TITLE_CHARS} characters")])
+    if assignee is not None:
+        _require_user(session, assignee, "assignee")
+    case = case_row(session, case_pk)
+    task = CaseTask(
+        case_pk=case.pk, title=title, assignee=assignee, done=False, created_by=principal.name, created_at=now
+    )
+    session.add(task)
+    session.flush()
+    case.updated_at = now
+    case_fact(session, case, EventKind.CASE_TASK_ADDED, principal, now, {"task": task.pk, "title": title})
+    audit_log.record(
+        session,
+        principal=principal.name,
+        action="case.task_added",
+        target=case_target(case.pk),
+        at=now,
+        details={"task": task.pk},
+    )
+    return task
+
+
+def complete_task(session: Session, principal: Principal, case_pk: int, task_pk: int, *, now: datetime) -> CaseTask:
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    case = case_row(session, case_pk)
+    task = session.get(CaseTask, task_pk)
+    if task is None or task.case_pk != case.pk:
+        raise NotFound(f"case {case_pk} has no task {task_pk}")
+    if not task.done:
+        task.done = True
+        case.updated_at = now
+        case_fact(session, case, EventKind.CASE_TASK_DONE, principal, now, {"task": task.pk})
+        audit_log.record(
+            session,
+            principal=principal.name,
+            action="case.task_done",
+            target=case_target(case.pk),
+            at=now,
+            details={"task": task.pk},
+        )
+    return task
+
+
+@dataclass(frozen=True)
+class ReferralDraft:
+    """A law-enforcement referral: the agency, the date it was made, their reference, what was sent."""
+
+    agency: str
+    referred_on: datetime
+    reference: str
+    sent: str
+
+    def validated(self, now: datetime) -> None:
+        errors: list[FieldError] = []
+        for name, value, limit in (("agency", self.agency, 200), ("reference", self.reference, 200)):
+            if not value.strip():
+                errors.append(FieldError(name, "must not be empty"))
+            elif len(value) > limit:
+                errors.append(FieldError(name, f"must be at most {limit} characters"))
+        if not self.sent.strip():
+            errors.append(FieldError("sent", "say what was sent (e.g. the package's manifest digest)"))
+        if as_utc(self.referred_on) > now:
+            errors.append(FieldError("date", "must not be in the future"))
+        if errors:
+            raise InvalidInput("the referral cannot be recorded", errors)
+
+
+def refer(session: Session, principal: Principal, case_pk: int, draft: ReferralDraft, *, now: datetime) -> CaseReferral:
+    """Record a referral to law enforcement and move the case to `referred` (from investigating or actioned;
+    a case already referred may be referred again, to another agency)."""
+    require_case_access(principal, Permission.INVESTIGATE_MANAGE)
+    draft.validated(now)
+    case = case_row(session, case_pk)
+    if case.status != CaseStatus.REFERRED.value:
+        _move(session, principal, case, CaseStatus.REFERRED, now=now, reason=f"referred to {draft.agency}")
+    referral = CaseReferral(
+        case_pk=case.pk,
+        agency=draft.agency.strip(),
+        referred_on=draft.referred_on,
+        reference=draft.reference.strip(),
+        sent=draft.sent,
+        referred_by=principal.name,
+        recorded_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    details = {"referral": referral.pk, "agency": referral.agency, "reference": referral.reference}
+    case_fact(session, case, EventKind.CASE_REFERRED, principal, now, details)
+    audit_log.record(
+        session, principal=principal.name, action="case.referred", target=case_target(case.pk), at=now, details=details
+    )
+    return referral
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: int
+    title: str
+    severity: str
+    threat: bool
+    status: str
+    source: str
+    owner: str | None
+    opened_at: datetime
+    respond_by: datetime  # opened_at plus the severity's response-time target
+
+
+def list_cases(
+    session: Session, principal: Principal, *, now: datetime, status: CaseStatus | None = None, limit: int = 200
+) -> list[CaseSummary]:
+    """Cases, real-world threats first, then by severity, then the oldest first; recorded as `case.listed`."""
+    require_case_access(principal, Permission.INVESTIGATE_READ)
+    query = select(Case)
+    if status is not None:
+        query = query.where(Case.status == status.value)
+    query = query.order_by(sql_case((Case.threat.is_(True), 0), else_=1), Case.severity, Case.opened_at, Case.pk)
+    cases = list(session.scalars(query.limit(limit)))
+    audit_log.record(
+        session,
+        principal=principal.name,
+        action="case.listed",
+        target="case:",
+        at=now,
+        details={"status": None if status is None else status.value, "cases": [c.pk for c in cases]},
+    )
+    return [_summary(c) for c in cases]
+
+
+def _summary(case: Case) -> CaseSummary:
+    severity = Severity(case.severity)
+    return CaseSummary(
+        id=case.pk,
+        title=case.title,
+        severity=severity.label,
+        threat=case.threat,
+        status=case.status,
+        source=case.source,
+        owner=case.owner,
+        opened_at=case.opened_at,
+        respond_by=as_utc(case.opened_at) + RESPONSE_TARGETS[severity],
+    )
+
+
+def case_view(session: Session, principal: Principal, case_pk: int, *, now: datetime) -> dict[str, Any]:
+    """Everything about a case, as the principal may see it; recorded as `case.viewed`."""
+    require_case_access(principal, Permission.INVESTIGATE_READ)
+    case = case_row(session, case_pk)
+    audit_log.record(session, principal=principal.name, action="case.viewed", target=case_target(case.pk), at=now)
+    return case_document(session, case, show_private=principal.can(Permission.INVESTIGATE_MANAGE))
+
+
+def case_document(session: Session, case: Case, *, show_private: bool) -> dict[str, Any]:
+    """The case as JSON (what `case show --format json` prints and an evidence package's case.json holds).
+    Records nothing: the callers do."""
+    summary = _summary(case)
+    links = list(session.scalars(select(CaseLink).where(CaseLink.case_pk == case.pk).order_by(CaseLink.pk)))
+    notes = session.scalars(select(CaseNote).where(CaseNote.case_pk == case.pk).order_by(CaseNote.pk))
+    tasks = session.scalars(select(CaseTask).where(CaseTask.case_pk == case.pk).order_by(CaseTask.pk))
+    referrals = session.scalars(select(CaseReferral).where(CaseReferral.case_pk == case.pk).order_by(CaseReferral.pk))
+    private: set[str] = set()
+    if not show_private:
+        from bastion.review.config_store import current_review_config
+
+        private = set(current_review_config(session).config.private_fields)
+    return {
+        "id": case.pk,
+        "title": case.title,
+        "severity": summary.severity,
+        "threat": case.threat,
+        "status": case.status,
+        "source": case.source,
+        "source_ref": case.source_ref,
+        "owner": case.owner,
+        "watchers": list(case.watchers),
+        "opened_by": case.opened_by,
+        "opened_at": as_utc(case.opened_at).isoformat(),
+        "respond_by": summary.respond_by.isoformat(),
+        "updated_at": as_utc(case.updated_at).isoformat(),
+        "links": [_link_document(session, link, private) for link in links],
+        "notes": [
+            {"id": n.pk, "author": n.author, "at": as_utc(n.written_at).isoformat(), "body": n.body} for n in notes
+        ],
+        "tasks": [{"id": t.pk, "title": t.title, "assignee": t.assignee, "done": t.done} for t in tasks],
+        "referrals": [
+            {
+                "id": r.pk,
+                "agency": r.agency,
+                "date": as_utc(r.referred_on).date().isoformat(),
+                "reference": r.reference,
+                "sent": r.sent,
+                "by": r.referred_by,
+                "recorded_at": as_utc(r.recorded_at).isoformat(),
+            }
+            for r in referrals
+        ],
+        "timeline": timeline(session, case, links),
+    }
+
+
+def _link_document(session: Session, link: CaseLink, private: set[str]) -> dict[str, Any]:
+    document: dict[str, Any] = {"kind": link.kind, "ref": link.ref, "linked_by": link.linked_by}
+    if link.kind == LinkKind.NETWORK.value:
+        document["members"] = list(link.members)
+    elif link.kind == LinkKind.ACTOR.value:
+        actor = session.scalar(select(Actor).where(Actor.external_id == link.ref))
+        if actor is not None:
+            document["attributes"] = without_private_fields(actor.attributes or {}, private)
+            document["country"] = actor.country
+            document["created_at"] = as_utc(actor.created_at).isoformat()
+    else:
+        content = session.scalar(select(ContentItem).where(ContentItem.external_id == link.ref))
+        if content is not None:
+            document["text"] = content.text
+            document["media_pdq"] = content.media_pdq
+            document["created_at"] = as_utc(content.created_at).isoformat()
+    return document
+
+
+def linked_content_pks(session: Session, case_pk: int) -> list[int]:
+    """The store's keys of the content items linked to a case."""
+    refs = select(CaseLink.ref).where(CaseLink.case_pk == case_pk, CaseLink.kind == LinkKind.CONTENT.value)
+    return list(
+        session.scalars(select(ContentItem.pk).where(ContentItem.external_id.in_(refs)).order_by(ContentItem.pk))
+    )
+
+
+def timeline(session: Session, case: Case, links: list[CaseLink]) -> list[dict[str, Any]]:
+    """The case's own events and those of its linked subjects, from the event log, oldest first."""
+    subjects: list[tuple[str, int]] = [(EventEntity.CASE.value, case.pk)]
+    for link in links:
+        if link.kind == LinkKind.CONTENT.value:
+            pk = session.scalar(select(ContentItem.pk).where(ContentItem.external_id == link.ref))
+            if pk is not None:
+                subjects.append((SubjectType.CONTENT.value, pk))
+        elif link.kind == LinkKind.ACTOR.value:
+            pk = session.scalar(select(Actor.pk).where(Actor.external_id == link.ref))
+            if pk is not None:
+                subjects.append((SubjectType.ACTOR.value, pk))
+    about = or_(*(((Event.subject_type == kind) & (Event.subject_pk == pk)) for kind, pk in subjects))
+    events = list(session.scalars(select(Event).where(about).order_by(Event.pk.desc()).limit(TIMELINE_LIMIT)))[::-1]
+    return [
+        {
+            "at": as_utc(e.occurred_at).isoformat(),
+            "kind": e.kind,
+            "about": f"{e.subject_type}:{e.subject_pk}",
+            "principal": e.principal,
+            "data": e.data,
+        }
+        for e in sorted(events, key=lambda e: (as_utc(e.occurred_at), e.pk))
+    ]
+
+
+def case_row(session: Session, case_pk: int) -> Case:
+    """The case, or NotFound. Checks no permission: the callers do."""
+    case = session.get(Case, case_pk)
+    if case is None:
+        raise NotFound(f"no case {case_pk}")
+    return case
+
+
+def _require_user(session: Session, name: str, field: str) -> None:
+    if session.scalar(select(User.pk).where(User.name == name, User.active.is_(True))) is None:
+        raise InvalidInput(f"unknown {field}", [FieldError(field, f"no active user {name!r}")])
+
+
+def case_fact(
+    session: Session, case: Case, kind: EventKind, principal: Principal, now: datetime, data: dict[str, Any]
+) -> None:
+    """A fact about the case in the event log, in the caller's transaction."""
+    append_events(session, [NewEvent(kind, EventEntity.CASE, case.pk, now, principal.name, data)], recorded_at=now)
