@@ -1,4 +1,4 @@
-"""Investigations: coordinated networks of accounts (cases, the entity graph and evidence come later)."""
+"""Investigations: coordinated networks of accounts, cases and their evidence (the entity graph comes later)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 @hookimpl
 def cli_commands(cli: typer.Typer) -> None:
+    from bastion.cli.cases import case_app
     from bastion.cli.investigate import investigate_app
 
     cli.add_typer(investigate_app, name="investigate")
+    cli.add_typer(case_app, name="case")
