@@ -15,6 +15,7 @@ from bastion.store.schema import ContentItem, Job
 from tests.cli.conftest import Bastion
 from tests.cli.test_console import one_error_line
 from tests.review.jobs_factory import make_jobs, make_reviewers
+from tests.support.simulated import simulated_copy
 
 
 def _escalated(database: Database, clock: FrozenClock) -> tuple[int, str]:
@@ -117,3 +118,19 @@ def test_errors_are_clear_and_exit_as_documented(
     assert ran.code == code, ran.err
     assert says in ran.err
     assert ran.err.startswith("error: ") and "Traceback" not in ran.err
+
+
+def test_a_case_from_a_network_links_it_with_the_members_the_detector_found(
+    run_bastion: Bastion, simulated_cache: Path, tmp_path: Path
+) -> None:
+    simulated_copy(simulated_cache, 1, tmp_path / "simulated.db")
+    url = f"sqlite:///{tmp_path / 'simulated.db'}"
+    found = json.loads(run_bastion("investigate", "networks", "--format", "json", url=url).out)["networks"]
+    network = found[0]
+    ran = run_bastion("case", "open", "--title", "Ring", "--severity", "3", "--from-network", network["id"], url=url)
+    assert ran.code == 0, ran.err
+    case = json.loads(run_bastion("case", "show", "1", "--format", "json", url=url).out)
+    assert (case["source"], case["source_ref"]) == ("network", network["id"])
+    assert case["links"][0]["members"] == sorted(network["members"])
+    unknown = run_bastion("case", "link", "1", "--network", "network-000000000000", url=url)
+    assert unknown.code == 1 and one_error_line(unknown.err).startswith("error: no network network-000000000000")

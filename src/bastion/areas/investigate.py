@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bastion.plugins import hookimpl
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter
+
+
+@hookimpl
+def routers() -> Sequence[APIRouter]:
+    from bastion.api.routes import cases
+
+    return [cases.router]
 
 
 @hookimpl
