@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from bastion.clock import FrozenClock
+from bastion.domain.access import Role
 from bastion.review.claims import claim_next_job, escalate
 from bastion.store.database import Database
 from bastion.store.schema import ContentItem, Job
 from tests.cli.conftest import Bastion
 from tests.cli.test_console import one_error_line
+from tests.conftest import make_user
 from tests.review.jobs_factory import make_jobs, make_reviewers
 from tests.support.simulated import simulated_copy
 
@@ -42,10 +44,21 @@ def test_a_case_from_open_to_referred_with_its_package_verified(
     listed = json.loads(run_bastion("case", "list", "--format", "json", url=url).out)
     assert [(c["id"], c["threat"], c["severity"]) for c in listed] == [(2, True, "SEV4"), (1, False, "SEV1")]
     assert run_bastion("case", "note", "1", "the same wording as last week", url=url).code == 0
+    make_user(sqlite_database, clock, "ines", Role.INVESTIGATOR)
+    assert run_bastion("case", "task", "1", "Ask for the login IPs", "--assignee", "ines", url=url).out == (
+        "task 1 added to case 1\n"
+    )
+    assert run_bastion("case", "done", "1", "1", url=url).code == 0
+    assert run_bastion("case", "owner", "1", "ines", url=url).code == 0
+    assert run_bastion("case", "watch", "1", "ines", url=url).code == 0
+    unknown = run_bastion("case", "owner", "1", "nobody", url=url)
+    assert unknown.code == 2 and "owner: no active user 'nobody'" in unknown.err
     assert run_bastion("case", "status", "1", "investigating", "--reason", "credible", url=url).code == 0
     assert run_bastion("case", "status", "1", "actioned", url=url).code == 0
     shown = json.loads(run_bastion("case", "show", "1", "--format", "json", url=url).out)
     assert shown["status"] == "actioned" and shown["notes"][0]["body"] == "the same wording as last week"
+    assert (shown["owner"], shown["watchers"]) == ("ines", ["ines"])
+    assert shown["tasks"] == [{"id": 1, "title": "Ask for the login IPs", "assignee": "ines", "done": True}]
     assert ("content", content_id) in [(link["kind"], link["ref"]) for link in shown["links"]]
     text = run_bastion("case", "show", "1", url=url)
     assert text.code == 0 and "case 1: School threat" in text.out and "case.status_changed" in text.out

@@ -1,4 +1,5 @@
-"""`bastion case`: investigations' cases: open, list, show, note, status, flag, link, export, verify, refer.
+"""`bastion case`: investigations' cases: open, list, show, note, status, flag, task, done, owner, watch, link,
+export, verify, refer.
 
 The commands act as `system:bastion` (an admin), as every command does; the services record each change and
 each view in the audit log. Bad input exits 2 with the field named; a refused move or a package that does
@@ -171,6 +172,58 @@ def flag_command(case_pk: int = CASE) -> None:
     with open_database().transaction() as session:
         flag_threat(session, SYSTEM, case_pk, now=system_clock())
     console.print(f"case {case_pk} flagged as a real-world threat")
+
+
+@case_app.command("task")
+def task_command(
+    case_pk: int = CASE,
+    title: str = typer.Argument(..., metavar="TITLE", help="What is to be done."),
+    assignee: str | None = typer.Option(None, "--assignee", metavar="USER", help="Who is to do it."),
+) -> None:
+    """Add a task to a case."""
+    from bastion.investigate.cases import add_task
+
+    with open_database().transaction() as session:
+        task = add_task(session, SYSTEM, case_pk, title, now=system_clock(), assignee=assignee)
+        task_pk = task.pk
+    console.print(f"task {task_pk} added to case {case_pk}")
+
+
+@case_app.command("done")
+def done_command(
+    case_pk: int = CASE,
+    task_pk: int = typer.Argument(..., metavar="TASK", min=1, help="The task's number.", show_default=False),
+) -> None:
+    """Mark a case's task done."""
+    from bastion.investigate.cases import complete_task
+
+    with open_database().transaction() as session:
+        complete_task(session, SYSTEM, case_pk, task_pk, now=system_clock())
+    console.print(f"task {task_pk} of case {case_pk} is done")
+
+
+@case_app.command("owner")
+def owner_command(
+    case_pk: int = CASE, user: str = typer.Argument(..., metavar="USER", help="Who leads the case.")
+) -> None:
+    """Set who leads a case."""
+    from bastion.investigate.cases import set_owner
+
+    with open_database().transaction() as session:
+        set_owner(session, SYSTEM, case_pk, user, now=system_clock())
+    console.print(f"case {case_pk} is led by {escape(user)}", soft_wrap=True)
+
+
+@case_app.command("watch")
+def watch_command(
+    case_pk: int = CASE, user: str = typer.Argument(..., metavar="USER", help="Who follows the case.")
+) -> None:
+    """Add a watcher to a case."""
+    from bastion.investigate.cases import watch
+
+    with open_database().transaction() as session:
+        watch(session, SYSTEM, case_pk, user, now=system_clock())
+    console.print(f"{escape(user)} watches case {case_pk}", soft_wrap=True)
 
 
 @case_app.command("link")
