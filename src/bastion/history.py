@@ -89,6 +89,27 @@ _LINES: dict[str, Callable[[Mapping[str, Any]], HistoryLine]] = {
         "Its decision was taken back.",
     ),
     EventKind.STRIKE_ADDED: _strike,
+    EventKind.CONTENT_SNAPSHOTTED: lambda d: HistoryLine(
+        f"Kept as evidence (snapshot {d.get('snapshot')}) when job {d.get('job')} was escalated"
+    ),
+    # A case's own events (investigations): its timeline reads them beside its subjects'.
+    EventKind.CASE_OPENED: lambda d: HistoryLine(
+        f"Case opened: SEV{d.get('severity')}, from {d.get('source')}", str(d.get("title") or "")
+    ),
+    EventKind.CASE_STATUS_CHANGED: lambda d: HistoryLine(
+        f"Case moved from {d.get('from')} to {d.get('to')}", str(d.get("reason") or "")
+    ),
+    EventKind.CASE_THREAT_FLAGGED: lambda d: HistoryLine("Flagged as a real-world threat"),
+    EventKind.CASE_OWNER_SET: lambda d: HistoryLine(f"Owner set: {d.get('owner')}"),
+    EventKind.CASE_WATCHED: lambda d: HistoryLine(f"Watched by {d.get('watcher')}"),
+    EventKind.CASE_LINKED: lambda d: HistoryLine(f"Linked {d.get('kind')} {d.get('ref')}"),
+    EventKind.CASE_NOTED: lambda d: HistoryLine(f"Note {d.get('note')} written"),
+    EventKind.CASE_TASK_ADDED: lambda d: HistoryLine(f"Task {d.get('task')} added", str(d.get("title") or "")),
+    EventKind.CASE_TASK_DONE: lambda d: HistoryLine(f"Task {d.get('task')} done"),
+    EventKind.CASE_EXPORTED: lambda d: HistoryLine(
+        f"Evidence package exported ({d.get('files')} files)", f"manifest sha256 {d.get('manifest_sha256')}"
+    ),
+    EventKind.CASE_REFERRED: lambda d: HistoryLine(f"Referred to {d.get('agency')}", f"reference {d.get('reference')}"),
 }
 
 

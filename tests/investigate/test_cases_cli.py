@@ -61,7 +61,11 @@ def test_a_case_from_open_to_referred_with_its_package_verified(
     assert shown["tasks"] == [{"id": 1, "title": "Ask for the login IPs", "assignee": "ines", "done": True}]
     assert ("content", content_id) in [(link["kind"], link["ref"]) for link in shown["links"]]
     text = run_bastion("case", "show", "1", url=url)
-    assert text.code == 0 and "case 1: School threat" in text.out and "case.status_changed" in text.out
+    assert (
+        text.code == 0
+        and "case 1: School threat" in text.out
+        and "Case moved from open to investigating (credible)" in text.out
+    )
     out = tmp_path / "package"
     exported = run_bastion("case", "export", "1", "--out", str(out), url=url)
     assert exported.code == 0, exported.err

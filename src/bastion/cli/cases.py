@@ -24,6 +24,7 @@ from bastion.cli.listing import Column, FormatOption, OutputFormat, print_listin
 from bastion.clock import system_clock
 from bastion.domain.investigate import CaseStatus, LinkKind
 from bastion.errors import FieldError, InvalidInput, NotFound
+from bastion.history import history_line
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -131,7 +132,10 @@ def show_command(
     lines += [f"note by {n['author']} at {n['at']}: {n['body']}" for n in view["notes"]]
     lines += [f"task {t['id']} [{'x' if t['done'] else ' '}] {t['title']}" for t in view["tasks"]]
     lines += [f"referred to {r['agency']} on {r['date']} ({r['reference']}) by {r['by']}" for r in view["referrals"]]
-    lines += [f"{t['at']}  {t['kind']}  {t['about']}  {t['principal']}" for t in view["timeline"]]
+    for entry in view["timeline"]:
+        said = history_line(entry["kind"], entry["data"])
+        detail = f" ({said.detail})" if said.detail else ""
+        lines.append(f"{entry['at']}  {entry['about']}  {said.what}{detail}  by {entry['principal']}")
     for line in lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
