@@ -17,7 +17,7 @@ from bastion.domain.access import Role
 from bastion.domain.happened import ThreatFlagged
 from bastion.domain.investigate import ALLOWED_MOVES, RESPONSE_TARGETS, CaseStatus, LinkKind, Severity
 from bastion.errors import Conflict, Forbidden, InvalidInput, NotFound
-from bastion.investigate import cases
+from bastion.investigate import case_views, cases
 from bastion.investigate.cases import CaseDraft, ReferralDraft
 from bastion.investigate.snapshots import snapshots_of
 from bastion.plugins import hookimpl, plugin_manager
@@ -66,7 +66,7 @@ def test_a_case_opened_from_an_escalated_job_links_the_content_and_its_author(
         case_pk = case.pk
     clock.advance(timedelta(minutes=5))
     with database.transaction() as session:
-        view = cases.case_view(session, ines, case_pk, now=clock())
+        view = case_views.case_view(session, ines, case_pk, now=clock())
     assert (view["source"], view["source_ref"], view["status"], view["severity"]) == (
         "job",
         f"job:{job_pk}",
@@ -115,7 +115,7 @@ def test_a_case_from_a_network_keeps_its_id_and_members_and_one_from_a_trend_nam
         case = cases.open_case_from_network(
             session, ines, "net-3f2a", ["b", "a", "c"], CaseDraft("Ring", 3), now=clock()
         )
-        view = cases.case_view(session, ines, case.pk, now=clock())
+        view = case_views.case_view(session, ines, case.pk, now=clock())
         assert view["links"][0] == {
             "kind": "network",
             "ref": "net-3f2a",
@@ -204,7 +204,7 @@ def test_threats_come_first_then_severity_and_the_flag_is_told_once_after_commit
         assert len(heard) == 1  # rolled back: never told
         with database.transaction() as session:
             cases.flag_threat(session, ines, threat, now=clock())  # already flagged: nothing new
-            listed = cases.list_cases(session, ines, now=clock())
+            listed = case_views.list_cases(session, ines, now=clock())
         assert len(heard) == 1
         assert [c.id for c in listed] == [threat, high, low]
         assert listed[0].threat and listed[1].severity == "SEV1"
@@ -233,7 +233,7 @@ def test_notes_tasks_owner_watchers_and_links_are_facts_in_both_logs(database: D
         events = session.scalars(
             select(Event.kind).where(Event.subject_type == "case", Event.subject_pk == case_pk).order_by(Event.pk)
         ).all()
-        view = cases.case_view(session, ines, case_pk, now=clock())
+        view = case_views.case_view(session, ines, case_pk, now=clock())
     expected = [
         "case.opened",
         "case.noted",
@@ -277,7 +277,7 @@ def test_a_referral_records_who_sent_what_and_moves_the_case_to_referred(
         draft = ReferralDraft("Met Police", clock() - timedelta(days=1), "CAD-2291", "evidence package, sha256 ab12")
         cases.refer(session, ines, case_pk, draft, now=clock())
         cases.refer(session, ines, case_pk, ReferralDraft("FBI", clock(), "NTOC-7", "the same package"), now=clock())
-        view = cases.case_view(session, ines, case_pk, now=clock())
+        view = case_views.case_view(session, ines, case_pk, now=clock())
     assert view["status"] == "referred"
     assert [(r["agency"], r["reference"], r["by"]) for r in view["referrals"]] == [
         ("Met Police", "CAD-2291", ines.name),
@@ -295,14 +295,14 @@ def test_only_investigators_and_admins_see_or_change_a_case(database: Database, 
     other = Principal(name=f"user:{role.value}", roles=frozenset({role}))
     with database.transaction() as session:
         with pytest.raises(Forbidden):
-            cases.case_view(session, other, case_pk, now=clock())
+            case_views.case_view(session, other, case_pk, now=clock())
         with pytest.raises(Forbidden):
-            cases.list_cases(session, other, now=clock())
+            case_views.list_cases(session, other, now=clock())
         with pytest.raises(Forbidden):
             cases.add_note(session, other, case_pk, "hello", now=clock())
     admin = Principal(name="user:root", roles=frozenset({Role.ADMIN}))
     with database.transaction() as session:
-        assert cases.case_view(session, admin, case_pk, now=clock())["title"] == "Private"
+        assert case_views.case_view(session, admin, case_pk, now=clock())["title"] == "Private"
 
 
 def test_a_vendor_reviewer_never_sees_a_case_even_with_an_investigators_role(
@@ -313,7 +313,7 @@ def test_a_vendor_reviewer_never_sees_a_case_even_with_an_investigators_role(
         case_pk = cases.open_case(session, ines, CaseDraft("Private", 2), now=clock()).pk
     both = Principal(name="user:v", roles=frozenset({Role.VENDOR_REVIEWER, Role.INVESTIGATOR}))
     with database.transaction() as session, pytest.raises(Forbidden, match="vendor reviewers never do"):
-        cases.case_view(session, both, case_pk, now=clock())
+        case_views.case_view(session, both, case_pk, now=clock())
 
 
 def test_private_fields_are_masked_unless_the_role_allows(database: Database, clock: FrozenClock) -> None:
@@ -334,7 +334,7 @@ def test_private_fields_are_masked_unless_the_role_allows(database: Database, cl
         case_pk = cases.open_case(session, ines, CaseDraft("Masking", 3), now=clock()).pk
         cases.link_subject(session, ines, case_pk, LinkKind.ACTOR, "acct-9", now=clock())
         case = cases.case_row(session, case_pk)
-        masked = cases.case_document(session, case, show_private=False)["links"][0]["attributes"]
-        shown = cases.case_view(session, ines, case_pk, now=clock())["links"][0]["attributes"]
+        masked = case_views.case_document(session, case, show_private=False)["links"][0]["attributes"]
+        shown = case_views.case_view(session, ines, case_pk, now=clock())["links"][0]["attributes"]
     assert masked == {"contact": {"phone": "1"}, "followers": 3}
     assert shown == {"IP": "203.0.113.9", "contact": {"email": "a@example.org", "phone": "1"}, "followers": 3}

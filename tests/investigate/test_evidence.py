@@ -15,7 +15,7 @@ from bastion.clock import FrozenClock
 from bastion.domain.access import Role
 from bastion.domain.investigate import LinkKind
 from bastion.errors import InvalidInput
-from bastion.investigate import cases
+from bastion.investigate import case_views, cases
 from bastion.investigate.cases import CaseDraft
 from bastion.investigate.evidence import MANIFEST, export_case, sha256, verify_package
 from bastion.review.claims import claim_next_job, escalate
@@ -72,7 +72,7 @@ def test_export_then_verify_passes_and_the_package_holds_the_case(
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["files"]["case.json"] == sha256((out / "case.json").read_bytes())
     with database.transaction() as session:  # the export itself is recorded, after the trail it wrote
-        view = cases.case_view(session, INVESTIGATOR, case_pk, now=clock())
+        view = case_views.case_view(session, INVESTIGATOR, case_pk, now=clock())
     assert "case.exported" in [entry["kind"] for entry in view["timeline"]]
 
 
@@ -156,7 +156,7 @@ def test_masked_links_are_masked_in_the_package_too(
     """The package shows what its exporter may see: an investigator sees an actor's attributes whole."""
     case_pk = _case_with_evidence(sqlite_database, clock)
     with sqlite_database.transaction() as session:
-        view = cases.case_view(session, INVESTIGATOR, case_pk, now=clock())
+        view = case_views.case_view(session, INVESTIGATOR, case_pk, now=clock())
         actor_ref = next(link["ref"] for link in view["links"] if link["kind"] == LinkKind.ACTOR.value)
         export_case(session, INVESTIGATOR, case_pk, tmp_path / "p", now=clock())
     case = json.loads((tmp_path / "p" / "case.json").read_text(encoding="utf-8"))

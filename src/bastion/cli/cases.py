@@ -99,7 +99,7 @@ def list_command(
     output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Cases, real-world threats first, then by severity, the oldest first. Recorded in the audit log."""
-    from bastion.investigate.cases import list_cases
+    from bastion.investigate.case_views import list_cases
 
     with open_database().transaction() as session:
         found = list_cases(session, SYSTEM, now=system_clock(), status=status)
@@ -115,7 +115,7 @@ def show_command(
     output: ShowFormat = typer.Option(ShowFormat.TEXT, "--format", metavar="[text|json]", help="text or json."),
 ) -> None:
     """Everything about a case: links, notes, tasks, referrals and its timeline. Recorded in the audit log."""
-    from bastion.investigate.cases import case_view
+    from bastion.investigate.case_views import case_view
 
     with open_database().transaction() as session:
         view = case_view(session, SYSTEM, case_pk, now=system_clock())

@@ -30,12 +30,11 @@ from bastion.clock import as_utc
 from bastion.domain.access import Permission
 from bastion.domain.events import EventKind
 from bastion.errors import Conflict, FieldError, InvalidInput
+from bastion.investigate.case_views import case_document, linked_content_pks
 from bastion.investigate.cases import (
-    case_document,
     case_fact,
     case_row,
     case_target,
-    linked_content_pks,
     require_case_access,
 )
 from bastion.investigate.snapshots import snapshot_document, snapshots_of

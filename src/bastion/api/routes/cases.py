@@ -20,8 +20,9 @@ from bastion.errors import FieldError, InvalidInput
 from bastion.http.context import AppContext, app_context
 from bastion.http.params import MAX_ROW_ID, RowId
 from bastion.http.security import requires
-from bastion.investigate import cases
-from bastion.investigate.cases import CaseDraft, CaseSummary, ReferralDraft
+from bastion.investigate import case_views, cases
+from bastion.investigate.case_views import CaseSummary
+from bastion.investigate.cases import CaseDraft, ReferralDraft
 
 router = api_router("cases")
 can_read = requires(Permission.INVESTIGATE_READ)
@@ -148,7 +149,7 @@ def get_cases(
     context: AppContext = Depends(app_context),
 ) -> Response:
     with context.database.transaction() as session:
-        found = cases.list_cases(session, principal, now=context.clock(), status=status, limit=limit)
+        found = case_views.list_cases(session, principal, now=context.clock(), status=status, limit=limit)
         return json_response(found, list[CaseSummary])
 
 
@@ -172,7 +173,7 @@ def post_case(
             case = cases.open_case_from_trend(session, principal, body.from_trend, draft, now=now)
         else:
             case = cases.open_case(session, principal, draft, now=now)
-        return _shown(cases.case_view(session, principal, case.pk, now=now))
+        return _shown(case_views.case_view(session, principal, case.pk, now=now))
 
 
 @router.get(
@@ -185,7 +186,7 @@ def get_case(
     case_id: RowId, principal: Principal = Depends(can_read), context: AppContext = Depends(app_context)
 ) -> Response:
     with context.database.transaction() as session:
-        return _shown(cases.case_view(session, principal, case_id, now=context.clock()))
+        return _shown(case_views.case_view(session, principal, case_id, now=context.clock()))
 
 
 @router.post(
@@ -202,7 +203,7 @@ def post_case_note(
 ) -> Response:
     with context.database.transaction() as session:
         cases.add_note(session, principal, case_id, body.body, now=context.clock())
-        return _shown(cases.case_view(session, principal, case_id, now=context.clock()))
+        return _shown(case_views.case_view(session, principal, case_id, now=context.clock()))
 
 
 @router.post(
@@ -219,7 +220,7 @@ def post_case_status(
 ) -> Response:
     with context.database.transaction() as session:
         cases.change_status(session, principal, case_id, body.status, now=context.clock(), reason=body.reason)
-        return _shown(cases.case_view(session, principal, case_id, now=context.clock()))
+        return _shown(case_views.case_view(session, principal, case_id, now=context.clock()))
 
 
 @router.post(
@@ -233,7 +234,7 @@ def post_case_flag(
 ) -> Response:
     with context.database.transaction() as session:
         cases.flag_threat(session, principal, case_id, now=context.clock())
-        return _shown(cases.case_view(session, principal, case_id, now=context.clock()))
+        return _shown(case_views.case_view(session, principal, case_id, now=context.clock()))
 
 
 @router.post(
@@ -250,7 +251,7 @@ def post_case_link(
 ) -> Response:
     with context.database.transaction() as session:
         cases.link_subject(session, principal, case_id, LinkKind(body.kind), body.ref, now=context.clock())
-        return _shown(cases.case_view(session, principal, case_id, now=context.clock()))
+        return _shown(case_views.case_view(session, principal, case_id, now=context.clock()))
 
 
 @router.post(
@@ -269,4 +270,4 @@ def post_case_referral(
     draft = ReferralDraft(body.agency, referred_on, body.reference, body.sent)
     with context.database.transaction() as session:
         cases.refer(session, principal, case_id, draft, now=context.clock())
-        return _shown(cases.case_view(session, principal, case_id, now=context.clock()))
+        return _shown(case_views.case_view(session, principal, case_id, now=context.clock()))
