@@ -2,7 +2,9 @@
 
 `data/supervisor_seed1.json` holds the overview of the simulated store of seed 1, computed by the
 SQLAlchemy queries the page used before the layer defined its figures (with golden jobs left out, as
-the layer leaves them out), for several filters and windows. The layer must give the same numbers.
+the layer leaves them out: computed on a copy of the store with its golden jobs and their decisions
+deleted), for several filters and windows. The layer must give the same numbers. It was captured again
+with the old code (the commit before the layer took over) when the simulator's planted events changed.
 Golden jobs are most of the simulated review jobs (the simulated QA lead serves many), so a figure
 that counted them would not match.
 """
