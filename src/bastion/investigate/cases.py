@@ -122,10 +122,7 @@ def open_case(
     session.add(case)
     session.flush()
     details = {"title": case.title, "severity": case.severity, "source": case.source, "source_ref": source_ref}
-    case_fact(session, case, EventKind.CASE_OPENED, principal, now, details)
-    audit_log.record(
-        session, principal=principal.name, action="case.opened", target=case_target(case.pk), at=now, details=details
-    )
+    record_change(session, case, EventKind.CASE_OPENED, principal, now, details)
     if draft.threat:
         flag_threat(session, principal, case.pk, now=now)
     return case
@@ -207,14 +204,9 @@ def _move(
     case.status = status.value
     case.updated_at = now
     moved = {"from": current.value, "to": status.value}
-    case_fact(session, case, EventKind.CASE_STATUS_CHANGED, principal, now, moved | {"reason": reason[:500]})
-    audit_log.record(
-        session,
-        principal=principal.name,
-        action="case.status_changed",
-        target=case_target(case.pk),
-        at=now,
-        details=moved,  # the audit log holds no free text: the reason is in the event log
+    # The audit log holds no free text: the reason is in the event log only.
+    record_change(
+        session, case, EventKind.CASE_STATUS_CHANGED, principal, now, moved | {"reason": reason[:500]}, audit=moved
     )
 
 
@@ -226,10 +218,7 @@ def flag_threat(session: Session, principal: Principal, case_pk: int, *, now: da
         return case
     case.threat = True
     case.updated_at = now
-    case_fact(session, case, EventKind.CASE_THREAT_FLAGGED, principal, now, {})
-    audit_log.record(
-        session, principal=principal.name, action="case.threat_flagged", target=case_target(case.pk), at=now
-    )
+    record_change(session, case, EventKind.CASE_THREAT_FLAGGED, principal, now, {})
     announce(session, ThreatFlagged(case.pk, case.title, case.severity, principal.name, now))
     return case
 
@@ -240,15 +229,7 @@ def set_owner(session: Session, principal: Principal, case_pk: int, owner: str, 
     _require_user(session, owner, "owner")
     case.owner = owner
     case.updated_at = now
-    case_fact(session, case, EventKind.CASE_OWNER_SET, principal, now, {"owner": owner})
-    audit_log.record(
-        session,
-        principal=principal.name,
-        action="case.owner_set",
-        target=case_target(case.pk),
-        at=now,
-        details={"owner": owner},
-    )
+    record_change(session, case, EventKind.CASE_OWNER_SET, principal, now, {"owner": owner})
     return case
 
 
@@ -260,15 +241,7 @@ def watch(session: Session, principal: Principal, case_pk: int, user: str, *, no
     if user not in case.watchers:
         case.watchers = sorted([*case.watchers, user])
         case.updated_at = now
-        case_fact(session, case, EventKind.CASE_WATCHED, principal, now, {"watcher": user})
-        audit_log.record(
-            session,
-            principal=principal.name,
-            action="case.watched",
-            target=case_target(case.pk),
-            at=now,
-            details={"watcher": user},
-        )
+        record_change(session, case, EventKind.CASE_WATCHED, principal, now, {"watcher": user})
     return case
 
 
@@ -307,10 +280,7 @@ def _link(
     session.add(link)
     case.updated_at = now
     details = {"kind": kind.value, "ref": ref, "members": len(members)}
-    case_fact(session, case, EventKind.CASE_LINKED, principal, now, details)
-    audit_log.record(
-        session, principal=principal.name, action="case.linked", target=case_target(case.pk), at=now, details=details
-    )
+    record_change(session, case, EventKind.CASE_LINKED, principal, now, details)
     session.flush()
     return link
 
@@ -327,15 +297,7 @@ def add_note(session: Session, principal: Principal, case_pk: int, body: str, *,
     session.add(note)
     session.flush()
     case.updated_at = now
-    case_fact(session, case, EventKind.CASE_NOTED, principal, now, {"note": note.pk})
-    audit_log.record(
-        session,
-        principal=principal.name,
-        action="case.noted",
-        target=case_target(case.pk),
-        at=now,
-        details={"note": note.pk},
-    )
+    record_change(session, case, EventKind.CASE_NOTED, principal, now, {"note": note.pk})
     return note
 
 
@@ -355,14 +317,14 @@ def add_task(
     session.add(task)
     session.flush()
     case.updated_at = now
-    case_fact(session, case, EventKind.CASE_TASK_ADDED, principal, now, {"task": task.pk, "title": title})
-    audit_log.record(
+    record_change(
         session,
-        principal=principal.name,
-        action="case.task_added",
-        target=case_target(case.pk),
-        at=now,
-        details={"task": task.pk},
+        case,
+        EventKind.CASE_TASK_ADDED,
+        principal,
+        now,
+        {"task": task.pk, "title": title},
+        audit={"task": task.pk},
     )
     return task
 
@@ -376,15 +338,7 @@ def complete_task(session: Session, principal: Principal, case_pk: int, task_pk:
     if not task.done:
         task.done = True
         case.updated_at = now
-        case_fact(session, case, EventKind.CASE_TASK_DONE, principal, now, {"task": task.pk})
-        audit_log.record(
-            session,
-            principal=principal.name,
-            action="case.task_done",
-            target=case_target(case.pk),
-            at=now,
-            details={"task": task.pk},
-        )
+        record_change(session, case, EventKind.CASE_TASK_DONE, principal, now, {"task": task.pk})
     return task
 
 
@@ -432,10 +386,7 @@ def refer(session: Session, principal: Principal, case_pk: int, draft: ReferralD
     session.add(referral)
     session.flush()
     details = {"referral": referral.pk, "agency": referral.agency, "reference": referral.reference}
-    case_fact(session, case, EventKind.CASE_REFERRED, principal, now, details)
-    audit_log.record(
-        session, principal=principal.name, action="case.referred", target=case_target(case.pk), at=now, details=details
-    )
+    record_change(session, case, EventKind.CASE_REFERRED, principal, now, details)
     return referral
 
 
@@ -452,8 +403,25 @@ def _require_user(session: Session, name: str, field: str) -> None:
         raise InvalidInput(f"unknown {field}", [FieldError(field, f"no active user {name!r}")])
 
 
-def case_fact(
-    session: Session, case: Case, kind: EventKind, principal: Principal, now: datetime, data: dict[str, Any]
+def record_change(
+    session: Session,
+    case: Case,
+    kind: EventKind,
+    principal: Principal,
+    now: datetime,
+    data: dict[str, Any],
+    *,
+    audit: dict[str, Any] | None = None,
 ) -> None:
-    """A fact about the case in the event log, in the caller's transaction."""
+    """A change to the case, in the caller's transaction: its fact in the event log (`data`) and its audit
+    row (the action is the event's kind; `audit` its details when they differ from `data`)."""
     append_events(session, [NewEvent(kind, EventEntity.CASE, case.pk, now, principal.name, data)], recorded_at=now)
+    details = data if audit is None else audit
+    audit_log.record(
+        session,
+        principal=principal.name,
+        action=kind.value,
+        target=case_target(case.pk),
+        at=now,
+        details=details or None,
+    )

@@ -32,9 +32,9 @@ from bastion.domain.events import EventKind
 from bastion.errors import Conflict, FieldError, InvalidInput
 from bastion.investigate.case_views import case_document, linked_content_pks
 from bastion.investigate.cases import (
-    case_fact,
     case_row,
     case_target,
+    record_change,
     require_case_access,
 )
 from bastion.investigate.snapshots import snapshot_document, snapshots_of
@@ -99,10 +99,7 @@ def export_case(session: Session, principal: Principal, case_pk: int, out: Path,
     files[MANIFEST] = manifest_bytes(manifest)
     _write_whole(out, files)
     details = {"files": len(files), "manifest_sha256": manifest["manifest_sha256"]}
-    case_fact(session, case, EventKind.CASE_EXPORTED, principal, now, details)
-    audit_log.record(
-        session, principal=principal.name, action="case.exported", target=case_target(case.pk), at=now, details=details
-    )
+    record_change(session, case, EventKind.CASE_EXPORTED, principal, now, details)
     return ExportResult(out, digests, str(manifest["manifest_sha256"]))
 
 
