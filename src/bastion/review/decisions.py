@@ -1,34 +1,17 @@
 """Decisions: a reviewer's verdict on a leased job; double review with a tiebreak; then enforcement.
 
-A decision is pinned to the policy version in force and to the rule version that made the job.
+A decision is pinned to the policy version in force and to the rule version that made the job. The
+statements it runs are built once in `decision_statements.py`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Float,
-    Integer,
-    String,
-    Text,
-    and_,
-    bindparam,
-    case,
-    cast,
-    func,
-    insert,
-    literal,
-    literal_column,
-    or_,
-    select,
-    true,
-    update,
-)
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -49,12 +32,23 @@ from bastion.review.access import may_work
 from bastion.review.claims import claim_next_job_pk, exclude_reviewer, leased_job
 from bastion.review.config import StrikePolicy
 from bastion.review.config_store import current_review_config
+from bastion.review.decision_statements import (
+    CLOSE_JOB,
+    DECIDE,
+    DECISION_AUDIT_ACTION,
+    DECISION_COLUMNS,
+    INSERT_DECISION,
+    REOPEN_JOB,
+    TAKE_AND_DECIDE,
+    TAKE_JOB,
+    TAKEN_FIELDS,
+    TakenJob,
+)
 from bastion.review.enforcement import add_strike, statement_of_reasons, take_action, target_of
 from bastion.review.jobs import JobStatus
 from bastion.store.database import execute_prepared
 from bastion.store.events import append_events
-from bastion.store.schema import AuditPending, Decision, EnforcementAction, Event, Job
-from bastion.store.upsert import table_of
+from bastion.store.schema import Decision, EnforcementAction, Job
 
 NO_VIOLATION = "none"
 NO_ACTION = "no_action"
@@ -70,29 +64,6 @@ class Choice:
     action: str
     rationale: str = ""
     seconds_spent: float | None = None
-
-
-@dataclass(frozen=True)
-class TakenJob:
-    """What deciding needs of the job taken, as the guarded update left it."""
-
-    pk: int
-    queue: str
-    kind: str
-    subject_type: str
-    subject_pk: int
-    status: str
-    policy_hint: str | None
-    harm_type: str | None
-    reviews_required: int
-    reviews_done: int
-    claimed_at: datetime | None
-    golden_pk: int | None
-
-    @property
-    def measures_quality(self) -> bool:
-        """A QA re-review, a golden job or a prevalence label: its decision measures, never enforced."""
-        return JobKind(self.kind).measures or self.golden_pk is not None
 
 
 @dataclass(slots=True)
@@ -222,7 +193,7 @@ def _decide(
     actions: list[EnforcementAction] = []
     if verdict is None:
         required = len(all_rounds) + 1 if needs is DecisionNeed.TIEBREAK else job.reviews_required
-        session.execute(_REOPEN_JOB, {"job_pk": job.pk, "required": required})
+        session.execute(REOPEN_JOB, {"job_pk": job.pk, "required": required})
         exclude_reviewer(session, job.pk, reviewer.user_pk)  # the next round needs someone else
         reopened = NewEvent(
             EventKind.JOB_REOPENED, EventEntity.JOB, job.pk, now, reviewer.name, {"needs": needs and needs.value}
@@ -241,7 +212,7 @@ def _decide(
             actions = _enforce(session, job, verdict, chosen, config.strikes, now=now, principal=reviewer.name)
             undo.hold_enforcement(session, actions, until=now + timedelta(seconds=config.undo_seconds))
         if not closed:
-            session.execute(_CLOSE_JOB, {"job_pk": job.pk, "now": now})
+            session.execute(CLOSE_JOB, {"job_pk": job.pk, "now": now})
     _forget(session, job.pk)
     if session.get_bind().dialect.name != "postgresql":
         # Last, so SQLite's audit head is moved at the end of the transaction (PostgreSQL staged the row).
@@ -271,7 +242,7 @@ def _take(session: Session, job_pk: int, reviewer: Principal, now: datetime) -> 
     here; any other is only locked, and closed or reopened once the rounds are counted.
     """
     params = {"job_pk": job_pk, "me": reviewer.user_pk, "now": now}
-    row = execute_prepared(session, _TAKE_JOB, params)
+    row = execute_prepared(session, TAKE_JOB, params)
     if row is None:
         # Refused: say why, from the job as it is (this reads it; a decision that goes through never does).
         leased_job(session, job_pk, reviewer, now)
@@ -319,12 +290,12 @@ def _take_and_decide(
         "event_principal": reviewer.name,
         "audit_principal": reviewer.name[: audit_log.PRINCIPAL_CHARS],
     }
-    row = execute_prepared(session, _TAKE_AND_DECIDE, params)
+    row = execute_prepared(session, TAKE_AND_DECIDE, params)
     if row is None:
         leased_job(session, job_pk, reviewer, now)  # says why
         raise Conflict(f"job {job_pk} is not leased to {reviewer.display_name}")
-    taken = TakenJob(*row[:_TAKEN_FIELDS])
-    made_pk, seconds = row[_TAKEN_FIELDS:]
+    taken = TakenJob(*row[:TAKEN_FIELDS])
+    made_pk, seconds = row[TAKEN_FIELDS:]
     return taken, None if made_pk is None else _Written(int(made_pk), float(seconds))
 
 
@@ -348,7 +319,7 @@ def _record_decision(session: Session, job: TakenJob, decision: _Made, reviewer:
     }
     columns = _columns_of(decision)
     if session.get_bind().dialect.name != "postgresql":
-        pk: int = execute_prepared(session, _INSERT_DECISION, columns)[0]
+        pk: int = execute_prepared(session, INSERT_DECISION, columns)[0]
         made = NewEvent(
             EventKind.DECISION_MADE,
             SubjectType(job.subject_type),
@@ -374,163 +345,11 @@ def _record_decision(session: Session, job: TakenJob, decision: _Made, reviewer:
         "event_data": data,
     }
     params = columns | event | {f"audit_{key}": value for key, value in audit.items()}
-    return int(execute_prepared(session, _DECIDE, params)[0])
-
-
-DECISION_AUDIT_ACTION = "job.decide"
-_decisions, _jobs, _events = table_of(Decision), table_of(Job), table_of(Event)
-_DECISION_COLUMNS = tuple(c.key for c in _decisions.c if c.key != "pk")
-_INSERT_DECISION = insert(_decisions).values({c: bindparam(c) for c in _DECISION_COLUMNS}).returning(_decisions.c.pk)
-_LEASE_ENDS = {"lease_owner": None, "lease_expires_at": None, "reviews_done": _jobs.c.reviews_done + 1}
-_REOPEN_JOB = (
-    update(_jobs)
-    .where(_jobs.c.pk == bindparam("job_pk"))
-    .values(status=JobStatus.OPEN.value, claimed_at=None, reviews_required=bindparam("required"), **_LEASE_ENDS)
-)
-_CLOSE_JOB = (
-    update(_jobs)
-    .where(_jobs.c.pk == bindparam("job_pk"))
-    .values(status=JobStatus.DECIDED.value, decided_at=bindparam("now"), **_LEASE_ENDS)
-)
-
-
-def _take_job_statement() -> Any:
-    """`UPDATE jobs ... WHERE pk = :job_pk AND <leased to :me, not run out> RETURNING <a TakenJob>`."""
-    now = bindparam("now", type_=Job.decided_at.type)
-    stands = or_(_jobs.c.reviews_required <= 1, _jobs.c.reviews_done + 1 >= TIEBREAK_ROUND)
-    closes = and_(_jobs.c.reviews_done + 1 >= _jobs.c.reviews_required, stands)
-
-    def when_closed(value: Any, otherwise: Any) -> Any:
-        return case((closes, value), else_=otherwise)
-
-    take = (
-        update(_jobs)
-        .where(
-            _jobs.c.pk == bindparam("job_pk"),
-            _jobs.c.status == JobStatus.CLAIMED.value,
-            _jobs.c.lease_owner == bindparam("me"),
-            or_(_jobs.c.lease_expires_at.is_(None), _jobs.c.lease_expires_at > now),
-        )
-        .values(
-            status=when_closed(JobStatus.DECIDED.value, _jobs.c.status),
-            decided_at=when_closed(now, _jobs.c.decided_at),
-            reviews_done=when_closed(_jobs.c.reviews_done + 1, _jobs.c.reviews_done),
-            lease_owner=when_closed(None, _jobs.c.lease_owner),
-            lease_expires_at=when_closed(None, _jobs.c.lease_expires_at),
-        )
-        .returning(*(_jobs.c[field.name] for field in fields(TakenJob)))
-    )
-    return take
-
-
-def _decide_statement() -> Any:
-    """PostgreSQL: the decision, its event and its audit row in one statement, returning the decision's pk."""
-    decision = (
-        insert(_decisions).values({c: bindparam(c) for c in _DECISION_COLUMNS}).returning(_decisions.c.pk).cte("made")
-    )
-    now = bindparam("decided_at", type_=Decision.decided_at.type)
-    event = insert(_events).values(
-        kind=bindparam("event_kind"),
-        subject_type=bindparam("event_subject_type"),
-        subject_pk=bindparam("event_subject_pk"),
-        occurred_at=now,
-        recorded_at=now,
-        principal=bindparam("event_principal"),
-        data=bindparam("event_data", type_=Event.data.type),
-    )
-    audit = audit_log.append_unsealed(_AUDIT_VALUES)
-    return select(decision.c.pk).add_cte(event.cte("made_event"), audit.cte("made_audit"))
-
-
-def _take_and_decide_statement() -> Any:
-    """`_TAKE_JOB` as a CTE and, when `:decide_now` and the job closed on its first round (not an appeal),
-    the decision, its event and its audit row; returns a TakenJob's columns, then the decision's pk and
-    seconds spent (NULL when no decision was written)."""
-    taken = _take_job_statement().cte("taken")
-    now = bindparam("now", type_=Decision.decided_at.type)
-    claimed_for = cast(func.extract("epoch", now - taken.c.claimed_at), Float)
-    seconds = func.greatest(
-        literal(0.0, Float), func.coalesce(bindparam("seconds_spent", type_=Float), claimed_for, 0.0)
-    )
-    first_and_closing = and_(
-        bindparam("decide_now", type_=Boolean),
-        taken.c.status == audit_log.sql_text(JobStatus.DECIDED.value),
-        taken.c.reviews_done == 1,
-        taken.c.kind != audit_log.sql_text("appeal"),
-    )
-    decision = select(
-        taken.c.pk,
-        bindparam("me", type_=Decision.reviewer_pk.type),
-        literal_column("1", Integer),
-        bindparam("policy_id", type_=String),
-        bindparam("policy_version", type_=Integer),
-        func.coalesce(bindparam("harm_type", type_=String), taken.c.harm_type),
-        bindparam("action", type_=String),
-        bindparam("rationale", type_=Text),
-        seconds,
-        now,
-        true(),
-    ).where(first_and_closing)
-    columns = [
-        "job_pk", "reviewer_pk", "round", "policy_id", "policy_version", "harm_type",
-        "action", "rationale", "seconds_spent", "decided_at", "final",
-    ]  # fmt: skip
-    made = (
-        insert(_decisions)
-        .from_select(columns, decision)
-        .returning(_decisions.c.pk, _decisions.c.seconds_spent, _decisions.c.job_pk)
-        .cte("made")
-    )
-    # The event's data and the audit row are built here from the values bound for the decision, as
-    # `_record_decision` and `_audit_details` build them in Python for any other round.
-    policy, action = bindparam("policy_id", type_=String), bindparam("action", type_=String)
-    first = literal_column("1", Integer)
-    data = func.jsonb_build_object(
-        *(audit_log.sql_text("job"), made.c.job_pk, audit_log.sql_text("policy"), policy),
-        *(audit_log.sql_text("action"), action, audit_log.sql_text("round"), first),
-        *(
-            audit_log.sql_text("rationale"),
-            func.left(bindparam("rationale", type_=Text), literal_column("500", Integer)),
-        ),
-    )
-    event = insert(_events).from_select(
-        ["kind", "subject_type", "subject_pk", "occurred_at", "recorded_at", "principal", "data"],
-        select(
-            audit_log.sql_text(EventKind.DECISION_MADE.value),
-            taken.c.subject_type,
-            taken.c.subject_pk,
-            now,
-            now,
-            bindparam("event_principal", type_=String),
-            data,
-        ).select_from(made.join(taken, true())),
-    )
-    audit = audit_log.append_unsealed_from(
-        made,
-        at=now,
-        principal=bindparam("audit_principal", type_=String),
-        action=DECISION_AUDIT_ACTION,
-        target=audit_log.sql_text("job:").concat(cast(made.c.job_pk, Text)),
-        details={"policy": policy, "action": action, "round": first},
-    )
-    return (
-        select(*(taken.c[field.name] for field in fields(TakenJob)), made.c.pk, made.c.seconds_spent)
-        .select_from(taken.outerjoin(made, true()))
-        .add_cte(event.cte("made_event"), audit.cte("made_audit"))
-    )
-
-
-TIEBREAK_ROUND = 3
-# The audit row's values, bound as `audit_<column>` from `audit_log.staged_row`.
-_AUDIT_VALUES = {c.key: bindparam(f"audit_{c.key}", type_=c.type) for c in table_of(AuditPending).c if c.key != "pk"}
-_TAKE_JOB = _take_job_statement()
-_DECIDE = _decide_statement()
-_TAKE_AND_DECIDE = _take_and_decide_statement()
-_TAKEN_FIELDS = len(fields(TakenJob))
+    return int(execute_prepared(session, DECIDE, params)[0])
 
 
 def _columns_of(decision: _Round) -> dict[str, Any]:
-    return {name: getattr(decision, name) for name in _DECISION_COLUMNS}
+    return {name: getattr(decision, name) for name in DECISION_COLUMNS}
 
 
 def _audit_details(decision: _Made) -> dict[str, object]:
