@@ -42,6 +42,7 @@ from bastion.review.decision_statements import (
     TAKE_AND_DECIDE,
     TAKE_JOB,
     TAKEN_FIELDS,
+    TIEBREAK_ROUND,
     TakenJob,
 )
 from bastion.review.enforcement import add_strike, statement_of_reasons, take_action, target_of
@@ -419,7 +420,7 @@ def _consensus(rounds: list[_Round], required: int) -> tuple[_Round | None, Deci
     ((policy_action, count),) = votes.most_common(1)
     if count * 2 > len(rounds):
         return next(d for d in reversed(rounds) if (d.policy_id, d.action) == policy_action), None
-    if len(rounds) >= 3:
+    if len(rounds) >= TIEBREAK_ROUND:
         return rounds[-1], None  # no majority even after the tiebreak: the tiebreaker's decision stands
     return None, DecisionNeed.TIEBREAK
 
