@@ -6,20 +6,29 @@ Why it is built this way:
   row), so it can run on a live series and NAB's reward for early detection is earned honestly.
 - **The rhythm comes from the timestamps.** The median spacing gives the rows per day and per week;
   the expected value of a row is the median of the last day (at least 7 rows) plus the median
-  deviation of the same phase over the last four weeks (or days, while fewer than two weeks exist).
-  A 5-minute series and a daily one get the same treatment with no settings.
+  deviation of the same phase over the last four weeks (or days, while the series spans less than two
+  weeks). The same phase is found by time, not by counting rows back: a series that misses rows or
+  stops for hours (a sensor's) would otherwise compare a morning with an evening. On a regular series
+  the two are the same rows. A 5-minute series and a daily one get the same treatment with no settings.
 - **Residuals in robust units.** A row's residual is divided by the median absolute deviation of the
-  residuals of the past week (at least 28 rows), so noisy and quiet series are judged alike.
+  residuals of the past week (at least a day of rows, around a centre known from 28 rows), so noisy and
+  quiet series are judged alike.
 - **Three time scales.** The residual is computed on the raw rows and on trailing means of one hour and
   six hours: a sharp burst shows on the first, a slow surge or a lasting change of level on the last.
-  Rises are watched on every scale; drops only on the six-hour one (a quiet five minutes is ordinary,
-  an outage of hours is not).
+  Rises are watched on every scale; drops on the one-hour and six-hour ones: a single low row is what a
+  late or partial sample looks like, a low hour is a dip or the start of an outage.
 - **A detection is a record.** A row is detected when, on some scale, its residual exceeds every
   residual of that scale in the past week (at least 200 rows). Under a stationary series that happens
   by chance about once a week per scale, whatever the noise's distribution; an event that matters is
   bigger than anything of the past week. This rule replaces a threshold per series: nothing is tuned
   to a series, and the same rule was checked on NAB's realTweets and on synthetic series of other
   shapes (docs/insight.md, "Trends").
+- **As rare with a short history.** Records start after a day of residuals; while fewer than a week's
+  rows are behind a row, a record over k rows happens by chance once in k rows, not once a week, and a
+  short series (a few days) would be all warm-up. So a record over k < week rows must also clear the
+  gap between the Gaussian levels exceeded once in a week's rows and once in k rows (0.6 robust units
+  for a 5-minute series with a day behind it, nothing once a week is). The warm-up is about two days
+  (the robust scale's day, then the record's), not three.
 - **One alert per event.** After a detection the detector stays quiet for a day (in rows).
 
 The score of a detection (0..1) is one minus a Bonferroni-corrected Gaussian tail probability of its
@@ -45,7 +54,7 @@ from bastion.errors import FieldError, InvalidInput
 DAY_SECONDS = 86_400
 SEASONAL_CYCLES = 4  # same-phase rows looked at for the rhythm
 SCALES_HOURS = (0.0, 1.0, 6.0)  # the raw rows, one hour, six hours
-DROP_SCALE_HOURS = 6.0  # drops are judged on this scale only
+DROP_SCALE_HOURS = 1.0  # drops are judged on this scale and the longer ones
 MIN_LEVEL_ROWS = 7
 MIN_SCALE_ROWS = 28
 MIN_RECORD_ROWS = 200
@@ -101,8 +110,10 @@ def detect(timestamps: Sequence[datetime], values: Sequence[float]) -> list[Dete
     if len(values) < MIN_ROWS:
         return []
     rhythm = infer_rhythm(timestamps)
+    seconds = np.array([t.timestamp() for t in timestamps], dtype=np.float64)
     y = pd.Series(np.asarray(values, dtype=np.float64)).ffill().fillna(0.0).to_numpy()
     record_rows = max(rhythm.week_rows, MIN_RECORD_ROWS)
+    record_least = min(record_rows, max(rhythm.day_rows, MIN_LEVEL_ROWS))
     best = np.full(len(y), -np.inf)
     fired_scale = np.zeros(len(y))
     fired_rows = np.ones(len(y), dtype=np.int64)
@@ -112,18 +123,15 @@ def detect(timestamps: Sequence[datetime], values: Sequence[float]) -> list[Dete
     for hours in SCALES_HOURS:
         width = max(1, round(hours * 3600 / rhythm.step_seconds))
         smooth = pd.Series(y).rolling(width, min_periods=width).mean().to_numpy()
-        baseline = _expected(smooth, rhythm)
+        baseline = _expected(smooth, rhythm, seconds)
         residual = smooth - baseline
         z = residual / np.maximum(_robust_scale(residual, rhythm), 1e-9)
-        directions = (z, -z) if width * rhythm.step_seconds >= DROP_SCALE_HOURS * 3600 else (z,)
+        # The named scale, or its rows' span (a daily series' rows are all longer than an hour).
+        watch_drops = hours >= DROP_SCALE_HOURS or width * rhythm.step_seconds >= DROP_SCALE_HOURS * 3600
+        directions = (z, -z) if watch_drops else (z,)
         for signed in directions:
-            record = (
-                pd.Series(signed)
-                .shift(1)
-                .rolling(record_rows, min_periods=min(record_rows, max(rhythm.day_rows, MIN_LEVEL_ROWS)))
-                .max()
-                .to_numpy()
-            )
+            past = pd.Series(signed).shift(1).rolling(record_rows, min_periods=record_least)
+            record = past.max().to_numpy() + _allowance(past.count().to_numpy(), record_rows)
             excess = np.where(np.isnan(signed) | np.isnan(record), -np.inf, signed - record)
             better = excess > best
             best = np.where(better, excess, best)
@@ -156,17 +164,18 @@ def _invalid(field: str, reason: str) -> InvalidInput:
     return InvalidInput(f"{field}: {reason}", [FieldError(field, reason)])
 
 
-def _expected(y: Floats, rhythm: Rhythm) -> Floats:
+def _expected(y: Floats, rhythm: Rhythm, seconds: Floats) -> Floats:
     """What each row should be from the rows before it: the last day's median plus its phase's usual deviation."""
     series = pd.Series(y)
     level_rows = max(rhythm.day_rows, MIN_LEVEL_ROWS)
     level = series.shift(1).rolling(level_rows, min_periods=max(2, level_rows // 4)).median()
-    deviation = series - level
+    deviation = (series - level).to_numpy()
     # Weekly rhythm once two weeks exist (with daily spacing: the week); daily before that.
-    period = rhythm.week_rows if len(y) > 2 * rhythm.week_rows else rhythm.day_rows
-    if period <= 1:
+    span = seconds[-1] - seconds[0] if len(seconds) else 0.0
+    period = 7 * DAY_SECONDS if span >= 2 * 7 * DAY_SECONDS else DAY_SECONDS
+    if period <= rhythm.step_seconds:
         return np.asarray(level.to_numpy(), dtype=np.float64)
-    past = np.vstack([deviation.shift(k * period).to_numpy() for k in range(1, SEASONAL_CYCLES + 1)])
+    past = np.vstack([_same_phase(deviation, seconds, k * period, rhythm) for k in range(1, SEASONAL_CYCLES + 1)])
     seen = ~np.isnan(past)
     filled = np.where(seen, past, 0.0)
     # The median of the same phase's deviations, where at least one is known.
@@ -180,14 +189,37 @@ def _expected(y: Floats, rhythm: Rhythm) -> Floats:
     return np.asarray(level.to_numpy() + season, dtype=np.float64)
 
 
+def _same_phase(values: Floats, seconds: Floats, lag_seconds: float, rhythm: Rhythm) -> Floats:
+    """Each row's value `lag_seconds` earlier: the earlier row nearest that moment in time, not a count of rows
+    back (a series that misses rows or stops for hours would otherwise compare a morning with an evening).
+    Unknown (NaN) where no earlier row lies within a step or 1/96 of the lag of that moment."""
+    clock = np.maximum.accumulate(seconds)  # a clock set back: the stream's time so far
+    target = clock - lag_seconds
+    after = np.searchsorted(clock, target, side="left")
+    before = np.clip(after - 1, 0, len(clock) - 1)
+    after = np.clip(after, 0, len(clock) - 1)
+    nearest = np.where(np.abs(clock[after] - target) < np.abs(clock[before] - target), after, before)
+    tolerance = max(rhythm.step_seconds, lag_seconds / 96)
+    rows = np.arange(len(clock))
+    usable = (nearest < rows) & (np.abs(clock[nearest] - target) <= tolerance)
+    return np.where(usable, values[nearest], np.nan)
+
+
 def _robust_scale(residual: Floats, rhythm: Rhythm) -> Floats:
     """The past week's median absolute deviation of the residuals, as a standard deviation."""
     series = pd.Series(residual)
     rows = max(rhythm.week_rows, MIN_SCALE_ROWS)
     least = max(rhythm.day_rows, MIN_LEVEL_ROWS)
-    centre = series.shift(1).rolling(rows, min_periods=least).median()
+    centre = series.shift(1).rolling(rows, min_periods=MIN_SCALE_ROWS).median()
     spread = (series - centre).abs().shift(1).rolling(rows, min_periods=least).median()
     return np.asarray(spread.to_numpy() * 1.4826, dtype=np.float64)
+
+
+def _allowance(seen: Floats, rows: int) -> Floats:
+    """What a record over `seen` rows must add to be as rare as a record over `rows`: the difference between the
+    Gaussian levels exceeded once in `rows` and once in `seen` rows (0 once the history is whole)."""
+    seen = np.clip(np.nan_to_num(seen, nan=1.0), 1.0, rows)
+    return np.asarray(norm.isf(1.0 / (rows + 1)) - norm.isf(1.0 / (seen + 1)), dtype=np.float64)
 
 
 def _score(z: float, rows: int) -> float:

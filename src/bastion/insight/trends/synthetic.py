@@ -84,3 +84,62 @@ def series(kind: str, seed: int) -> LabelledSeries:
 def corpus(seeds: tuple[int, ...] = (1, 2, 3)) -> list[LabelledSeries]:
     """Every kind under every seed: 15 labelled series by default."""
     return [series(kind, seed) for kind in KINDS for seed in seeds]
+
+
+SHORT_KINDS = ("level_drop", "level_rise", "dip", "spike", "flat")
+SHORT_STEP_SECONDS = 300
+
+
+def short_irregular(kind: str, seed: int) -> LabelledSeries:
+    """A short (1,000 to 2,500 rows), irregularly sampled series with a daily rhythm and one planted change.
+
+    The sampling is about every five minutes, jittered, with one row in ten missing (a gap of two to five
+    steps) and three gaps of hours, as a sensor that drops out writes it. The level follows a daily rhythm
+    with Gaussian noise and a few heavy-tailed outliers. The change, planted between 30 % and 85 % of the
+    rows, is one of: a lasting drop of the level (x0.7), a lasting rise (x1.3), a dip (x0.4 for half an
+    hour to two hours), a spike (x1.8 for ten to thirty minutes) or a flat stretch (the value stuck for
+    three to eight hours). `kind="none"` plants nothing (its window list is empty).
+    """
+    rng = np.random.default_rng([seed, ([*SHORT_KINDS, "none"]).index(kind)])
+    rows = int(rng.integers(1000, 2501))
+    gaps = SHORT_STEP_SECONDS * rng.uniform(0.8, 1.2, rows - 1)
+    missing = rng.random(rows - 1) < 0.1
+    gaps[missing] *= rng.integers(2, 6, int(missing.sum()))
+    gaps[rng.choice(rows - 1, 3, replace=False)] += rng.uniform(2, 12, 3) * 3600
+    seconds = np.concatenate([[0.0], np.cumsum(gaps)])
+    daily = 2 * np.pi * (seconds / 86_400 + rng.uniform())
+    level = 50 * (1 + 0.3 * np.sin(daily))
+    noise = rng.normal(0, 2.5, rows)
+    outliers = rng.random(rows) < 0.01
+    noise[outliers] += rng.standard_t(3, int(outliers.sum())) * 5
+    start = int(rng.integers(int(0.3 * rows), int(0.85 * rows)))
+    after = seconds - seconds[start]
+    values = level + noise
+    if kind == "level_drop":
+        values[start:] = 0.7 * level[start:] + noise[start:]
+    elif kind == "level_rise":
+        values[start:] = 1.3 * level[start:] + noise[start:]
+    elif kind == "dip":
+        span = (after >= 0) & (after < rng.uniform(0.5, 2) * 3600)
+        values[span] = 0.4 * level[span] + noise[span]
+    elif kind == "spike":
+        span = (after >= 0) & (after < rng.uniform(10, 30) * 60)
+        values[span] = 1.8 * level[span] + noise[span]
+    elif kind == "flat":
+        span = (after >= 0) & (after < rng.uniform(3, 8) * 3600)
+        values[span] = round(float(values[start]), 1)
+    timestamps = [START + timedelta(seconds=int(s)) for s in seconds]
+    width = int(0.1 * rows)
+    windows = (
+        []
+        if kind == "none"
+        else [(timestamps[max(0, start - width // 2)], timestamps[min(rows - 1, start + width // 2)])]
+    )
+    return LabelledSeries(
+        name=f"short_{kind}-{seed}", timestamps=timestamps, values=[float(v) for v in values], windows=windows
+    )
+
+
+def short_corpus(seeds: tuple[int, ...] = (1, 2, 3, 4)) -> list[LabelledSeries]:
+    """Every short kind under every seed, and as many short series with nothing planted."""
+    return [short_irregular(kind, seed) for kind in (*SHORT_KINDS, "none") for seed in seeds]
