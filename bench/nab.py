@@ -11,11 +11,22 @@ checked against NAB's published per-file raw scores in tests/insight/trends/test
 series (`bastion.insight.trends.synthetic`: traffic, ad clicks, CPU, latency, daily sign-ups) are
 scored the same way, beside NAB's windowed Gaussian run there with its best threshold for that corpus
 (NAB's own optimiser's advantage, which Bastion's fixed rule does not get).
+
+    .venv/bin/python bench/nab.py --dev
+
+scores the development set alone, the series a change to the detector is designed and judged on before
+the scored corpora above are run (they have been scored, so they are no longer unseen: each run on them
+is counted in docs/performance.md): NAB's eleven artificial series (MIT, shipped in
+tests/insight/trends/data/nab_artificial) and the short, irregularly sampled synthetic series
+(`synthetic.short_corpus`: 1,000 to 2,500 rows, a daily rhythm, one planted change or none).
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import gzip
+import io
 import json
 import math
 import subprocess
@@ -70,6 +81,54 @@ def best_threshold_score(corpus: list[nab.LabelledSeries]) -> tuple[float, float
     return best
 
 
+ARTIFICIAL = Path(__file__).resolve().parent.parent / "tests" / "insight" / "trends" / "data" / "nab_artificial"
+
+
+def artificial_series() -> list[nab.LabelledSeries]:
+    """NAB's artificialWithAnomaly and artificialNoAnomaly series with their windows (none for the latter)."""
+    windows = json.loads((ARTIFICIAL / "windows.json").read_text(encoding="utf-8"))
+    corpus = []
+    for name in sorted(windows):
+        text = gzip.decompress((ARTIFICIAL / f"{name}.gz").read_bytes()).decode("utf-8")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        timestamps = [nab.parse_nab_timestamp(row["timestamp"]) for row in rows]
+        spans = [(nab.parse_nab_timestamp(a), nab.parse_nab_timestamp(b)) for a, b in windows[name]]
+        corpus.append(nab.LabelledSeries(name, timestamps, [float(row["value"]) for row in rows], spans))
+    return corpus
+
+
+def development_set() -> None:
+    """The detector on the development set: NAB's normalised score where windows exist, and the detections
+    on the series where nothing happens (each a false positive)."""
+    print("Development set (not the scored corpora), standard profile")
+    groups = [("NAB artificial", artificial_series())]
+    short = synthetic.short_corpus()
+    groups += [
+        (f"short {kind}", [s for s in short if s.name.startswith(f"short_{kind}-")]) for kind in synthetic.SHORT_KINDS
+    ]
+    groups += [
+        ("short (all kinds)", [s for s in short if s.windows]),
+        ("short, nothing planted", [s for s in short if not s.windows]),
+    ]
+    for label, corpus in groups:
+        files = [
+            nab.score_file(s.timestamps, [d.index for d in detect(s.timestamps, s.values)], s.windows) for s in corpus
+        ]
+        labelled = [f for f, s in zip(files, corpus, strict=True) if s.windows]
+        quiet = [f for f, s in zip(files, corpus, strict=True) if not s.windows]
+        if labelled:
+            found = sum(f.true_positives for f in labelled)
+            windows = found + sum(f.false_negatives for f in labelled)
+            false = sum(f.false_positives for f in labelled)
+            line = f"{nab.normalised(labelled):5.1f}   {found} of {windows} windows, {false} false positives"
+        else:
+            line = "    -  "
+        if quiet:
+            chance = sum(f.false_positives for f in quiet)
+            line += f"{';' if labelled else ''} {chance} detections on {len(quiet)} series without an anomaly"
+        print(f"  {label + f' ({len(corpus)})':<28} {line}")
+
+
 # NAB's names for the published detectors, as in its results folder.
 PUBLISHED_DETECTORS = {
     "ARTime": "ARTime",
@@ -115,6 +174,11 @@ def unseen_real_series(folder: Path) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="NAB's score of the trend detector")
+    parser.add_argument("--dev", action="store_true", help="score the development set only")
+    if parser.parse_args().dev:
+        development_set()
+        return
     started = time.process_time()
     tweets = nab.realtweets()
     with tempfile.TemporaryDirectory() as folder:
@@ -144,6 +208,8 @@ def main() -> None:
     for kind in synthetic.KINDS:
         part = [f for s, f in zip(others, mine, strict=True) if s.name.startswith(kind)]
         print(f"    {kind:<20} {nab.normalised(part):5.1f}  fp {sum(f.false_positives for f in part)}")
+    print()
+    development_set()
     print(f"\nCPU time {time.process_time() - started:.1f} s (this process; the scans run in child processes)")
 
 
