@@ -11,8 +11,8 @@ Why it is built this way:
   stops for hours (a sensor's) would otherwise compare a morning with an evening. On a regular series
   the two are the same rows. A 5-minute series and a daily one get the same treatment with no settings.
 - **Residuals in robust units.** A row's residual is divided by the median absolute deviation of the
-  residuals of the past week (at least a day of rows, around a centre known from 28 rows), so noisy and
-  quiet series are judged alike.
+  residuals of the past week (at least a day of rows, around a centre known from a day's rows or 28,
+  whichever is fewer), so noisy and quiet series are judged alike.
 - **Three time scales.** The residual is computed on the raw rows and on trailing means of one hour and
   six hours: a sharp burst shows on the first, a slow surge or a lasting change of level on the last.
   Rises are watched on every scale; drops on the one-hour and six-hour ones: a single low row is what a
@@ -210,7 +210,7 @@ def _robust_scale(residual: Floats, rhythm: Rhythm) -> Floats:
     series = pd.Series(residual)
     rows = max(rhythm.week_rows, MIN_SCALE_ROWS)
     least = max(rhythm.day_rows, MIN_LEVEL_ROWS)
-    centre = series.shift(1).rolling(rows, min_periods=MIN_SCALE_ROWS).median()
+    centre = series.shift(1).rolling(rows, min_periods=min(least, MIN_SCALE_ROWS)).median()
     spread = (series - centre).abs().shift(1).rolling(rows, min_periods=least).median()
     return np.asarray(spread.to_numpy() * 1.4826, dtype=np.float64)
 
