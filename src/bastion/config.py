@@ -51,6 +51,13 @@ class Settings(BaseSettings):
         description="Let ingest read images from a local `path` given in `media` (for a platform that shares a "
         "folder with Bastion); off by default, since any caller could otherwise make Bastion read its files.",
     )
+    bulk_action_cap: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="The most items (accounts or posts) one bulk action on a network may change; a larger plan "
+        "is refused, never cut short.",
+    )
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Python modules to register as plugins, comma-separated (besides installed packages that "

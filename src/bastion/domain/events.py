@@ -47,6 +47,8 @@ class EventKind(StrEnum):
     CASE_TASK_DONE = "case.task_done"
     CASE_EXPORTED = "case.exported"
     CASE_REFERRED = "case.referred"
+    BULK_ACTION_TAKEN = "bulk_action.taken"  # one action on a whole network (each item has its own action.taken)
+    BULK_ACTION_REVERSED = "bulk_action.reversed"
 
 
 class EventEntity(StrEnum):
@@ -55,6 +57,7 @@ class EventEntity(StrEnum):
 
     JOB = "job"
     CASE = "case"
+    BULK_ACTION = "bulk_action"
 
 
 @dataclass(frozen=True)

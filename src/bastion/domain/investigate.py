@@ -65,3 +65,21 @@ class LinkKind(StrEnum):
     CONTENT = "content"
     ACTOR = "actor"
     NETWORK = "network"
+
+
+class BulkActionKind(StrEnum):
+    """What a bulk action does to a network: suspend or ban its members' accounts, or remove their posts in
+    the network's near-duplicate clusters. Each is the enforcement action of the same name on every item."""
+
+    SUSPEND = "suspend"
+    BAN = "ban"
+    REMOVE = "remove"
+
+    @property
+    def on_accounts(self) -> bool:
+        return self is not BulkActionKind.REMOVE
+
+    @property
+    def items(self) -> str:
+        """What the action counts: accounts or posts."""
+        return "accounts" if self.on_accounts else "posts"

@@ -34,6 +34,7 @@ from bastion.store.schema.detect import (
 from bastion.store.schema.golden import GoldenItem, GoldenSet
 from bastion.store.schema.insight import PrevalenceRound, PrevalenceSample, RecommendationAction, SavedQuery, TrendAlert
 from bastion.store.schema.investigate import (
+    BulkAction,
     Case,
     CaseLink,
     CaseNote,
@@ -71,6 +72,7 @@ __all__ = [
     "Bank",
     "BankVersion",
     "Base",
+    "BulkAction",
     "CalibrationAnswer",
     "CalibrationExercise",
     "CalibrationItem",

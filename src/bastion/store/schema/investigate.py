@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.domain.investigate import CaseSource, CaseStatus, LinkKind
+from bastion.domain.investigate import BulkActionKind, CaseSource, CaseStatus, LinkKind
 from bastion.domain.review import one_of
 from bastion.store.schema.base import Base, Document, Key
 
@@ -118,3 +118,23 @@ class EvidenceSnapshot(Base):
     digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the snapshot's canonical JSON
     taken_by: Mapped[str] = mapped_column(String(256))
     taken_at: Mapped[datetime]
+
+
+class BulkAction(Base):
+    """An action taken on a whole network at once: who, what, on which network (and case), the enforcement
+    actions it took (one per item it changed, so a reversal restores exactly those), and its reversal."""
+
+    __tablename__ = "bulk_actions"
+    __table_args__ = (CheckConstraint(one_of("action", BulkActionKind), name="action"),)
+
+    pk: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=True)
+    network_id: Mapped[str] = mapped_column(String(64), index=True)
+    case_pk: Mapped[int | None] = mapped_column(ForeignKey("cases.pk"))
+    action: Mapped[str] = mapped_column(String(16))
+    changed: Mapped[list[int]] = mapped_column(Document, default=list)  # the enforcement actions it took
+    skipped: Mapped[int] = mapped_column(Integer)  # items already in that state when it was taken
+    plan_digest: Mapped[str] = mapped_column(String(64), unique=True)  # the confirmed plan's digest
+    taken_by: Mapped[str] = mapped_column(String(256))
+    taken_at: Mapped[datetime]
+    reversed_by: Mapped[str | None] = mapped_column(String(256))
+    reversed_at: Mapped[datetime | None]
