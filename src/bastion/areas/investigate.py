@@ -11,12 +11,25 @@ if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter
 
+    from bastion.web.navigation import NavItem
+
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import cases
+    from bastion.api.routes import cases, networks
+    from bastion.web import network_routes
 
-    return [cases.router]
+    return [cases.router, networks.router, network_routes.router]
+
+
+@hookimpl
+def navigation() -> Sequence[NavItem]:
+    from bastion.domain.access import Permission
+    from bastion.web.navigation import NavItem
+
+    return [
+        NavItem("Networks", "/investigate/networks", Permission.INVESTIGATE_READ, order=51),
+    ]
 
 
 @hookimpl
