@@ -63,7 +63,7 @@ class NetworkCaseRequest(Body):
     threat: bool = False
 
 
-class SharedBody(Shape):
+class NetworkSharedBody(Shape):
     attribute: str = Field(description="device_id, ip, subnet, url, domain, text_cluster or image")
     value: str
     kind: str = Field(description="device, address, link or content")
@@ -71,41 +71,41 @@ class SharedBody(Shape):
     actors: int = Field(description="How many actors in all carry it")
 
 
-class CreatedBody(Shape):
+class NetworkCreatedBody(Shape):
     first: datetime
     last: datetime
     together: int = Field(description="Members whose accounts were made close together")
 
 
-class AgesBody(Shape):
+class NetworkAgesBody(Shape):
     min: float
     median: float
     max: float
 
 
-class BurstBody(Shape):
+class NetworkBurstBody(Shape):
     start: datetime
     end: datetime
     members: int
     posts: int
 
 
-class EvidenceBody(Shape):
+class NetworkEvidenceBody(Shape):
     surprise: dict[str, float] = Field(description="How unusual the sharing is, per kind of tie")
     ties: int
     density: float
-    accounts_created: CreatedBody
-    age_days_at_first_post: AgesBody | None
-    bursts: list[BurstBody]
+    accounts_created: NetworkCreatedBody
+    age_days_at_first_post: NetworkAgesBody | None
+    bursts: list[NetworkBurstBody]
     burst_count: int
 
 
 class NetworkBody(Shape):
     id: str
     members: list[str] = Field(description="The members' platform ids")
-    shared: list[SharedBody]
+    shared: list[NetworkSharedBody]
     score: float
-    evidence: EvidenceBody
+    evidence: NetworkEvidenceBody
 
 
 class NetworksBody(Shape):
