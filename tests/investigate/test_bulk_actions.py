@@ -185,6 +185,10 @@ def test_only_investigators_and_admins_act(sqlite_database: Database, role: Role
     for who in (other, vendor_investigator) if role is Role.VENDOR_REVIEWER else (other,):
         with sqlite_database.transaction() as session:
             with pytest.raises(Forbidden):
+                current_networks(session, who)
+            with pytest.raises(Forbidden):
+                bulk_action_view(session, who, bulk_pk)
+            with pytest.raises(Forbidden):
                 preview(session, who, ring, BulkActionKind.REMOVE, now=NOW)
             with pytest.raises(Forbidden):
                 execute(session, who, ring, BulkActionKind.REMOVE, plan.token, now=NOW)
