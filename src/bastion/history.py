@@ -110,6 +110,13 @@ _LINES: dict[str, Callable[[Mapping[str, Any]], HistoryLine]] = {
         f"Evidence package exported ({d.get('files')} files)", f"manifest sha256 {d.get('manifest_sha256')}"
     ),
     EventKind.CASE_REFERRED: lambda d: HistoryLine(f"Referred to {d.get('agency')}", f"reference {d.get('reference')}"),
+    EventKind.BULK_ACTION_TAKEN: lambda d: HistoryLine(
+        f"Bulk action {d.get('bulk_action')}: {d.get('action')} on {d.get('changed')} items of {d.get('network')}",
+        f"{d.get('skipped')} already done, skipped",
+    ),
+    EventKind.BULK_ACTION_REVERSED: lambda d: HistoryLine(
+        f"Bulk action {d.get('bulk_action')} reversed: {d.get('restored')} items restored"
+    ),
 }
 
 

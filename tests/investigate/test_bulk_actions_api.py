@@ -61,6 +61,11 @@ def test_a_network_acted_on_and_reversed_through_the_api(
     assert client.get(f"/api/v1/bulk-actions/{bulk['id']}", headers=ines).json() == reversed_.json()
     twice = client.post(f"/api/v1/bulk-actions/{bulk['id']}/reverse", json={}, headers=ines)
     assert twice.status_code == 409 and "already reversed" in twice.json()["error"]["message"]
+    timeline = client.get(f"/api/v1/cases/{case['id']}", headers=ines).json()["timeline"]
+    assert [e["kind"] for e in timeline if e["kind"].startswith("bulk_action.")] == [
+        "bulk_action.taken",
+        "bulk_action.reversed",
+    ]
     assert client.get("/api/v1/bulk-actions/999", headers=ines).status_code == 404
     assert (
         client.post(

@@ -463,10 +463,12 @@ def _record(
     now: datetime,
     details: dict[str, object],
 ) -> None:
-    """The bulk action's own fact and audit row, in the same transaction as the items' actions."""
-    append_events(
-        session, [NewEvent(kind, EventEntity.BULK_ACTION, bulk.pk, now, principal.name, dict(details))], recorded_at=now
-    )
+    """The bulk action's own fact and audit row, in the same transaction as the items' actions; the same fact
+    about its case, if any, so that the case's timeline shows it."""
+    facts = [NewEvent(kind, EventEntity.BULK_ACTION, bulk.pk, now, principal.name, dict(details))]
+    if bulk.case_pk is not None:
+        facts.append(NewEvent(kind, EventEntity.CASE, bulk.case_pk, now, principal.name, dict(details)))
+    append_events(session, facts, recorded_at=now)
     audit_log.record(
         session, principal=principal.name, action=audit_action, target=f"bulk_action:{bulk.pk}", at=now, details=details
     )
