@@ -162,3 +162,39 @@ def test_masked_links_are_masked_in_the_package_too(
     case = json.loads((tmp_path / "p" / "case.json").read_text(encoding="utf-8"))
     (actor,) = [link for link in case["links"] if link["ref"] == actor_ref]
     assert actor["attributes"] == {"followers": 10}
+
+
+class _AfterTheExport(Exception):
+    """Something the caller's transaction does after the export fails."""
+
+
+def _exports_recorded(database: Database, case_pk: int) -> int:
+    from bastion import audit_log
+
+    with database.transaction() as session:
+        found = audit_log.search(
+            session, audit_log.AuditFilters(action="case.exported", target=f"case:{case_pk}"), limit=10
+        )
+    return len(found.rows)
+
+
+@pytest.mark.parametrize("given_empty_folder", [False, True])
+def test_a_rolled_back_export_leaves_no_package_and_no_audit_row(
+    database: Database, clock: FrozenClock, tmp_path: Path, given_empty_folder: bool
+) -> None:
+    case_pk = _case_with_evidence(database, clock)
+    (tmp_path / "packages").mkdir()
+    out = tmp_path / "packages" / "package"
+    if given_empty_folder:
+        out.mkdir()
+    with pytest.raises(_AfterTheExport), database.transaction() as session:
+        export_case(session, INVESTIGATOR, case_pk, out, now=clock())
+        assert verify_package(out).verified  # written into place before the commit...
+        raise _AfterTheExport
+    # ...and gone with the transaction that would have recorded it.
+    assert (out.exists(), list(out.iterdir()) if out.exists() else []) == (given_empty_folder, [])
+    assert sorted(p.name for p in out.parent.iterdir()) == (["package"] if given_empty_folder else [])
+    assert _exports_recorded(database, case_pk) == 0
+    with database.transaction() as session:
+        export_case(session, INVESTIGATOR, case_pk, out, now=clock())
+    assert verify_package(out).verified and _exports_recorded(database, case_pk) == 1

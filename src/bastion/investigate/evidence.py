@@ -7,7 +7,10 @@ file, and of the manifest itself (`manifest_sha256`, over its canonical JSON wit
 manifest is written in one canonical form, so any change to its bytes is seen too.
 
 `verify_package` names every file that changed, is missing, or is extra. The package is written into a
-temporary folder beside the destination and renamed into place, so it is whole or absent.
+temporary folder beside the destination and renamed into place, so it is whole or absent. Its audit row
+(`case.exported`) is in the caller's transaction, and the package stands or falls with it: written into place
+before the commit (a failure to write rolls the row back), and removed again if the transaction rolls back, so
+no audit row claims a package that is not there and no package stays behind without its row.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bastion import __version__, audit_log
@@ -42,6 +46,7 @@ from bastion.investigate.snapshots import snapshot_document, snapshots_of
 MANIFEST = "manifest.json"
 FORMAT = "bastion-evidence/1"
 AUDIT_TRAIL_LIMIT = 10_000
+_UNCOMMITTED = "bastion.evidence.uncommitted"  # session.info: packages written whose audit row is not committed
 
 
 @dataclass(frozen=True)
@@ -97,10 +102,27 @@ def export_case(session: Session, principal: Principal, case_pk: int, out: Path,
     }
     manifest["manifest_sha256"] = sha256(_canonical(manifest))
     files[MANIFEST] = manifest_bytes(manifest)
-    _write_whole(out, files)
     details = {"files": len(files), "manifest_sha256": manifest["manifest_sha256"]}
     record_change(session, case, EventKind.CASE_EXPORTED, principal, now, details)
+    session.flush()  # the audit row is refused now, if at all, before anything is written
+    existed = out.exists()
+    _write_whole(out, files)
+    session.info.setdefault(_UNCOMMITTED, []).append((out, existed))
     return ExportResult(out, digests, str(manifest["manifest_sha256"]))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_packages(session: Session) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _remove_packages(session: Session) -> None:
+    """The transaction that recorded these packages' export rolled back: no package without its audit row."""
+    for folder, existed in session.info.pop(_UNCOMMITTED, []):
+        shutil.rmtree(folder, ignore_errors=True)
+        if existed:
+            folder.mkdir(exist_ok=True)  # the empty folder it was given is left as it was
 
 
 @dataclass
