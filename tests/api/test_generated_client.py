@@ -35,7 +35,9 @@ def generate_client(schema: bytes, folder: Path) -> Path:
         timeout=600,
     ).stdout.strip()
     (folder / "openapi.json").write_bytes(schema)
-    (folder / "config.yaml").write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n")
+    # A zip (an evidence package) is bytes to the client, as application/octet-stream is.
+    overrides = "content_type_overrides:\n  application/zip: application/octet-stream\n"
+    (folder / "config.yaml").write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n{overrides}")
     result = subprocess.run(
         [
             str(ROOT / tool),

@@ -1,11 +1,16 @@
 """Cases over REST: list, open (by hand, from an escalated job or a trend alert), show, and change (a note, a
 status move, the threat flag, a link, a law-enforcement referral). Every answer is the case as the caller may
-see it, and every answer that shows a case is recorded as a view, by the service."""
+see it, and every answer that shows a case is recorded as a view, by the service. The evidence package comes
+as a zip of exactly the folder `bastion case export` writes (its manifest included)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import tempfile
+import zipfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
@@ -23,6 +28,7 @@ from bastion.http.security import requires
 from bastion.investigate import case_views, cases
 from bastion.investigate.case_views import CaseSummary
 from bastion.investigate.cases import CaseDraft, ReferralDraft
+from bastion.investigate.evidence import export_case
 
 router = api_router("cases")
 can_read = requires(Permission.INVESTIGATE_READ)
@@ -271,3 +277,42 @@ def post_case_referral(
     with context.database.transaction() as session:
         cases.refer(session, principal, case_id, draft, now=context.clock())
         return _shown(case_views.case_view(session, principal, case_id, now=context.clock()))
+
+
+ZIP = "application/zip"
+EXPORT_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The evidence package as a zip: case.json, summary.html, the snapshots, audit.json and "
+        "manifest.json, byte for byte as `bastion case export` writes them; unzipped, `bastion case verify` "
+        "checks it",
+        "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.get(
+    "/cases/{case_id}/export",
+    summary="Download a case's evidence package (a zip; the export is recorded in the audit log)",
+    response_class=Response,
+    responses={**EXPORT_ANSWER, **errors(404, 409)},
+)
+def get_case_export(
+    case_id: RowId, principal: Principal = Depends(can_manage), context: AppContext = Depends(app_context)
+) -> Response:
+    body = evidence_zip(context, principal, case_id)
+    disposition = f'attachment; filename="case-{case_id}-evidence.zip"'
+    return Response(body, media_type=ZIP, headers={"Content-Disposition": disposition})
+
+
+def evidence_zip(context: AppContext, principal: Principal, case_pk: int) -> bytes:
+    """The case's evidence package, exported (and recorded) as the command does, zipped: every file under
+    its path in the package, in the package's folder `case-<id>`."""
+    with tempfile.TemporaryDirectory(prefix="bastion-evidence-") as scratch:
+        folder = Path(scratch) / f"case-{case_pk}"
+        with context.database.transaction() as session:
+            export_case(session, principal, case_pk, folder, now=context.clock())
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+        return buffer.getvalue()
