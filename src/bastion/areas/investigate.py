@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 @hookimpl
 def routers() -> Sequence[APIRouter]:
     from bastion.api.routes import cases, networks
-    from bastion.web import network_routes
+    from bastion.web import case_routes, network_routes
 
-    return [cases.router, networks.router, network_routes.router]
+    return [cases.router, networks.router, case_routes.router, network_routes.router]
 
 
 @hookimpl
@@ -28,6 +28,7 @@ def navigation() -> Sequence[NavItem]:
     from bastion.web.navigation import NavItem
 
     return [
+        NavItem("Cases", "/investigate/cases", Permission.INVESTIGATE_READ, order=50),
         NavItem("Networks", "/investigate/networks", Permission.INVESTIGATE_READ, order=51),
     ]
 
