@@ -18,6 +18,7 @@ from bastion.policy.service import PolicyRecord
 from bastion.review.decisions import NO_ACTION, NO_VIOLATION, Choice
 from bastion.simulate.policies import FAMILIES, policy_id
 from bastion.simulate.records import ContentTruth
+from bastion.simulate.threats import THREAT_POLICY
 from bastion.simulate.workforce import HandleTime, Shift, SimulatedReviewer
 
 SIMULATED_POLICIES: tuple[str, ...] = tuple(policy_id(harm) for harm in FAMILIES)
@@ -84,7 +85,10 @@ def shift_bounds(shift: Shift, moment: datetime) -> tuple[datetime, datetime]:
 
 
 def escalates(rng: random.Random, truth: PolicyRecord | None) -> bool:
-    """Whether a reviewer sends a truly violating item to the escalation queue instead of deciding it."""
+    """Whether a reviewer sends a truly violating item to the escalation queue instead of deciding it: a
+    credible threat always (drawing nothing, so the other items' draws stay as they were)."""
+    if truth is not None and truth.policy.id == THREAT_POLICY:
+        return True
     return truth is not None and rng.random() < ESCALATION_SHARE.get(truth.policy.severity, 0.0)
 
 

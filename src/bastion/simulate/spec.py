@@ -9,6 +9,7 @@ from enum import StrEnum
 from bastion.errors import FieldError, InvalidInput
 
 MAX_DAYS = 366
+MAX_THREATS = 50
 # A fixed default start keeps two runs of the same spec identical; the simulation never reads the clock.
 DEFAULT_START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -94,6 +95,8 @@ class SimulationSpec:
     scale: Scale = Scale.SMALL
     days: int = 14
     start: datetime = field(default=DEFAULT_START)
+    # Real-world-threat posts to plant (`simulate.threats`); none unless asked, so every other figure stays.
+    threats: int = 0
 
     def __post_init__(self) -> None:
         scale: object = self.scale
@@ -103,6 +106,8 @@ class SimulationSpec:
             object.__setattr__(self, "start", self.start.astimezone(UTC))
         errors = [*_seed_errors(self.seed), *_scale_errors(self.scale), *_days_errors(self.days)]
         errors += _start_errors(self.start)
+        if not isinstance(self.threats, int) or isinstance(self.threats, bool) or not 0 <= self.threats <= MAX_THREATS:
+            errors.append(FieldError("threats", f"must be an integer from 0 to {MAX_THREATS}, got {self.threats!r}"))
         if errors:
             raise InvalidInput("invalid simulation spec", errors)
 

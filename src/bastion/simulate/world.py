@@ -18,6 +18,7 @@ from bastion.simulate.randomness import substream
 from bastion.simulate.records import LabelledRecord, Record
 from bastion.simulate.run import Run
 from bastion.simulate.spec import SimulationSpec
+from bastion.simulate.threats import plant_threats, threats_truth, with_threats
 from bastion.simulate.truths import Plan, plan_truths
 from bastion.simulate.workforce import SimulatedReviewer, build_qa_team, build_workforce
 
@@ -42,8 +43,12 @@ class World:
         Each call starts a fresh, identical pass. The truth file is complete once a pass is exhausted.
         """
         run = Run(self.spec, self.corpus, self.population, self.plan)
-        yield from run.generate()
-        self._truth = run.truth(self.workforce) | {"qa_reviewers": [r.as_truth() for r in self.qa_team]}
+        threats = plant_threats(self.spec, self.population)
+        yield from with_threats(run.generate(), threats, run.clock)
+        self._truth = run.truth(self.workforce) | {
+            "qa_reviewers": [r.as_truth() for r in self.qa_team],
+            "threats": threats_truth(threats, run.clock),
+        }
 
     def records(self) -> Iterator[Record]:
         """Every record in time order as `(kind, payload)`: actors before their content, content
