@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion import audit_log
-from bastion.auth.principal import SYSTEM
+from bastion.auth.principal import SYSTEM, Principal
 from bastion.auth.users import add_user, principal_of, set_password
 from bastion.clock import Clock
 from bastion.detect.reference import RULES_FILE, install_reference, reference_text
@@ -22,6 +22,8 @@ from bastion.detect.rule_store import load_rule_text
 from bastion.detect.service import DetectionSummary, detection_summary
 from bastion.domain.access import Role
 from bastion.domain.models import ModelMode
+from bastion.domain.review import JobKind
+from bastion.domain.subjects import SubjectType
 from bastion.errors import Conflict, InvalidInput, NotFound
 from bastion.policy.service import current_policies
 from bastion.review.claims import claim_next_job
@@ -29,11 +31,14 @@ from bastion.review.decisions import Choice, decide
 from bastion.simulate import LabelledRecord, Scale, SimulationSpec, World
 from bastion.simulate.reviewing import ReviewSummary, write_and_review
 from bastion.store.database import Database
-from bastion.store.schema import ContentItem
+from bastion.store.schema import ContentItem, Job, User
 
 DEMO_FOLDER = "bastion-demo"
 DEMO_DAYS = 14
 DEMO_SEED = 1
+# Real-world-threat posts planted in the demo's simulation (simulated reviewers escalate every one).
+DEMO_THREATS = 3
+DEMO_INVESTIGATOR = "investigator"
 # The simulated reviewers stop claiming this long before now: the newest reports and appeals wait in the
 # queues for whoever logs in.
 DEMO_BACKLOG = timedelta(hours=36)
@@ -161,6 +166,7 @@ class DemoPopulation:
     model: str = ""  # the classifier trained midway, or why there is none
     prevalence: str = ""  # the prevalence round labelled by the simulated labellers, or why there is none
     trends: str = ""  # what the trend scan found
+    cases: str = ""  # the cases opened for the investigator
 
 
 def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
@@ -176,7 +182,8 @@ def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
     end = clock().replace(minute=0, second=0, microsecond=0)
     with database.transaction() as session:
         install_reference(session, principal=SYSTEM.name, now=end - timedelta(days=DEMO_DAYS))
-    spec = SimulationSpec(seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=end - timedelta(days=DEMO_DAYS))
+    start = end - timedelta(days=DEMO_DAYS)
+    spec = SimulationSpec(seed=DEMO_SEED, scale=Scale.SMALL, days=DEMO_DAYS, start=start, threats=DEMO_THREATS)
     world, trained = World(spec), list[str]()
     with database.transaction() as session:
         bank_simulated_images(session, world, now=end - timedelta(days=DEMO_DAYS))
@@ -192,9 +199,78 @@ def populate_demo(database: Database, clock: Clock) -> DemoPopulation | None:
 
     scanned = run_trends(database, now=end, since=spec.start)
     trends = f"trends: {scanned.segments_scanned:,} segment series scanned, {len(scanned.added)} alerts raised"
+    cases = open_demo_cases(database, world.truth(), now=end)
     return DemoPopulation(
-        written.written, written.duplicates, review, detection, trained[0] if trained else "", measured, trends
+        written.written, written.duplicates, review, detection, trained[0] if trained else "", measured, trends, cases
     )
+
+
+def open_demo_cases(database: Database, truth: dict[str, Any], *, now: datetime) -> str:
+    """Open the investigator's cases: a threat-flagged SEV1 case on an escalated real-world-threat post (with
+    its snapshot), and a case on the detected network that best matches a planted one; say what was opened."""
+    from bastion.investigate.cases import CaseDraft, open_case_from_job, open_case_from_network
+    from bastion.investigate.network_service import find_networks
+
+    said = []
+    with database.transaction() as session:
+        investigator = _demo_investigator(session, now)
+        escalated = _escalated_threat(session, [t["content_id"] for t in truth.get("threats", [])])
+        if escalated is None:
+            said.append("no escalated threat post to open a case on")
+        else:
+            job_pk, content_id = escalated
+            draft = CaseDraft(f"Credible threat against a school or a person: {content_id}", 1, True, DEMO_INVESTIGATOR)
+            threat_case = open_case_from_job(session, investigator, job_pk, draft, now=now)
+            said.append(f"case {threat_case.pk} (SEV1, real-world threat) on escalated job {job_pk}")
+    with database.transaction() as session:
+        detected = find_networks(session, investigator).networks
+        planted = [(n["id"], set(n["members"])) for n in truth.get("networks", [])]
+        best = max(
+            ((_jaccard(set(d.members), members), d, name) for d in detected for name, members in planted),
+            key=lambda found: found[0],
+            default=None,
+        )
+        if best is None or best[0] == 0:
+            said.append("no detected network matches a planted one")
+        else:
+            overlap, network, name = best
+            draft = CaseDraft(f"Coordinated network of {len(network.members)} accounts", 3, False, DEMO_INVESTIGATOR)
+            network_case = open_case_from_network(
+                session, investigator, network.id, list(network.members), draft, now=now
+            )
+            said.append(f"case {network_case.pk} on network {network.id} ({overlap:.0%} like the planted {name})")
+    return f"cases for {DEMO_INVESTIGATOR}: " + "; ".join(said)
+
+
+def _demo_investigator(session: Session, now: datetime) -> Principal:
+    """The demo's investigator (made now, without a password, when the demo users are not there yet)."""
+    user = session.scalar(select(User).where(User.name == DEMO_INVESTIGATOR))
+    if user is None:
+        user = add_user(session, DEMO_INVESTIGATOR, roles=frozenset({Role.INVESTIGATOR}), password=None, now=now)
+    return principal_of(user, "demo")
+
+
+def _escalated_threat(session: Session, content_ids: list[str]) -> tuple[int, str] | None:
+    """The first threat post (in the truth file's order) with a job in the escalation queue, and that job."""
+    for content_id in content_ids:
+        found = session.execute(
+            select(Job.pk)
+            .join(ContentItem, ContentItem.pk == Job.subject_pk)
+            .where(
+                ContentItem.external_id == content_id,
+                Job.subject_type == SubjectType.CONTENT.value,
+                Job.kind == JobKind.ESCALATION.value,
+            )
+            .order_by(Job.pk)
+            .limit(1)
+        ).first()
+        if found is not None:
+            return int(found[0]), content_id
+    return None
+
+
+def _jaccard(one: set[str], other: set[str]) -> float:
+    return len(one & other) / len(one | other) if one or other else 0.0
 
 
 def _remember_truth(records: Iterator[LabelledRecord], truth: dict[str, str | None]) -> Iterator[LabelledRecord]:

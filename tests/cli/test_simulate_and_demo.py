@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bastion.domain.access import Role
 from bastion.domain.review import JobStatus
 from bastion.store.database import Database
-from bastion.store.schema import ContentItem, Job, PrevalenceRound, TrendAlert
+from bastion.store.schema import Case, CaseLink, ContentItem, EvidenceSnapshot, Job, PrevalenceRound, TrendAlert
 from tests.cli.test_cli import bastion
 
 TRUTH_KEYS = {
@@ -80,6 +80,7 @@ def test_demo_prepares_data_and_a_login_for_every_role_and_reuses_it(tmp_path: P
     assert len(_content(f"sqlite:///{tmp_path}/bastion-demo/bastion.db")) > 9_000
     # Insight has something to show: a prevalence round labelled to the end, and trend alerts.
     assert "prevalence round" in first.stdout and "alerts raised" in first.stdout
+    assert "cases for investigator: case 1 (SEV1, real-world threat)" in " ".join(first.stdout.split())
     database = Database(f"sqlite:///{tmp_path}/bastion-demo/bastion.db")
     try:
         with database.transaction() as session:
@@ -87,5 +88,12 @@ def test_demo_prepares_data_and_a_login_for_every_role_and_reuses_it(tmp_path: P
             labelling = session.scalars(select(Job).where(Job.queue == measured.queue)).all()
             assert labelling and all(job.status == JobStatus.DECIDED.value for job in labelling)
             assert session.scalar(select(TrendAlert.pk).limit(1)) is not None
+            # The investigator's two cases: a real-world threat from an escalated job, and a planted network.
+            threat, network = session.scalars(select(Case).order_by(Case.pk)).all()
+            assert (threat.severity, threat.threat, threat.source, threat.owner) == (1, True, "job", "investigator")
+            assert (network.source, network.owner) == ("network", "investigator")
+            linked = session.scalars(select(CaseLink.ref).where(CaseLink.case_pk == threat.pk)).all()
+            assert any(ref.startswith("ct") for ref in linked)  # the planted threat post, with its snapshot
+            assert session.scalar(select(EvidenceSnapshot.pk).where(EvidenceSnapshot.content_id.in_(linked)))
     finally:
         database.dispose()

@@ -122,7 +122,7 @@ def demo(
         console.print(f"simulated two weeks of activity: {written}")
         console.print(simulated.review.describe())
         console.print(simulated.detection.describe())
-        for said in (simulated.model, simulated.prevalence, simulated.trends):
+        for said in (simulated.model, simulated.prevalence, simulated.trends, simulated.cases):
             if said:
                 console.print(said, markup=False)
     logins = prepare_demo_users(database, system_clock)
