@@ -67,14 +67,40 @@ def case_rows(
 @router.get("/investigate/cases")
 def cases_page(
     request: Request,
-    status: Annotated[CaseStatus | None, Query()] = None,
-    severity: Annotated[int | None, Query(ge=1, le=4)] = None,
+    status: Annotated[str, Query(max_length=32)] = "",
+    severity: Annotated[str, Query(max_length=8)] = "",
     owner: Annotated[str, Query(max_length=128)] = "",
-    threat: Annotated[bool | None, Query()] = None,
+    threat: Annotated[str, Query(max_length=8)] = "",
     principal: Principal = Depends(can_read),
     context: AppContext = Depends(app_context),
 ) -> Response:
-    return _cases_page(request, context, principal, status=status, severity=severity, owner=owner, threat=threat)
+    """The filter form sends every field, an empty one meaning "any"."""
+    chosen = case_filters(status, severity, threat)
+    return _cases_page(request, context, principal, owner=owner, **chosen)
+
+
+def case_filters(status: str, severity: str, threat: str) -> dict[str, Any]:
+    """The list's filters from the form's fields ("" is any); a bad one is refused, naming it."""
+    errors: list[FieldError] = []
+    chosen: dict[str, Any] = {"status": None, "severity": None, "threat": None}
+    if status:
+        try:
+            chosen["status"] = CaseStatus(status)
+        except ValueError:
+            errors.append(FieldError("status", f"must be one of {', '.join(s.value for s in CaseStatus)}"))
+    if severity:
+        if severity in {str(s.value) for s in Severity}:
+            chosen["severity"] = int(severity)
+        else:
+            errors.append(FieldError("severity", "must be 1, 2, 3 or 4"))
+    if threat:
+        if threat in ("true", "false"):
+            chosen["threat"] = threat == "true"
+        else:
+            errors.append(FieldError("threat", "must be true or false"))
+    if errors:
+        raise InvalidInput("the filters are not understood", errors)
+    return chosen
 
 
 def _cases_page(
