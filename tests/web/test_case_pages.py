@@ -168,6 +168,8 @@ def test_open_by_hand_and_change_through_the_forms(
     page = client.get(path, headers=ines).text
     assert "real-world threat" in page and "SEV2" in page and "ines" in page  # owner: who opened it
     assert "Move to investigating" in page and "Move to closed" in page and "Move to referred" not in page
+    skipped = client.post(f"{path}/status", data={"status": "actioned"}, headers=ines)
+    assert skipped.status_code == 409 and "it can move to closed, investigating" in unescape(skipped.text)
     late = client.post(f"{path}/referrals", data=_referral(), headers=ines)
     assert late.status_code == 409 and "it can move to" in unescape(late.text)
     for form, target in ((f"{path}/status", {"status": "investigating"}), (f"{path}/notes", {"body": "seen <b>"})):

@@ -270,7 +270,9 @@ def move_case(
         with context.database.transaction() as session:
             cases.change_status(session, principal, case_id, status, now=context.clock(), reason=reason)
     except (InvalidInput, Conflict) as error:
-        return _case_page(request, context, principal, case_id, error=error, dialog="status", status_code=409)
+        return _case_page(
+            request, context, principal, case_id, error=error, dialog="status", status_code=error.http_status
+        )
     return _changed(case_id)
 
 
