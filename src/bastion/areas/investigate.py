@@ -16,10 +16,17 @@ if TYPE_CHECKING:
 
 @hookimpl
 def routers() -> Sequence[APIRouter]:
-    from bastion.api.routes import cases, networks
-    from bastion.web import case_routes, network_routes
+    from bastion.api.routes import cases, graph, networks
+    from bastion.web import case_routes, graph_routes, network_routes
 
-    return [cases.router, networks.router, case_routes.router, network_routes.router]
+    return [
+        cases.router,
+        networks.router,
+        graph.router,
+        case_routes.router,
+        network_routes.router,
+        graph_routes.router,
+    ]
 
 
 @hookimpl
@@ -30,6 +37,7 @@ def navigation() -> Sequence[NavItem]:
     return [
         NavItem("Cases", "/investigate/cases", Permission.INVESTIGATE_READ, order=50),
         NavItem("Networks", "/investigate/networks", Permission.INVESTIGATE_READ, order=51),
+        NavItem("Entity graph", "/investigate/graph", Permission.INVESTIGATE_READ, order=52),
     ]
 
 

@@ -27,7 +27,7 @@ from bastion.investigate.entities import CONTENT_KINDS, RECORD_KINDS, Entity, En
 from bastion.investigate.entities import record_entities as entities_in_record
 from bastion.investigate.entity_graph import GraphLimits
 from bastion.investigate.network_reader import CHUNK
-from bastion.store.schema import Actor, ContentItem, NearDuplicateMember
+from bastion.store.schema import Actor, ContentItem, NearDuplicateCluster, NearDuplicateMember
 
 IN_BATCH = 500  # ids per IN (...) list
 T = TypeVar("T")
@@ -56,12 +56,12 @@ class StoreLinks:
             return
         for batch_pks in _batches(sorted(pk_of)):
             query = (
-                select(
-                    ContentItem.actor_pk, ContentItem.created_at, ContentItem.media_pdq, NearDuplicateMember.cluster_pk
-                )
+                select(ContentItem.actor_pk, ContentItem.created_at, ContentItem.media_pdq, NearDuplicateCluster.pk)
                 .outerjoin(NearDuplicateMember, NearDuplicateMember.content_pk == ContentItem.pk)
+                # every item has a membership row (its own cluster when alone); only real clusters count
+                .outerjoin(NearDuplicateCluster, NearDuplicateCluster.pk == NearDuplicateMember.cluster_pk)
                 .where(ContentItem.actor_pk.in_(batch_pks))
-                .where((ContentItem.media_pdq.is_not(None)) | (NearDuplicateMember.cluster_pk.is_not(None)))
+                .where(ContentItem.media_pdq.is_not(None) | NearDuplicateCluster.pk.is_not(None))
             )
             for actor_pk, created_at, pdq, cluster in self.session.execute(query.where(*_window(limits))):
                 for entity in content_entities(media_pdq=pdq, text_cluster=cluster):

@@ -3,6 +3,10 @@
 Only what later draws need is stored per actor (country, language, followers, creation time); the
 rest of an actor's record (device, IP, links) is drawn when the record is written, with overrides
 from the planted truths (shared devices of a network, the one IP of a campus).
+
+The contact attributes (email, phone, payment fingerprint) are drawn from each actor's own generator,
+seeded from its id and creation time, never from the run's shared generators: adding them changed no
+other draw, so every figure the simulator produced before stays the same.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from bastion.simulate.timeline import DAY
 ACTOR_PREFIX = "a"
 LINK_SITES = ("https://linktr.example/", "https://blog.example/", "https://shop.example/", "https://video.example/@")
 VERIFIED_FOLLOWERS = 100_000
+# Where ordinary accounts have their email: a few big providers, so an email domain alone ties nobody.
+EMAIL_PROVIDERS = ("mail.example", "inbox.example", "post.example", "webmail.example", "fastmail.example")
+PAYMENT_SHARE = 0.3  # ordinary accounts with a payment method on file
 
 
 def actor_id(index: int) -> str:
@@ -36,6 +43,8 @@ class ActorOverride:
     device_id: str | None = None
     ip: str | None = None
     urls: tuple[str, ...] | None = None
+    email_domain: str | None = None
+    payment_fingerprint: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -123,6 +132,7 @@ class Population:
             if override.urls is not None:
                 attributes["urls"] = list(override.urls)
             attributes.update(override.extra)
+        attributes.update(_contact(ident, self.created[index], override))
         return {
             "id": ident,
             "created_at": created_iso,
@@ -130,6 +140,21 @@ class Population:
             "language": LANGUAGES[self.language[index]],
             "attributes": attributes,
         }
+
+
+def _contact(ident: str, created: int, override: ActorOverride | None) -> dict[str, str]:
+    """The actor's email, phone and (for some) payment fingerprint, from its own generator."""
+    own = random.Random(f"contact/{ident}/{created}")
+    domain = EMAIL_PROVIDERS[own.randrange(len(EMAIL_PROVIDERS))]
+    found = {"phone": f"+{own.randint(20, 99)} {own.randrange(10**8, 10**9)}"}
+    payment = f"pay-{own.getrandbits(48):012x}" if own.random() < PAYMENT_SHARE else None
+    if override is not None:
+        domain = override.email_domain or domain
+        payment = override.payment_fingerprint or payment
+    found["email"] = f"user{own.getrandbits(32):08x}@{domain}"
+    if payment is not None:
+        found["payment_fingerprint"] = payment
+    return found
 
 
 def random_ip(rng: random.Random) -> str:

@@ -3,6 +3,10 @@
 A network is a set of fresh accounts that share devices, IPs and a campaign link, and post
 near-duplicate texts (and images) in tight bursts. Its benign look-alikes share one attribute for
 an innocent reason (a campus NAT, an employer's website) but nothing else.
+
+Networks and clusters also share contact attributes (an email domain, a payment fingerprint). Those are
+drawn from generators of their own, seeded from the network's id and image hash, so the shared draws of
+the run, and every figure they make, stay as they were.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from bastion.simulate.policies import Harm
 from bastion.simulate.timeline import DAY, HOUR
 
 BURST_SECONDS = 600
+CAMPUS_EMAIL_DOMAIN = "students.state-university.example"
+NEWSROOM_EMAIL_DOMAIN = "daily-herald.example"
 
 
 @dataclass(frozen=True)
@@ -112,12 +118,30 @@ class Network:
     bursts: tuple[int, ...]
     image_pdq: str
 
+    @property
+    def email_domain(self) -> str:
+        """The throwaway email domain every member signed up with."""
+        own = random.Random(f"network-email/{self.id}/{self.image_pdq}")
+        return f"{own.getrandbits(32):08x}-mail.example"
+
+    @property
+    def payment_fingerprint(self) -> str:
+        """The one card behind part of the ring (see `pays`)."""
+        own = random.Random(f"network-payment/{self.id}/{self.image_pdq}")
+        return f"pay-{own.getrandbits(48):012x}"
+
+    def pays(self, position: int) -> bool:
+        """Two members in three pay with the shared card; the rest have their own or none."""
+        return position % 3 != 2
+
     def override_for(self, position: int) -> ActorOverride:
         """The shared attributes of the member at `position`."""
         return ActorOverride(
             device_id=self.devices[position % len(self.devices)],
             ip=self.ips[position % len(self.ips)],
             urls=(self.url,),
+            email_domain=self.email_domain,
+            payment_fingerprint=self.payment_fingerprint if self.pays(position) else None,
         )
 
 
@@ -132,10 +156,10 @@ class BenignCluster:
     value: str
 
     def override(self) -> ActorOverride:
-        """What every member's record carries."""
+        """What every member's record carries: the shared value, and the email domain of the place."""
         if self.attribute == "ip":
-            return ActorOverride(ip=self.value)
-        return ActorOverride(urls=(self.value,))
+            return ActorOverride(ip=self.value, email_domain=CAMPUS_EMAIL_DOMAIN)
+        return ActorOverride(urls=(self.value,), email_domain=NEWSROOM_EMAIL_DOMAIN)
 
 
 @dataclass(frozen=True)
