@@ -118,10 +118,11 @@ def record_entities(attributes: Any) -> list[Entity]:
 
 
 def content_entities(*, media_pdq: str | None, text_cluster: int | str | None) -> list[Entity]:
-    """The entities a post carries: its image's PDQ hash and its near-duplicate cluster, when it has them."""
+    """The entities a post carries: its image's PDQ hash (as stored: ingestion writes it in lower case) and
+    its near-duplicate cluster, when it has them."""
     found: list[Entity] = []
     if media_pdq:
-        found.append(Entity(EntityKind.IMAGE, media_pdq.strip().lower()))
+        found.append(Entity(EntityKind.IMAGE, media_pdq))
     if text_cluster is not None:
         found.append(Entity(EntityKind.TEXT_CLUSTER, str(text_cluster)))
     return found

@@ -96,7 +96,7 @@ class StoreLinks:
                 .distinct()
             )
             for pdq, external_id in self.session.execute(by_image.where(*_window(limits))):
-                image = images.get((pdq or "").lower())
+                image = images.get(pdq or "")
                 if image is not None:
                     found[image].add(external_id)
         return {entity: frozenset(found.get(entity, ())) for entity in wanted}
