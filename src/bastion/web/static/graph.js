@@ -51,7 +51,7 @@
   function button(text, cls, handler) {
     const b = document.createElement("button");
     b.type = "button";
-    b.className = "link " + cls;
+    b.className = "secondary small " + cls;
     b.textContent = text;
     b.addEventListener("click", handler);
     return b;
@@ -148,7 +148,7 @@
     actions.hidden = node.kind !== "actor";
     actions.dataset.actor = node.kind === "actor" ? node.value : "";
     document.getElementById("open-actor").href = "/actors/" + encodeURIComponent(node.value);
-    if (network) { network.selectNodes([id]); network.focus(id, { animation: false }); }
+    if (network) network.selectNodes([id]);
     container && (container.dataset.selected = id);
   }
 
@@ -162,6 +162,7 @@
       if (!response.ok) { showError((body.error && body.error.message) || "The graph could not be read."); return; }
       merge(body, false);
       select("actor:" + actorId);
+      if (network) network.once("stabilized", () => network.fit());
       if (container) container.dataset.expanded = (Number(container.dataset.expanded || 0) + 1).toString();
     } catch (e) {
       showError("The graph could not be read: " + e);
@@ -181,9 +182,11 @@
       interaction: { hover: true, keyboard: false, navigationButtons: false },
       edges: { width: 1.2, smooth: false },
     });
+    window.__graph = network; // for the browser test and the console
     network.on("click", (params) => { if (params.nodes.length) select(params.nodes[0]); });
     network.once("afterDrawing", () => { container.dataset.drawn = String(nodes.length); });
     network.on("stabilized", () => { container.dataset.stable = "true"; });
+    network.once("stabilized", () => network.fit());
   } else if (container) {
     showError("The graph drawing could not be loaded; the tables below hold the same nodes and edges.");
   }
