@@ -1,4 +1,4 @@
-"""Investigations: coordinated networks of accounts, cases and their evidence (the entity graph comes later)."""
+"""Investigations: coordinated networks and bulk actions on them, cases and their evidence, the entity graph."""
 
 from __future__ import annotations
 
