@@ -64,6 +64,24 @@ def list_cases(
     return [_summary(c) for c in cases]
 
 
+def cases_touching(session: Session, network_id: str, members: list[str]) -> list[tuple[int, str]]:
+    """Cases not closed that link the network or one of its members, newest first: `(id, title)`.
+
+    What an investigator acting on a network may want the bulk action recorded under (the network's own
+    page offers them); reading them needs `investigate.read`, checked by the caller."""
+    touching = or_(
+        (CaseLink.kind == LinkKind.NETWORK.value) & (CaseLink.ref == network_id),
+        (CaseLink.kind == LinkKind.ACTOR.value) & CaseLink.ref.in_(members),
+    )
+    rows = session.execute(
+        select(Case.pk, Case.title)
+        .where(Case.pk.in_(select(CaseLink.case_pk).where(touching)), Case.status != CaseStatus.CLOSED.value)
+        .order_by(Case.pk.desc())
+        .limit(50)
+    )
+    return [(pk, title) for pk, title in rows]
+
+
 def _summary(case: Case) -> CaseSummary:
     severity = Severity(case.severity)
     return CaseSummary(
@@ -150,6 +168,7 @@ def _link_document(session: Session, link: CaseLink, private: set[str]) -> dict[
         if content is not None:
             document["text"] = content.text
             document["media_pdq"] = content.media_pdq
+            document["author"] = session.scalar(select(Actor.external_id).where(Actor.pk == content.actor_pk))
             document["created_at"] = as_utc(content.created_at).isoformat()
     return document
 

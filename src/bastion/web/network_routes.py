@@ -21,6 +21,7 @@ from bastion.http.context import AppContext, app_context
 from bastion.http.params import MAX_ROW_ID, RowId
 from bastion.http.security import requires
 from bastion.investigate import bulk_actions, cases
+from bastion.investigate.case_views import cases_touching
 from bastion.investigate.network_service import network_json
 from bastion.web.rendering import render_page
 
@@ -79,8 +80,10 @@ def _network_page(
     cases.require_case_access(principal, Permission.INVESTIGATE_READ)
     with context.database.transaction() as session:
         network = bulk_actions.network_by_id(session, principal, network_id)
+        touching = cases_touching(session, network_id, list(network.members))
     values = {
         "title": f"Network {network_id}",
+        "cases": touching,
         "n": network_json(network),
         "may_act": _may_act(principal),
         "actions": list(BulkActionKind),

@@ -83,6 +83,7 @@ class CaseLinkBody(Shape):
     country: str | None = None
     text: str | None = Field(None, description="A content item's text")
     media_pdq: str | None = None
+    author: str | None = Field(None, description="A content item's author (the actor's platform id)")
     created_at: datetime | None = None
 
 
