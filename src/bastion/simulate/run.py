@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +27,7 @@ from bastion.simulate.tally import SLOT_OF, Tally
 from bastion.simulate.timeline import DAY, HOUR, Clockface, hourly_volume
 from bastion.simulate.truthfile import build_truth
 from bastion.simulate.truths import EVENT_REACH, Plan, language_share
-from bastion.simulate.views import impressions, sample_weights, view_delay
+from bastion.simulate.views import event_impressions, impressions, sample_weights, typical_audience, view_delay
 from bastion.simulate.workforce import SimulatedReviewer
 
 _ACTOR, _CONTENT, _NETWORK, _TARGET, _SPIKE, _TERM = 0, 1, 2, 3, 4, 5
@@ -65,6 +66,7 @@ class Run:
         self._seq = 0
         self._target = plan.abusive.target
         self._target_reporters: tuple[int, ...] = plan.abusive.reporters
+        self._typical = typical_audience(population.followers[: population.regular])
 
     def generate(self) -> Iterator[LabelledRecord]:
         """Every record of the run in time order."""
@@ -159,12 +161,14 @@ class Run:
                 yield self._report(event)
 
     def _schedule_audience(
-        self, made: NewContent, author: int, country: int, at: int, extra_actor_reports: float, boost: float = 1.0
+        self, made: NewContent, author: int, country: int, at: int, extra_actor_reports: float, reach: int = -1
     ) -> None:
-        """Schedule the views and reports a new item will get (its reach multiplied by `boost`)."""
+        """Schedule the views and reports a new item will get: `reach` impressions, or (when negative) as
+        many as its author's followers and the feed's luck give it."""
         rng, population, profile = self.rng, self.population, self.spec.profile
         content_id = made.payload["id"]
-        reach = round(impressions(rng, population.followers[author], made.content_type) * boost)
+        if reach < 0:
+            reach = impressions(rng, population.followers[author], made.content_type)
         slot = SLOT_OF[made.harm] if made.harm is not None else 0
         for weight in sample_weights(reach, profile.view_unit, profile.max_view_samples):
             seen = at + view_delay(rng)
@@ -278,7 +282,11 @@ class Run:
             rng, content_id, actor_id(author), country, language, self.clock.iso(at), family, term
         )
         self._count(made)
-        self._schedule_audience(made, author, country, at, 0.0, EVENT_REACH)
+        # The reach draws from a generator of the post's own, seeded from its id: the event stream's other
+        # draws (authors, texts, views, reports) stay as they were.
+        spread = random.Random(f"bastion-simulate/{self.spec.seed}/event-reach/{content_id}")
+        reach = event_impressions(spread, self._typical, EVENT_REACH)
+        self._schedule_audience(made, author, country, at, 0.0, reach)
         return LabelledRecord(RecordKind.CONTENT, made.payload, made.truth)
 
     def _network_content(self, number: int, position: int, at: int) -> LabelledRecord:

@@ -40,9 +40,13 @@ TERM_SEGMENTS: tuple[tuple[Harm, str], ...] = ((Harm.HATE, "en"), (Harm.HATE, "e
 # A coded word that catches on is used by dozens of posts at least: besides the segment's own violating
 # posts that take it up, this many violating posts carrying it are planted over its rise.
 TERM_POSTS = 100
-# Posts of a planted event (a spike's, a coded word's) travel further than ordinary ones: they are
-# shared while the event lasts. Their reach is multiplied by this.
-EVENT_REACH = 10.0
+# Posts of a planted event (a spike's, a coded word's) are shared while the event lasts: each reaches this
+# multiple of a typical post's audience on the platform (`views.typical_audience`). An event is many posts
+# that each travel a little further than usual, not a few that go viral: tied to a typical post, its views
+# stay in proportion to the platform's, and a small platform's prevalence is not swamped by a few dozen
+# planted posts (a fixed 10x of each author's heavy-tailed reach made hate speech 34 % of a small
+# platform's views).
+EVENT_REACH = 1.5
 _ONSETS = ("b", "d", "g", "k", "v", "z", "tr", "gr", "sk", "pl", "br", "dr")
 _NUCLEI = ("a", "e", "i", "o", "u", "ai", "oo")
 _CODAS = ("", "n", "k", "x", "sh", "rk", "nd")

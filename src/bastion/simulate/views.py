@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 
 from bastion.simulate.timeline import DAY, HOUR
 
@@ -20,6 +21,8 @@ MAX_DELAY = 7 * DAY
 FAST_MEAN = 2 * HOUR
 SLOW_MEAN = 18 * HOUR
 FAST_SHARE = 0.7
+# Spread of a planted event's post's reach around its planned multiple of a typical audience.
+EVENT_SPREAD = 0.5
 
 
 def impressions(rng: random.Random, followers: int, content_type: str) -> int:
@@ -33,6 +36,21 @@ def impressions(rng: random.Random, followers: int, content_type: str) -> int:
     if rng.random() < VIRAL_CHANCE:
         reach *= rng.uniform(10, 80)
     return min(MAX_IMPRESSIONS, int(reach))
+
+
+def typical_audience(followers: Sequence[int]) -> float:
+    """Impressions of a typical post: one by an author with the median number of followers, with the
+    median luck of the feed (the log-normal's median is 1). Below the mean post's, which the heavy tails
+    of followers, luck and virality pull far up."""
+    ordered = sorted(followers)
+    median = ordered[len(ordered) // 2] if ordered else 0
+    return 4 + median * FOLLOWER_REACH
+
+
+def event_impressions(rng: random.Random, typical: float, multiple: float) -> int:
+    """Total impressions of a planted event's post: `multiple` typical audiences, give or take (a
+    log-normal spread with median 1, no viral tail)."""
+    return max(1, round(typical * multiple * rng.lognormvariate(0.0, EVENT_SPREAD)))
 
 
 def sample_weights(total: int, unit: int, max_samples: int) -> list[int]:
