@@ -26,7 +26,7 @@ from bastion.simulate.spec import SimulationSpec
 from bastion.simulate.tally import SLOT_OF, Tally
 from bastion.simulate.timeline import DAY, HOUR, Clockface, hourly_volume
 from bastion.simulate.truthfile import build_truth
-from bastion.simulate.truths import EVENT_REACH, Plan, language_share
+from bastion.simulate.truths import EVENT_REACH, EVENT_REPORTING, Plan, language_share
 from bastion.simulate.views import event_impressions, impressions, sample_weights, typical_audience, view_delay
 from bastion.simulate.workforce import SimulatedReviewer
 
@@ -161,10 +161,17 @@ class Run:
                 yield self._report(event)
 
     def _schedule_audience(
-        self, made: NewContent, author: int, country: int, at: int, extra_actor_reports: float, reach: int = -1
+        self,
+        made: NewContent,
+        author: int,
+        country: int,
+        at: int,
+        extra_actor_reports: float,
+        reach: int = -1,
+        reporting: float = 1.0,
     ) -> None:
         """Schedule the views and reports a new item will get: `reach` impressions, or (when negative) as
-        many as its author's followers and the feed's luck give it."""
+        many as its author's followers and the feed's luck give it; `reporting` times the usual reports."""
         rng, population, profile = self.rng, self.population, self.spec.profile
         content_id = made.payload["id"]
         if reach < 0:
@@ -177,7 +184,8 @@ class Run:
                 heapq.heappush(self._heap, (seen, self._next(), _VIEW, content_id, weight, viewer, slot))
         reported = 0
         count = min(
-            MAX_REPORTS_PER_ITEM, poisson(rng, expected_reports(made.harm, reach, made.content_type, made.offensive))
+            MAX_REPORTS_PER_ITEM,
+            poisson(rng, reporting * expected_reports(made.harm, reach, made.content_type, made.offensive)),
         )
         for _ in range(count):
             when = at + 60 + view_delay(rng)
@@ -286,7 +294,7 @@ class Run:
         # draws (authors, texts, views, reports) stay as they were.
         spread = random.Random(f"bastion-simulate/{self.spec.seed}/event-reach/{content_id}")
         reach = event_impressions(spread, self._typical, EVENT_REACH)
-        self._schedule_audience(made, author, country, at, 0.0, reach)
+        self._schedule_audience(made, author, country, at, 0.0, reach, EVENT_REPORTING)
         return LabelledRecord(RecordKind.CONTENT, made.payload, made.truth)
 
     def _network_content(self, number: int, position: int, at: int) -> LabelledRecord:
