@@ -15,7 +15,10 @@ a term emerges when its adjusted p-value is below 0.05, it is in at least `MIN_D
 documents, and its recent rate is at least three times the baseline's (with one document added to the
 baseline, so a term never seen before still needs real evidence). Ordinary words keep their rate and
 are not flagged, however common; a word that rose only as the context of a stronger emerging term (most
-of its recent documents hold that term) is not a term of its own.
+of its recent documents hold that term) is not a term of its own, and neither is a word that rose only
+because the documents of its policy surged (a spike): a term must also be three times as frequent in the
+recent documents of its main policy (the one most of its recent documents have) as in that policy's
+baseline documents, when the baseline has any.
 
 Documents are counted as distinct texts: a campaign posting one template many times (the same words,
 other emoji and links) counts once, so its words do not pass for an emerging term (networks are
@@ -187,8 +190,12 @@ def _emerging_in(
             first.setdefault(term, d.at)
             policies.setdefault(term, Counter())[d.policy] += 1
     k0: Counter[str] = Counter()
-    for _, terms_of_d in baseline:
+    k0_policy: Counter[tuple[str, str]] = Counter()
+    for d, terms_of_d in baseline:
         k0.update(terms_of_d)
+        k0_policy.update((t, d.policy) for t in terms_of_d)
+    n1_policy = Counter(d.policy for d, _ in recent)
+    n0_policy = Counter(d.policy for d, _ in baseline)
     # Tested: every term seen in at least MIN_DOCUMENTS documents over both periods. Under "nothing
     # changed" that total says nothing about how it splits, so filtering on it keeps the test exact
     # while the correction counts only terms that could pass (independent filtering).
@@ -207,7 +214,14 @@ def _emerging_in(
     found = []
     for term, recent_count, baseline_count, p in zip(terms, recent_counts, baseline_counts, adjusted, strict=True):
         ratio = (recent_count / n1) / ((baseline_count + 1) / n0)
-        if p < alpha and recent_count >= MIN_DOCUMENTS and ratio >= MIN_RATIO:
+        # A word of one policy's posts rises with them when that policy's documents surge (a spike of
+        # harassment raises every word its posts hold): it must rise within its main policy's documents too.
+        main = policies[term].most_common(1)[0][0]
+        n0_main = n0_policy[main]
+        within = (
+            (policies[term][main] / n1_policy[main]) / ((k0_policy[(term, main)] + 1) / n0_main) if n0_main else ratio
+        )
+        if p < alpha and recent_count >= MIN_DOCUMENTS and ratio >= MIN_RATIO and within >= MIN_RATIO:
             found.append(
                 EmergingTerm(
                     term=term,
