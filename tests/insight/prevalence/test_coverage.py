@@ -90,6 +90,6 @@ def test_neyman_is_narrower_than_proportional(seed: int) -> None:
     neyman, proportional = rounds_of(seed, Allocation.NEYMAN), rounds_of(seed, Allocation.PROPORTIONAL)
     figures = f"Neyman: {neyman}; proportional: {proportional}"
     assert neyman.ratio < proportional.ratio, figures
-    # Proportional allocation is an option, not the program's design (Neyman, held to 93-97 % above): with the
-    # simulator's stronger planted events it covers 92.8 % on seed 8, a little under the band (docs/performance.md).
-    assert 0.92 <= proportional.coverage <= 0.97, figures
+    # Proportional allocation is an option, not the program's design; it is held to the same band
+    # (94.2-95.0 % on these seeds: docs/performance.md).
+    assert 0.93 <= proportional.coverage <= 0.97, figures
