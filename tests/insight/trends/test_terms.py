@@ -95,3 +95,29 @@ def test_the_words_a_coded_word_travels_in_are_not_terms_of_their_own() -> None:
     assert [t.term for t in emerging_terms(docs, recent_from=T0 + timedelta(days=11))] == ["vorblik"]
     found = emerging_terms_scan(docs, since=T0, until=T0 + timedelta(days=20))
     assert [t.term for t, _ in found] == ["vorblik"]
+
+
+def surge(coded: bool, seed: int = 3) -> list[Document]:
+    """Hate speech at a steady rate; harassment (every post holding "user") five times as frequent from day
+    14 on, half its recent posts carrying a new word when `coded`."""
+    rng = np.random.default_rng(seed)
+    docs = []
+    for i in range(600):
+        at = T0 + timedelta(hours=i)
+        recent = at >= T0 + timedelta(days=14)
+        docs.append(Document(at, "en", " ".join(rng.choice(WORDS, size=5, replace=False)), "hate_speech"))
+        if i % (2 if recent else 10) == 0:
+            words = [*rng.choice(WORDS, size=4, replace=False), "user"]
+            if coded and recent and rng.random() < 0.5:
+                words.append("vaskorn")
+            docs.append(Document(at, "en", " ".join(words), "harassment_and_bullying"))
+    return docs
+
+
+def test_the_words_of_a_surging_policys_posts_are_not_terms_but_a_new_word_in_them_is() -> None:
+    """A spike of harassment raises every word harassment posts hold ("user" in all of them, past three
+    times its rate over all documents): no term. A new word in the same surge still emerges."""
+    for seed in range(3):
+        assert emerging_terms(surge(False, seed), recent_from=T0 + timedelta(days=14)) == [], seed
+        found = emerging_terms(surge(True, seed), recent_from=T0 + timedelta(days=14))
+        assert [t.term for t in found] == ["vaskorn"], seed
