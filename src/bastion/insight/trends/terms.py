@@ -18,7 +18,7 @@ are not flagged, however common; a word that rose only as the context of a stron
 of its recent documents hold that term) is not a term of its own, and neither is a word that rose only
 because the documents of its policy surged (a spike): a term must also be three times as frequent in the
 recent documents of its main policy (the one most of its recent documents have) as in that policy's
-baseline documents, when the baseline has any.
+baseline documents, when that baseline has at least `MIN_DOCUMENTS`.
 
 Documents are counted as distinct texts: a campaign posting one template many times (the same words,
 other emoji and links) counts once, so its words do not pass for an emerging term (networks are
@@ -216,10 +216,14 @@ def _emerging_in(
         ratio = (recent_count / n1) / ((baseline_count + 1) / n0)
         # A word of one policy's posts rises with them when that policy's documents surge (a spike of
         # harassment raises every word its posts hold): it must rise within its main policy's documents too.
+        # (Only when that policy's baseline has documents enough to tell: with one, the added document alone
+        # would cap the ratio below three.)
         main = policies[term].most_common(1)[0][0]
         n0_main = n0_policy[main]
         within = (
-            (policies[term][main] / n1_policy[main]) / ((k0_policy[(term, main)] + 1) / n0_main) if n0_main else ratio
+            (policies[term][main] / n1_policy[main]) / ((k0_policy[(term, main)] + 1) / n0_main)
+            if n0_main >= MIN_DOCUMENTS
+            else ratio
         )
         if p < alpha and recent_count >= MIN_DOCUMENTS and ratio >= MIN_RATIO and within >= MIN_RATIO:
             found.append(
