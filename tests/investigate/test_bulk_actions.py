@@ -4,6 +4,7 @@ audited, once; investigators and admins only. On SQLite and PostgreSQL (the ring
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -171,6 +172,38 @@ def test_a_stale_expired_or_reused_confirmation_is_refused(database: Database) -
         execute(session, INES, ring, BulkActionKind.SUSPEND, token, now=NOW)
     with database.transaction() as session:
         assert _bulk_rows(session) == (1, 5)
+
+
+def test_two_confirmed_plans_on_the_same_accounts_run_one_after_the_other(database: Database) -> None:
+    """Two investigators preview the same suspension and confirm at the same moment: the first acts, the
+    second waits for it and is then refused (its plan changed), never suspending the ring a second time."""
+    _platform(database)
+    ring = _ring_id(database)
+    with database.transaction() as session:
+        first = preview(session, INES, ring, BulkActionKind.SUSPEND, now=NOW).token
+        second = preview(session, ADA, ring, BulkActionKind.SUSPEND, now=NOW).token
+    assert first != second  # a token is bound to its person too
+    outcome: list[BaseException | None] = []
+    with database.transaction() as session:
+        execute(session, INES, ring, BulkActionKind.SUSPEND, first, now=NOW)
+
+        def confirm_meanwhile() -> None:
+            try:
+                with database.transaction() as other:
+                    execute(other, ADA, ring, BulkActionKind.SUSPEND, second, now=NOW)
+                outcome.append(None)
+            except Exception as error:  # the thread hands its outcome to the test
+                outcome.append(error)
+
+        racer = threading.Thread(target=confirm_meanwhile)
+        racer.start()
+        racer.join(timeout=1.5)  # it must wait for this transaction, not act beside it
+        assert racer.is_alive() and outcome == []
+    racer.join(timeout=30)
+    (refused,) = outcome
+    assert isinstance(refused, Conflict) and "changed since the preview" in str(refused)
+    with database.transaction() as session:
+        assert _bulk_rows(session) == (1, len(RING))
 
 
 @pytest.mark.parametrize("role", [Role.REVIEWER, Role.VENDOR_REVIEWER, Role.ANALYST, Role.QA])

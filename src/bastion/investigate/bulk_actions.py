@@ -201,6 +201,7 @@ def execute(
     expires = _token_expiry(token)
     if now >= expires:
         raise Conflict(f"the confirmation expired at {expires.isoformat()}; preview the action again")
+    _lock_members(session, network_by_id(session, principal, network_id))
     plan = _plan(session, principal, network_id, action, expires, cap, case_pk)
     if plan.token != token.strip():
         raise Conflict(
@@ -248,6 +249,16 @@ def execute(
     _record(session, bulk, EventKind.BULK_ACTION_TAKEN, TAKEN_AUDIT, principal, now, details)
     session.flush()
     return bulk
+
+
+def _lock_members(session: Session, network: Network) -> None:
+    """Hold the members' rows until this transaction ends, so that two confirmed plans on the same accounts
+    run one after the other and the second, rebuilt once the first has committed, no longer matches its
+    token. PostgreSQL locks the rows (in key order, so two executions never deadlock); SQLite has already
+    serialised every writer at BEGIN IMMEDIATE and renders no FOR UPDATE."""
+    session.execute(
+        select(Actor.pk).where(Actor.external_id.in_(network.members)).order_by(Actor.pk).with_for_update()
+    ).all()
 
 
 def _plan(
