@@ -40,7 +40,7 @@ fi
 
 section "pytest (-n $workers)"
 status=0
-"$bin/pytest" -n "$workers" --dist loadgroup "$@" || status=$?
+"$bin/pytest" -n "$workers" --dist loadgroup --durations=25 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     printf '\ntest.sh: pytest collected no tests (exit 5) - treating that as a failure\n' >&2
 fi
