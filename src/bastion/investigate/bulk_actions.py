@@ -182,7 +182,7 @@ def preview(
     """What `action` on the network would do now, and the token to confirm it (valid `TOKEN_LIFETIME`)."""
     require_case_access(principal, Permission.INVESTIGATE_MANAGE)
     expires = (now + TOKEN_LIFETIME).replace(microsecond=0)
-    return _plan(session, principal, network_id, action, expires, cap, case_pk)
+    return _plan(session, network_by_id(session, principal, network_id), action, principal, expires, cap, case_pk)
 
 
 def execute(
@@ -201,8 +201,9 @@ def execute(
     expires = _token_expiry(token)
     if now >= expires:
         raise Conflict(f"the confirmation expired at {expires.isoformat()}; preview the action again")
-    _lock_members(session, network_by_id(session, principal, network_id))
-    plan = _plan(session, principal, network_id, action, expires, cap, case_pk)
+    network = network_by_id(session, principal, network_id)
+    _lock_members(session, network)
+    plan = _plan(session, network, action, principal, expires, cap, case_pk)
     if plan.token != token.strip():
         raise Conflict(
             f"network {network_id} changed since the preview (someone acted on its members, or its members "
@@ -263,14 +264,14 @@ def _lock_members(session: Session, network: Network) -> None:
 
 def _plan(
     session: Session,
-    principal: Principal,
-    network_id: str,
+    network: Network,
     action: BulkActionKind,
+    principal: Principal,
     expires: datetime,
     cap: int,
     case_pk: int | None,
 ) -> BulkPlan:
-    network = network_by_id(session, principal, network_id)
+    network_id = network.id
     case = _case_of(session, network_id, case_pk)
     items = _account_items(session, network) if action.on_accounts else _post_items(session, network)
     already = _already(session, action, items)

@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bastion.investigate.network_reader import DEVICE_FIELDS, IP_FIELDS, URL_FIELDS, _strings
+from bastion.investigate.network_reader import DEVICE_FIELDS, IP_FIELDS, URL_FIELDS, attribute_strings
 from bastion.investigate.traits import domain_of
 
 
@@ -95,24 +95,24 @@ def record_entities(attributes: Any) -> list[Entity]:
     strings) is ignored, as network detection ignores it."""
     record = attributes if isinstance(attributes, dict) else {}
     found: set[Entity] = set()
-    for device in _strings(record, DEVICE_FIELDS):
+    for device in attribute_strings(record, DEVICE_FIELDS):
         found.add(Entity(EntityKind.DEVICE, device))
-    for ip in _strings(record, IP_FIELDS):
+    for ip in attribute_strings(record, IP_FIELDS):
         found.add(Entity(EntityKind.IP, ip))
-    for url in _strings(record, URL_FIELDS):
+    for url in attribute_strings(record, URL_FIELDS):
         found.add(Entity(EntityKind.URL, url))
         domain = domain_of(url)
         if domain is not None:
             found.add(Entity(EntityKind.DOMAIN, domain))
-    for email in _strings(record, EMAIL_FIELDS):
+    for email in attribute_strings(record, EMAIL_FIELDS):
         domain = email_domain(email)
         if domain is not None:
             found.add(Entity(EntityKind.EMAIL_DOMAIN, domain))
-    for phone in _strings(record, PHONE_FIELDS):
+    for phone in attribute_strings(record, PHONE_FIELDS):
         number = normal_phone(phone)
         if number is not None:
             found.add(Entity(EntityKind.PHONE, number))
-    for fingerprint in _strings(record, PAYMENT_FIELDS):
+    for fingerprint in attribute_strings(record, PAYMENT_FIELDS):
         found.add(Entity(EntityKind.PAYMENT, fingerprint))
     return sorted(found)
 

@@ -67,13 +67,13 @@ def actor_traits(actor_id: str, created_at: datetime, attributes: Any) -> ActorT
     return ActorTraits(
         actor_id,
         created_at,
-        devices=_strings(record, DEVICE_FIELDS),
-        ips=_strings(record, IP_FIELDS),
-        urls=_strings(record, URL_FIELDS),
+        devices=attribute_strings(record, DEVICE_FIELDS),
+        ips=attribute_strings(record, IP_FIELDS),
+        urls=attribute_strings(record, URL_FIELDS),
     )
 
 
-def _strings(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, ...]:
+def attribute_strings(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, ...]:
     found: list[str] = []
     for name in fields:
         value = record.get(name)
